@@ -1,1 +1,12 @@
-export {};
+export * from './topic';
+export * from './validation';
+export * from './events/primitives';
+export * from './events/retail-event';
+export * from './events/customer-profile';
+export * from './events/customer-event';
+export * from './events/milestone-reached';
+export * from './events/message-requested';
+export * from './events/message-event';
+export * from './events/consent-change';
+export * from './events/analytics';
+export * from './topics/topics';

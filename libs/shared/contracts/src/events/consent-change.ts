@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { Channel, IsoDateTime } from './primitives';
+
+export const ConsentStatus = z.enum(['opted_in', 'opted_out']);
+export type ConsentStatus = z.infer<typeof ConsentStatus>;
+
+export const ConsentChangeV1 = z.object({
+  schemaVersion: z.literal(1),
+  changeId: z.string(),
+  customerId: z.string(),
+  channel: Channel,
+  status: ConsentStatus,
+  /** Where the change came from: `api`, `unsubscribe_link`, `sms_keyword`, `complaint`... */
+  source: z.string(),
+  actor: z.string().nullable(),
+  changedAt: IsoDateTime,
+});
+export type ConsentChangeV1 = z.infer<typeof ConsentChangeV1>;

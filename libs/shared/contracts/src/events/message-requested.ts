@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { CustomerProfileSnapshot } from './customer-profile';
+import { IsoDateTime } from './primitives';
+
+export const MessageRequestedV1 = z.object({
+  schemaVersion: z.literal(1),
+  /** Deterministic (journey instance + step): the idempotency key for sending. A redelivery never sends twice. */
+  messageId: z.string(),
+  customerId: z.string(),
+  journeyKey: z.string(),
+  journeyVersion: z.string(),
+  instanceId: z.string(),
+  stepId: z.string(),
+  milestoneKey: z.string(),
+  occurrenceId: z.string(),
+  template: z.string(),
+  variant: z.string().nullable(),
+  requestedAt: IsoDateTime,
+  milestone: z.object({ key: z.string(), occurrence: z.string() }).catchall(z.unknown()),
+  offer: z.record(z.string(), z.unknown()).nullable(),
+  customer: CustomerProfileSnapshot,
+});
+export type MessageRequestedV1 = z.infer<typeof MessageRequestedV1>;
