@@ -1,0 +1,48 @@
+import { AppError } from '@mmp/errors';
+import { AppConfig, DEVELOPMENT_API_KEY } from './app-config';
+
+describe('AppConfig', () => {
+  it('falls back to embedded defaults when nothing is set', () => {
+    const config = AppConfig.fromEnvironment({});
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.kafkaBrokers).toBeUndefined();
+    expect(config.apiKeys).toEqual([DEVELOPMENT_API_KEY]);
+    expect(config.usingDevelopmentApiKey).toBe(true);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.sandbox).toBe(false);
+    expect(config.channels.email.provider).toBe('sandbox');
+  });
+
+  it('reads comma lists and flags', () => {
+    const config = AppConfig.fromEnvironment({
+      KAFKA_BROKERS: 'a:9092, b:9092,',
+      API_KEYS: 'k1,k2',
+      SANDBOX: 'true',
+      PUBLIC_URL: 'https://m.example.com/',
+    });
+    expect(config.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+    expect(config.apiKeys).toEqual(['k1', 'k2']);
+    expect(config.sandbox).toBe(true);
+    expect(config.publicUrl).toBe('https://m.example.com');
+  });
+
+  it('names the bad setting', () => {
+    expect(() => AppConfig.fromEnvironment({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => AppConfig.fromEnvironment({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres/);
+    expect(() => AppConfig.fromEnvironment({ SANDBOX: 'yes' })).toThrow(AppError);
+  });
+
+  it('refuses production without real keys and secret', () => {
+    expect(() => AppConfig.fromEnvironment({ NODE_ENV: 'production' })).toThrow(/API_KEYS must be set/);
+    expect(() => AppConfig.fromEnvironment({ NODE_ENV: 'production', API_KEYS: 'k' })).toThrow(/LINK_SECRET/);
+  });
+
+  it('copies with overrides and keeps the rest', () => {
+    const config = AppConfig.fromEnvironment({ API_KEYS: 'k' }).with({ databaseUrl: 'postgres://x/y', port: 0 });
+    expect(config).toBeInstanceOf(AppConfig);
+    expect(config.databaseUrl).toBe('postgres://x/y');
+    expect(config.port).toBe(0);
+    expect(config.apiKeys).toEqual(['k']);
+  });
+});
