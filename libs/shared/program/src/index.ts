@@ -1,1 +1,10 @@
-export {};
+export * from './primitives';
+export * from './conditions';
+export * from './policies';
+export * from './milestones';
+export * from './journeys';
+export * from './templates';
+export * from './program';
+export * from './parse-program';
+export * from './version';
+export * from './program-store';

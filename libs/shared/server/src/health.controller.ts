@@ -1,0 +1,30 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import type { Response } from 'express';
+
+import { ReadinessRegistry } from './readiness';
+
+export type ReadinessAnswer =
+  | { status: 'ready'; checks: Record<string, boolean> }
+  | { status: 'not_ready'; checks: Record<string, boolean> };
+
+/**
+ * Liveness says the process answers at all (restart it otherwise); readiness says whether its
+ * dependencies answer (send it no traffic otherwise). Terminus is not used: its answer shape
+ * (`info`/`error`/`details`) is not ours and the registry already does the checking.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(private readonly readiness: ReadinessRegistry) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) response: Response): Promise<ReadinessAnswer> {
+    const { ready, checks } = await this.readiness.evaluate();
+    response.status(ready ? 200 : 503);
+    return ready ? { status: 'ready', checks } : { status: 'not_ready', checks };
+  }
+}

@@ -1,0 +1,78 @@
+import { createMessageBus, type MessageBus } from '@mmp/bus';
+import { SandboxClock, SystemClock, type Clock } from '@mmp/clock';
+import { AppConfig, type Environment } from '@mmp/config';
+import { startEmbeddedPostgres } from '@mmp/persistence';
+import { loadProgramFromDir, ProgramStore } from '@mmp/program';
+import { startTelemetry } from '@mmp/telemetry';
+import { Global, Logger, Module, type DynamicModule, type INestApplication, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { bootstrapService } from './bootstrap-service';
+import { ProgramModule } from './program.module';
+
+const CLEANUP = Symbol('ProcessCleanup');
+
+/** Runs cleanup after Nest closed everything else (databases, consumers): embedded Postgres last. */
+class ProcessCleanup implements OnApplicationShutdown {
+  constructor(private readonly steps: readonly (() => Promise<void>)[]) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const step of this.steps) await step();
+  }
+}
+
+@Global()
+@Module({})
+class ProcessCleanupModule {
+  static forRoot(steps: readonly (() => Promise<void>)[]): DynamicModule {
+    return { module: ProcessCleanupModule, providers: [{ provide: CLEANUP, useValue: new ProcessCleanup(steps) }] };
+  }
+}
+
+export interface ServiceProcessOptions {
+  /** `platform` for all six services in one process, else the service's name. */
+  name: string;
+  services: readonly Type<unknown>[];
+  /** The environment the settings come from; only a process's entry point passes process.env. */
+  env: Environment;
+}
+
+/**
+ * The entry point of every service process (SPEC section 3): validates the settings, starts an
+ * embedded Postgres when DATABASE_URL is unset, loads and validates the program (a bad program
+ * stops start-up), picks Kafka or the in-process bus, and serves until SIGINT/SIGTERM.
+ */
+export async function runServiceProcess(options: ServiceProcessOptions): Promise<INestApplication> {
+  const logger = new Logger(options.name);
+  let config = AppConfig.fromEnvironment(options.env);
+  const program = loadProgramFromDir(config.programDir);
+  const telemetry = startTelemetry({ serviceName: options.name });
+  const cleanup: (() => Promise<void>)[] = [() => telemetry.shutdown()];
+  if (!config.databaseUrl) {
+    logger.log(`DATABASE_URL is not set: starting an embedded Postgres in ${config.embeddedPostgresDir}`);
+    const embedded = await startEmbeddedPostgres({ dataDir: config.embeddedPostgresDir });
+    cleanup.unshift(() => embedded.stop());
+    config = config.with({ databaseUrl: embedded.url });
+  }
+  if (!config.kafkaBrokers) logger.log('KAFKA_BROKERS is not set: using the in-process bus');
+  const bus = createMessageBus(config);
+  return startServices({ ...options, config, bus, program: new ProgramStore(program), cleanup });
+}
+
+/** Starts services on given infrastructure: what runServiceProcess does after choosing it, and what tests call. */
+export async function startServices(options: {
+  name: string;
+  services: readonly Type<unknown>[];
+  config: AppConfig;
+  bus: MessageBus;
+  program: ProgramStore;
+  clock?: Clock;
+  cleanup?: readonly (() => Promise<void>)[];
+}): Promise<INestApplication> {
+  const clock = options.clock ?? (options.config.sandbox ? new SandboxClock() : new SystemClock());
+  return bootstrapService({
+    name: options.name,
+    config: options.config,
+    bus: options.bus,
+    clock,
+    services: [ProgramModule.forRoot(options.program), ProcessCleanupModule.forRoot(options.cleanup ?? []), ...options.services],
+  });
+}

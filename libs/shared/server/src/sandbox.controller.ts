@@ -1,0 +1,42 @@
+import { SandboxClock } from '@mmp/clock';
+import { AppError } from '@mmp/errors';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { z } from 'zod';
+
+const ISO_DATE_TIME = z.iso.datetime({ offset: true });
+const EXAMPLE = '2025-01-31T09:00:00Z';
+
+function requestedTime(body: unknown): Date {
+  const now: unknown = typeof body === 'object' && body !== null && 'now' in body ? body.now : undefined;
+  if (now === undefined) {
+    throw AppError.validation('now is required', [
+      { path: 'now', message: `is required: an ISO 8601 date-time such as ${EXAMPLE}` },
+    ]);
+  }
+  if (typeof now !== 'string' || !ISO_DATE_TIME.safeParse(now).success) {
+    throw AppError.validation('now is not a valid date-time', [
+      { path: 'now', message: `must be an ISO 8601 date-time with a zone, such as ${EXAMPLE}` },
+    ]);
+  }
+  return new Date(now);
+}
+
+/**
+ * Moves the platform's clock forward so that a tester sees what happens days later within
+ * seconds (SPEC section 8). Registered only when SANDBOX is on: otherwise these routes are 404.
+ */
+@Controller('v1/sandbox/clock')
+export class SandboxController {
+  constructor(private readonly clock: SandboxClock) {}
+
+  @Get()
+  current(): { now: string } {
+    return { now: this.clock.now().toISOString() };
+  }
+
+  @Post()
+  @HttpCode(200)
+  move(@Body() body: unknown): { now: string } {
+    return { now: this.clock.moveTo(requestedTime(body)).toISOString() };
+  }
+}
