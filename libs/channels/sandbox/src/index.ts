@@ -1,1 +1,2 @@
-export {};
+export * from './sandbox-outbox';
+export * from './sandbox.plugin';

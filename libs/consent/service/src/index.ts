@@ -1,1 +1,1 @@
-export {};
+export * from './consent.module';

@@ -1,1 +1,3 @@
-export {};
+export * from './render-template';
+export * from './resolve-address';
+export * from './consent-decision';

@@ -1,1 +1,2 @@
-export {};
+export * from './assignment';
+export * from './step-machine';

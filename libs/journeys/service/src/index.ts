@@ -1,1 +1,2 @@
-export {};
+export * from './journeys.module';
+export { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';

@@ -1,1 +1,2 @@
-export {};
+export * from './occurrence-id';
+export * from './evaluate-event';

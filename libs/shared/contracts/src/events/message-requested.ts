@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CustomerProfileSnapshot } from './customer-profile';
-import { IsoDateTime } from './primitives';
+import { Channel, IsoDateTime } from './primitives';
 
 export const MessageRequestedV1 = z.object({
   schemaVersion: z.literal(1),
@@ -14,6 +14,8 @@ export const MessageRequestedV1 = z.object({
   milestoneKey: z.string(),
   occurrenceId: z.string(),
   template: z.string(),
+  /** The template's channel, as the program said when the step ran. */
+  channel: Channel,
   variant: z.string().nullable(),
   requestedAt: IsoDateTime,
   milestone: z.object({ key: z.string(), occurrence: z.string() }).catchall(z.unknown()),

@@ -1,0 +1,24 @@
+import type { Channel } from '@mmp/contracts';
+import { defineChannelPlugin, type ChannelPlugin } from '@mmp/channel-sdk';
+import { z } from 'zod';
+import { sandboxOutbox, type SandboxOutbox } from './sandbox-outbox';
+
+const SandboxSettings = z.object({}).passthrough();
+
+/** A plugin per channel that records messages in the outbox instead of calling a provider. */
+export function sandboxPlugin(channel: Channel, outbox: SandboxOutbox = sandboxOutbox): ChannelPlugin<object> {
+  return defineChannelPlugin({
+    name: 'sandbox',
+    channel,
+    settingsSchema: SandboxSettings,
+    create: () => ({
+      async send(message) {
+        return { providerMessageId: outbox.record(message).providerMessageId };
+      },
+      classifyError: (error) => ({
+        kind: 'permanent',
+        reason: error instanceof Error ? error.message : 'sandbox send failed',
+      }),
+    }),
+  });
+}

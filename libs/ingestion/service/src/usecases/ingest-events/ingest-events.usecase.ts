@@ -1,0 +1,62 @@
+import { CLOCK, type Clock } from '@mmp/clock';
+import { CustomerEventsTopic, type CustomerEventV1, type RetailEventV1 } from '@mmp/contracts';
+import { isTriggerable, toCanonicalEvent, type AppliedEvent } from '@mmp/ingestion-domain';
+import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
+import { ProgramStore } from '@mmp/program';
+import { Inject, Injectable } from '@nestjs/common';
+import { ProfileStore } from '../../store/profile.store';
+
+export interface IngestOutcome {
+  accepted: number;
+  duplicates: number;
+}
+
+/**
+ * The one ingestion path, shared by `POST /v1/events` and the `retail.events.v1` consumer:
+ * valid events in, profiles updated in one transaction, `customer.events.v1` out.
+ */
+@Injectable()
+export class IngestEventsUsecase {
+  constructor(
+    private readonly profiles: ProfileStore,
+    private readonly program: ProgramStore,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(events: readonly RetailEventV1[]): Promise<IngestOutcome> {
+    const receivedAt = this.clock.now();
+    const maxAgeHours = this.program.current().policies.maxTriggerAgeHours;
+    const canonical = events.map((event) =>
+      toCanonicalEvent(event, receivedAt, isTriggerable(new Date(event.occurredAt), receivedAt, maxAgeHours)),
+    );
+    const result = await this.profiles.ingest(canonical, receivedAt);
+    const toPublish = [...result.applied, ...result.unpublished];
+    if (toPublish.length > 0) {
+      await this.bus.publish(
+        CustomerEventsTopic,
+        toPublish.map((applied) => ({ key: applied.event.customerId, value: toCustomerEvent(applied) })),
+      );
+      await this.profiles.markPublished(
+        toPublish.map((applied) => applied.event.eventId),
+        this.clock.now(),
+      );
+    }
+    return { accepted: result.applied.length, duplicates: result.duplicates.length };
+  }
+}
+
+function toCustomerEvent({ event, snapshot }: AppliedEvent): CustomerEventV1 {
+  return {
+    schemaVersion: 1,
+    eventId: event.eventId,
+    type: event.type,
+    occurredAt: event.occurredAt.toISOString(),
+    receivedAt: event.receivedAt.toISOString(),
+    customerId: event.customerId,
+    anonymousId: event.anonymousId,
+    properties: event.properties,
+    triggerable: event.triggerable,
+    profile: snapshot,
+  };
+}

@@ -1,0 +1,27 @@
+import { PersistenceModule } from '@mmp/persistence';
+import { Module } from '@nestjs/common';
+import { CustomerJourneysController } from './controllers/customer-journeys.controller';
+import { JourneysConsumer } from './controllers/journeys.consumer';
+import { journeysMigrations } from './migrations';
+import { JourneyStore } from './store/journey.store';
+import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
+import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers.usecase';
+import { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
+import { JourneyRunner } from './usecases/journey-runner';
+import { TrackCustomerEventsUsecase } from './usecases/track-customer-events/track-customer-events.usecase';
+
+/** Journeys: definitions, instances, durable waits, branches, goals, holdouts (SPEC section 2). */
+@Module({
+  imports: [PersistenceModule.forService({ schema: 'journeys', migrations: journeysMigrations })],
+  controllers: [JourneysConsumer, CustomerJourneysController],
+  providers: [
+    JourneyStore,
+    JourneyRunner,
+    EnterJourneysUsecase,
+    FireDueTimersUsecase,
+    TrackCustomerEventsUsecase,
+    TimerScheduler,
+  ],
+  exports: [TimerScheduler],
+})
+export class JourneysModule {}

@@ -1,0 +1,58 @@
+import { CLOCK, type Clock } from '@mmp/clock';
+import type { MilestoneReachedV1 } from '@mmp/contracts';
+import { enterJourney } from '@mmp/journeys-domain';
+import { journeyVersion, ProgramStore, type JourneyDefinition } from '@mmp/program';
+import { Inject, Injectable } from '@nestjs/common';
+import { JourneyStore, type InstanceRecord, type OutboxMessage } from '../../store/journey.store';
+import { JourneyRunner } from '../journey-runner';
+
+/** milestones.reached.v1 in: every journey the milestone triggers is entered once per occurrence. */
+@Injectable()
+export class EnterJourneysUsecase {
+  constructor(
+    private readonly store: JourneyStore,
+    private readonly runner: JourneyRunner,
+    private readonly program: ProgramStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(reached: readonly MilestoneReachedV1[]): Promise<void> {
+    const now = this.clock.now();
+    const journeys = this.program.current().journeys;
+    const versions = new Map<string, { key: string; version: string; definition: JourneyDefinition }>();
+    const candidates: { record: InstanceRecord; definition: JourneyDefinition }[] = [];
+    for (const milestone of reached) {
+      for (const journey of journeys.filter((j) => j.trigger === milestone.milestoneKey)) {
+        const version = journeyVersion(journey);
+        versions.set(`${journey.key}@${version}`, { key: journey.key, version, definition: journey });
+        candidates.push({
+          definition: journey,
+          record: {
+            state: enterJourney(journey, milestone, now),
+            journeyVersion: version,
+            milestone: { key: milestone.milestoneKey, occurrence: milestone.occurrence, ...milestone.context },
+            profile: milestone.profile,
+          },
+        });
+      }
+    }
+    if (candidates.length === 0) return;
+
+    await this.store.transaction(async (tx) => {
+      await this.store.saveVersions(tx, [...versions.values()], now);
+      const created = await this.store.insertInstances(tx, candidates.map((c) => c.record), now);
+      const started = candidates.filter((c) => created.has(c.record.state.instanceId));
+      const states = [];
+      const outbox: OutboxMessage[] = [];
+      for (const { record, definition } of started) {
+        const result = this.runner.run(definition, record, new Set(), now);
+        states.push(result.state);
+        outbox.push(...result.outbox);
+      }
+      await this.store.updateInstances(tx, states, now);
+      await this.store.insertOutbox(tx, outbox, now);
+    });
+    // Instances created now, and any a crash left with unpublished sends.
+    await this.runner.publishPending(candidates.map((c) => c.record.state.instanceId));
+  }
+}

@@ -1,0 +1,136 @@
+import { InMemoryBus } from '@mmp/bus';
+import { sandboxOutbox } from '@mmp/channel-sandbox';
+import { AppConfig } from '@mmp/config';
+import {
+  MessagesRequestedTopic,
+  MilestonesReachedTopic,
+  RetailEventsTopic,
+} from '@mmp/contracts';
+import type { INestApplication } from '@nestjs/common';
+import { eventually, useTestDatabase } from '../support';
+import { api, expectedSecondOrderMessage, orderPathEvents } from './order-events';
+import { startPlatformForTest } from './platform';
+
+/**
+ * The walking skeleton's path, all six services in one process on the in-process bus and real
+ * Postgres: two orders -> profile -> second_order milestone -> journey -> rendered email sent.
+ */
+describe('the order path, in one process', () => {
+  const database = useTestDatabase();
+  let app: INestApplication;
+  let bus: InMemoryBus;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    bus = new InMemoryBus();
+    const config = AppConfig.fromEnvironment({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      API_KEYS: 'test-key',
+      PROGRAM_DIR: 'program',
+      LOG_LEVEL: 'warn',
+    });
+    ({ app, baseUrl } = await startPlatformForTest(config, bus));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('sends exactly the second-order email once two orders arrived', async () => {
+    const customerId = 'c-inproc-1';
+    const posted = await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
+    expect(posted).toEqual({ status: 202, body: { accepted: 3, duplicates: 0, rejected: [] } });
+
+    const messages = await eventually(async () => {
+      const res = await api(baseUrl, `/v1/customers/${customerId}/messages`);
+      expect(res.body).toHaveLength(1);
+      expect(res.body[0].status).toBe('sent');
+      return res.body;
+    });
+    expect(messages[0]).toMatchObject(expectedSecondOrderMessage(customerId));
+    expect(messages[0].messageId).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(Date.parse(messages[0].sentAt)).toBeGreaterThanOrEqual(Date.parse(messages[0].createdAt));
+
+    const sent = sandboxOutbox.forCustomer(customerId);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      to: `${customerId}@example.com`,
+      subject: 'Thanks for your second order, Ann!',
+      text: 'Your order 2 means a lot to us.',
+      html: '<p>Your order 2 means a lot to us.</p>',
+    });
+    expect(sent[0]?.headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:0\/u\/[\w-]+\.[\w-]+>$/);
+    expect(sent[0]?.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+
+    const profile = await api(baseUrl, `/v1/customers/${customerId}`);
+    expect(profile.body.attributes).toMatchObject({
+      lifetimeOrders: 2,
+      lifetimeValue: '170.00',
+      currency: 'USD',
+      eventCounts: { 'customer.registered': 1, 'order.placed': 2 },
+    });
+    const milestones = await api(baseUrl, `/v1/customers/${customerId}/milestones`);
+    expect(milestones.body).toEqual([{ key: 'second_order', occurrence: '2', reachedAt: expect.any(String) }]);
+  });
+
+  it('sends nothing twice when every hop is redelivered', async () => {
+    const customerId = 'c-inproc-2';
+    const events = orderPathEvents(customerId);
+    await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: events } });
+    await eventually(async () => {
+      expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
+    });
+    await bus.whenIdle();
+
+    // The retailer retries over HTTP and Kafka, and every internal topic redelivers its messages.
+    const again = await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: events } });
+    expect(again.body).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
+    await bus.publishRaw(
+      RetailEventsTopic.name,
+      events.map((e) => ({ key: customerId, value: JSON.stringify(e) })),
+    );
+    for (const topic of [MilestonesReachedTopic.name, MessagesRequestedTopic.name]) {
+      const mine = bus.messagesOn(topic).filter((m) => m.key === customerId);
+      expect(mine.length).toBeGreaterThan(0);
+      await bus.publishRaw(
+        topic,
+        mine.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: m.headers })),
+      );
+    }
+    await bus.whenIdle();
+
+    expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
+    const messages = await api(baseUrl, `/v1/customers/${customerId}/messages`);
+    expect(messages.body).toHaveLength(1);
+    expect(messages.body[0]).toMatchObject(expectedSecondOrderMessage(customerId));
+    const milestones = await api(baseUrl, `/v1/customers/${customerId}/milestones`);
+    expect(milestones.body).toHaveLength(1);
+  });
+
+  it('rejects the invalid neighbour and keeps the valid event', async () => {
+    const posted = await api(baseUrl, '/v1/events', {
+      method: 'POST',
+      body: {
+        batch: [
+          { eventId: 'bad-1', type: 'order.placed', occurredAt: new Date().toISOString(), customerId: 'c-inproc-3', properties: { orderId: 'o', total: 'ten', currency: 'USD' } },
+          { eventId: 'good-1', type: 'product.viewed', occurredAt: new Date().toISOString(), customerId: 'c-inproc-3', properties: { sku: 'sku-1' } },
+        ],
+      },
+    });
+    expect(posted).toEqual({
+      status: 202,
+      body: {
+        accepted: 1,
+        duplicates: 0,
+        rejected: [
+          {
+            index: 0,
+            eventId: 'bad-1',
+            errors: [{ path: 'properties.total', message: 'must be a non-negative decimal string such as "129.90"' }],
+          },
+        ],
+      },
+    });
+  });
+});
