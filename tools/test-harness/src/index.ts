@@ -1,1 +1,10 @@
-export {};
+// Provisioning, used once per run by test/global-setup.ts.
+export { isContainerRuntimeAvailable } from './container-runtime';
+export { KAFKA_INSTALL_HINT, provisionKafka, type ProvisionedKafka } from './kafka';
+export { provisionPostgres, type ProvisionedPostgres } from './postgres';
+export { redactUrl, type Environment } from './report';
+// Helpers for integration and end-to-end specs.
+export { eventually } from './eventually';
+export { createTestDatabase, type TestDatabase } from './test-database';
+export { uniqueName } from './unique-name';
+export { useTestDatabase, type TestDatabaseHandle } from './use-test-database';

@@ -1,1 +1,6 @@
-export {};
+export * from './embedded-postgres';
+export * from './persistence.module';
+export * from './pg-errors';
+export * from './service-database';
+export * from './sql';
+export * from './transaction';

