@@ -1,0 +1,62 @@
+import { findFreePort } from '@mmp/persistence';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  process: ChildProcess;
+  output: string[];
+}
+
+/**
+ * Starts a service as its own OS process from its real entry point (apps/<name>/src/main.ts),
+ * the way `nx serve <name>` does, and waits until /health/ready answers 200.
+ */
+export async function startServiceProcess(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await findFreePort();
+  const { NODE_OPTIONS: _jestOnly, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', name, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...inherited, ...env, PORT: String(port), KAFKA_CLIENT_ID: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const service = { name, url: `http://127.0.0.1:${port}`, process: child, output };
+  await waitUntilReady(service, 90_000);
+  return service;
+}
+
+async function waitUntilReady(service: ServiceProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${service.process.exitCode}:\n${service.output.join('')}`);
+    }
+    try {
+      const res = await fetch(`${service.url}/health/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${service.name} was not ready within ${timeoutMs} ms:\n${service.output.join('')}`);
+}
+
+export async function stopServiceProcess(service: ServiceProcess): Promise<void> {
+  if (service.process.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => service.process.once('exit', () => resolve()));
+  service.process.kill('SIGTERM');
+  const timer = setTimeout(() => service.process.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
