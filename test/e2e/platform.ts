@@ -2,7 +2,7 @@ import type { MessageBus } from '@mmp/bus';
 import type { AppConfig } from '@mmp/config';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { startServices } from '@mmp/server';
-import { ALL_SERVICES } from '../../apps/platform/src/services';
+import { ALL_SERVICES } from '@mmp/platform-services';
 
 /** All six services in this process, on the given config and bus, with the shipped program. */
 export async function startPlatformForTest(config: AppConfig, bus: MessageBus) {

@@ -15,14 +15,21 @@ export interface ServiceProcess {
  * Starts a service as its own OS process from its real entry point (apps/<name>/src/main.ts),
  * the way `nx serve <name>` does, and waits until /health/ready answers 200.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
   const port = await findFreePort();
   const { NODE_OPTIONS: _jestOnly, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', name, 'src', 'main.ts')], {
-    cwd: ROOT,
-    env: { ...inherited, ...env, PORT: String(port), KAFKA_CLIENT_ID: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(ROOT, 'apps', name, 'src', 'main.ts')],
+    {
+      cwd: ROOT,
+      env: { ...inherited, ...env, PORT: String(port), KAFKA_CLIENT_ID: name },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());

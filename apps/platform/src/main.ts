@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { runServiceProcess } from '@mmp/server';
-import { ALL_SERVICES } from './services';
+import { ALL_SERVICES } from '@mmp/platform-services';
 
 // `npm start`: all six services in one process on PORT (SPEC section 3), on an embedded Postgres
 // and the in-process bus unless DATABASE_URL / KAFKA_BROKERS name real ones.

@@ -20,7 +20,8 @@ export function useTestDatabase(): TestDatabaseHandle {
   });
   return {
     get url(): string {
-      if (!database) throw new Error('useTestDatabase(): the database exists only from beforeAll to afterAll');
+      if (!database)
+        throw new Error('useTestDatabase(): the database exists only from beforeAll to afterAll');
       return database.url;
     },
   };

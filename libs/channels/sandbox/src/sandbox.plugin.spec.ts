@@ -19,7 +19,9 @@ describe('the sandbox plugin', () => {
       headers: {},
     });
     expect(result).toEqual({ providerMessageId: 'sandbox-m-1' });
-    expect(outbox.forCustomer('c-42')).toMatchObject([{ messageId: 'm-1', to: 'ann@example.com', subject: 'Hi' }]);
+    expect(outbox.forCustomer('c-42')).toMatchObject([
+      { messageId: 'm-1', to: 'ann@example.com', subject: 'Hi' },
+    ]);
     expect(outbox.forCustomer('c-43')).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@ import { sandboxOutbox, type SandboxOutbox } from './sandbox-outbox';
 const SandboxSettings = z.object({}).passthrough();
 
 /** A plugin per channel that records messages in the outbox instead of calling a provider. */
-export function sandboxPlugin(channel: Channel, outbox: SandboxOutbox = sandboxOutbox): ChannelPlugin<object> {
+export function sandboxPlugin(
+  channel: Channel,
+  outbox: SandboxOutbox = sandboxOutbox,
+): ChannelPlugin<object> {
   return defineChannelPlugin({
     name: 'sandbox',
     channel,

@@ -27,7 +27,8 @@ export interface RenderedMessage {
   title: string | undefined;
 }
 
-export type RenderOutcome = { ok: true; message: RenderedMessage } | { ok: false; reason: 'render_error'; error: string };
+export type RenderOutcome =
+  { ok: true; message: RenderedMessage } | { ok: false; reason: 'render_error'; error: string };
 
 /**
  * Renders a template with Handlebars, HTML-escaped by default. Compiled templates are cached
@@ -51,7 +52,11 @@ export class TemplateRenderer {
         },
       };
     } catch (error) {
-      return { ok: false, reason: 'render_error', error: error instanceof Error ? error.message : String(error) };
+      return {
+        ok: false,
+        reason: 'render_error',
+        error: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 

@@ -20,7 +20,11 @@ export interface CanonicalEvent {
  */
 export const anonymousProfileId = (anonymousId: string): string => `anon:${anonymousId}`;
 
-export function toCanonicalEvent(event: RetailEventV1, receivedAt: Date, triggerable: boolean): CanonicalEvent {
+export function toCanonicalEvent(
+  event: RetailEventV1,
+  receivedAt: Date,
+  triggerable: boolean,
+): CanonicalEvent {
   return {
     eventId: event.eventId,
     type: event.type,

@@ -4,7 +4,12 @@ import { applyEvents, computeOrderAggregates, emptyProfile, noOrders } from './p
 import { applyTraits, emptyTraitState } from './traits';
 import { isTriggerable } from './trigger-age';
 
-const event = (eventId: string, type: string, occurredAt: string, traits?: Record<string, unknown>): CanonicalEvent => ({
+const event = (
+  eventId: string,
+  type: string,
+  occurredAt: string,
+  traits?: Record<string, unknown>,
+): CanonicalEvent => ({
   eventId,
   type,
   occurredAt: new Date(occurredAt),
@@ -60,7 +65,9 @@ describe('order aggregates', () => {
   });
 
   it('never lets a refund take an order below zero', () => {
-    expect(computeOrderAggregates([order('o-1', '10', '2027-01-01T00:00:00Z', '25')]).lifetimeValue).toBe('0.00');
+    expect(computeOrderAggregates([order('o-1', '10', '2027-01-01T00:00:00Z', '25')]).lifetimeValue).toBe(
+      '0.00',
+    );
   });
 
   it('is empty without orders', () => {
@@ -85,7 +92,10 @@ describe('applyEvents', () => {
   it('gives each event the counts right after it, in occurrence order', () => {
     const { applied, state } = applyEvents(
       emptyProfile('c-42'),
-      [event('e-2', 'order.placed', '2027-03-15T11:00:00Z'), event('e-1', 'order.placed', '2027-03-15T10:00:00Z')],
+      [
+        event('e-2', 'order.placed', '2027-03-15T11:00:00Z'),
+        event('e-1', 'order.placed', '2027-03-15T10:00:00Z'),
+      ],
       noOrders,
     );
     expect(applied.map((a) => [a.event.eventId, a.snapshot.attributes.eventCounts['order.placed']])).toEqual([

@@ -74,7 +74,10 @@ export const emptyProfile = (customerId: string): ProfileState => ({
 
 /** Events in the order they are applied within a batch: by occurrence, then eventId. */
 export function byOccurrence(a: CanonicalEvent, b: CanonicalEvent): number {
-  return a.occurredAt.getTime() - b.occurredAt.getTime() || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+  return (
+    a.occurredAt.getTime() - b.occurredAt.getTime() ||
+    (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  );
 }
 
 export interface AppliedEvent {
@@ -103,7 +106,13 @@ export function applyEvents(
     if (event.type === 'customer.registered' && (!registeredAt || event.occurredAt < registeredAt)) {
       registeredAt = event.occurredAt;
     }
-    applied.push({ event, snapshot: snapshotOf({ customerId: state.customerId, traits, eventCounts: { ...eventCounts }, registeredAt }, orders) });
+    applied.push({
+      event,
+      snapshot: snapshotOf(
+        { customerId: state.customerId, traits, eventCounts: { ...eventCounts }, registeredAt },
+        orders,
+      ),
+    });
   }
   return { state: { customerId: state.customerId, traits, eventCounts, registeredAt }, applied };
 }

@@ -28,7 +28,10 @@ describe('chooseVariant', () => {
   ];
 
   it('splits by weight and keeps each customer on one variant', () => {
-    const picks = Array.from({ length: 4000 }, (_, i) => chooseVariant(`c-${i}`, 'j', 'nudge', variants).template);
+    const picks = Array.from(
+      { length: 4000 },
+      (_, i) => chooseVariant(`c-${i}`, 'j', 'nudge', variants).template,
+    );
     const a = picks.filter((p) => p === 'followup_a').length;
     expect(a).toBeGreaterThan(1800);
     expect(a).toBeLessThan(2200);

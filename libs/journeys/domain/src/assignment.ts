@@ -24,7 +24,8 @@ export function chooseVariant<V extends { weight: number }>(
 ): V {
   const total = variants.reduce((sum, v) => sum + v.weight, 0);
   const first = variants[0];
-  if (!first || total <= 0) throw new Error(`step ${stepId} of ${journeyKey} has no variant with a positive weight`);
+  if (!first || total <= 0)
+    throw new Error(`step ${stepId} of ${journeyKey} has no variant with a positive weight`);
   let point = bucketOf(['variant', journeyKey, stepId, customerId], 1_000_000) * (total / 1_000_000);
   for (const variant of variants) {
     if (point < variant.weight) return variant;
@@ -38,7 +39,8 @@ function idOf(prefix: string, parts: readonly string[]): string {
 }
 
 /** One instance per journey and milestone occurrence: a redelivered trigger finds the same one. */
-export const instanceIdOf = (journeyKey: string, occurrenceId: string): string => idOf('jin', [journeyKey, occurrenceId]);
+export const instanceIdOf = (journeyKey: string, occurrenceId: string): string =>
+  idOf('jin', [journeyKey, occurrenceId]);
 
 /** One message per instance and step: the idempotency key delivery sends by. */
 export const messageIdOf = (instanceId: string, stepId: string): string => idOf('msg', [instanceId, stepId]);

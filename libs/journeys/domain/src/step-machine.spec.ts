@@ -62,7 +62,11 @@ describe('the step machine', () => {
         variant: null,
       },
     ]);
-    expect(instance).toMatchObject({ status: 'waiting', stepIndex: 1, wakeAt: new Date('2027-03-17T13:00:00Z') });
+    expect(instance).toMatchObject({
+      status: 'waiting',
+      stepIndex: 1,
+      wakeAt: new Date('2027-03-17T13:00:00Z'),
+    });
   });
 
   it('does nothing before the wait is over', () => {
@@ -79,14 +83,24 @@ describe('the step machine', () => {
       { template: 'followup_b', weight: 50 },
     ]).template;
     expect(effects).toEqual([
-      { kind: 'send', messageId: messageIdOf(instance.instanceId, 'nudge'), stepId: 'nudge', template: variant, variant },
+      {
+        kind: 'send',
+        messageId: messageIdOf(instance.instanceId, 'nudge'),
+        stepId: 'nudge',
+        template: variant,
+        variant,
+      },
     ]);
     expect(instance.status).toBe('completed');
   });
 
   it('exits at the branch when the customer bought during the wait', () => {
     const waiting = advance(birthday, start(), context(entered)).instance;
-    const { instance, effects } = advance(birthday, waiting, context(new Date('2027-03-17T13:00:00Z'), ['order.placed']));
+    const { instance, effects } = advance(
+      birthday,
+      waiting,
+      context(new Date('2027-03-17T13:00:00Z'), ['order.placed']),
+    );
     expect(effects).toEqual([]);
     expect(instance).toMatchObject({ status: 'exited', exitReason: 'branch:check' });
   });
@@ -132,6 +146,8 @@ describe('the step machine', () => {
     // 2027-03-14 is the spring-forward day in New York: 09:00 EDT is 13:00Z.
     const saturdayNight = new Date('2027-03-14T03:00:00Z'); // 22:00 EST on the 13th
     const instance = enterJourney(journey, { customerId: 'c-42', occurrenceId: 'occ_3' }, saturdayNight);
-    expect(advance(journey, instance, context(saturdayNight)).instance.wakeAt).toEqual(new Date('2027-03-14T13:00:00Z'));
+    expect(advance(journey, instance, context(saturdayNight)).instance.wakeAt).toEqual(
+      new Date('2027-03-14T13:00:00Z'),
+    );
   });
 });

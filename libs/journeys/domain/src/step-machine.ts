@@ -1,5 +1,11 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
-import { EXIT, isEventSinceEntry, matchesConditions, type JourneyDefinition, type JourneyStep } from '@mmp/program';
+import {
+  EXIT,
+  isEventSinceEntry,
+  matchesConditions,
+  type JourneyDefinition,
+  type JourneyStep,
+} from '@mmp/program';
 import { DateTime } from 'luxon';
 import { chooseVariant, instanceIdOf, isInHoldout, messageIdOf } from './assignment';
 
@@ -95,7 +101,11 @@ export function advance(
 }
 
 /** An `exitOn` event ends the instance at once, whatever it was doing. */
-export function exitOnEvent(journey: JourneyDefinition, instance: InstanceState, eventType: string): InstanceState {
+export function exitOnEvent(
+  journey: JourneyDefinition,
+  instance: InstanceState,
+  eventType: string,
+): InstanceState {
   if (instance.status !== 'active' && instance.status !== 'waiting') return instance;
   return (journey.exitOn ?? []).includes(eventType) ? exit(instance, `exit_on:${eventType}`) : instance;
 }
@@ -116,7 +126,13 @@ function runStep(
     const variant = 'variants' in send ? template : null;
     return {
       state: { ...state, stepIndex: state.stepIndex + 1 },
-      effect: { kind: 'send', messageId: messageIdOf(state.instanceId, step.id), stepId: step.id, template, variant },
+      effect: {
+        kind: 'send',
+        messageId: messageIdOf(state.instanceId, step.id),
+        stepId: step.id,
+        template,
+        variant,
+      },
     };
   }
   if ('wait' in step) {

@@ -3,7 +3,12 @@ import type { NthEventMilestone } from '@mmp/program';
 import { evaluateEvent } from './evaluate-event';
 import { occurrenceIdOf } from './occurrence-id';
 
-const secondOrder: NthEventMilestone = { key: 'second_order', kind: 'nth_event', event: 'order.placed', n: 2 };
+const secondOrder: NthEventMilestone = {
+  key: 'second_order',
+  kind: 'nth_event',
+  event: 'order.placed',
+  n: 2,
+};
 const now = new Date('2027-03-15T15:00:00Z');
 
 function orderEvent(eventId: string, count: number, triggerable = true): CustomerEventV1 {

@@ -2,7 +2,6 @@ import type { CustomerEventV1 } from '@mmp/contracts';
 import { matchesConditions, type MilestoneDefinition, type NthEventMilestone } from '@mmp/program';
 import { occurrenceIdOf } from './occurrence-id';
 
-
 export interface MilestoneOccurrence {
   occurrenceId: string;
   milestoneKey: string;

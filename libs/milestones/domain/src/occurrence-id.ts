@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
  * fires each occurrence at most once.
  */
 export function occurrenceIdOf(milestoneKey: string, customerId: string, occurrence: string): string {
-  const digest = createHash('sha256').update(JSON.stringify([milestoneKey, customerId, occurrence])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([milestoneKey, customerId, occurrence]))
+    .digest('hex');
   return `occ_${digest.slice(0, 32)}`;
 }

@@ -40,7 +40,9 @@ export class SandboxClock implements Clock {
   moveTo(target: Date): Date {
     const current = this.now();
     if (Number.isNaN(target.getTime())) {
-      throw AppError.validation('now is not a valid date', [{ path: 'now', message: 'must be an ISO 8601 date-time' }]);
+      throw AppError.validation('now is not a valid date', [
+        { path: 'now', message: 'must be an ISO 8601 date-time' },
+      ]);
     }
     if (target.getTime() < current.getTime()) {
       throw AppError.conflict(

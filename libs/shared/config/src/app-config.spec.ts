@@ -29,7 +29,9 @@ describe('AppConfig', () => {
 
   it('names the bad setting', () => {
     expect(() => AppConfig.fromEnvironment({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => AppConfig.fromEnvironment({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres/);
+    expect(() => AppConfig.fromEnvironment({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL must be a postgres/,
+    );
     expect(() => AppConfig.fromEnvironment({ SANDBOX: 'yes' })).toThrow(AppError);
   });
 
@@ -39,7 +41,10 @@ describe('AppConfig', () => {
   });
 
   it('copies with overrides and keeps the rest', () => {
-    const config = AppConfig.fromEnvironment({ API_KEYS: 'k' }).with({ databaseUrl: 'postgres://x/y', port: 0 });
+    const config = AppConfig.fromEnvironment({ API_KEYS: 'k' }).with({
+      databaseUrl: 'postgres://x/y',
+      port: 0,
+    });
     expect(config).toBeInstanceOf(AppConfig);
     expect(config.databaseUrl).toBe('postgres://x/y');
     expect(config.port).toBe(0);

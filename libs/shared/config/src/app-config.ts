@@ -7,9 +7,12 @@ import { z } from 'zod';
  * anywhere else.
  */
 
-const commaList = z
-  .string()
-  .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part.length > 0));
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0),
+);
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -17,7 +20,10 @@ const booleanFlag = z
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   KAFKA_BROKERS: commaList.optional(),
   KAFKA_CLIENT_ID: z.string().default('milestone-platform'),
   PROGRAM_DIR: z.string().default('program'),
@@ -84,7 +90,7 @@ export class AppConfig {
     };
   };
 
-  private constructor(env: z.infer<typeof EnvSchema>) {
+  private constructor(private readonly env: z.infer<typeof EnvSchema>) {
     this.production = env.NODE_ENV === 'production';
     this.port = env.PORT;
     this.databaseUrl = env.DATABASE_URL;
@@ -99,7 +105,12 @@ export class AppConfig {
     this.embeddedPostgresDir = env.EMBEDDED_PG_DIR;
     this.logLevel = env.LOG_LEVEL;
     this.channels = {
-      email: { provider: env.EMAIL_PROVIDER, from: env.EMAIL_FROM, sesRegion: env.SES_REGION, sesEndpoint: env.SES_ENDPOINT },
+      email: {
+        provider: env.EMAIL_PROVIDER,
+        from: env.EMAIL_FROM,
+        sesRegion: env.SES_REGION,
+        sesEndpoint: env.SES_ENDPOINT,
+      },
       sms: {
         provider: env.SMS_PROVIDER,
         from: env.SMS_FROM,
@@ -120,7 +131,10 @@ export class AppConfig {
   static fromEnvironment(env: Environment): AppConfig {
     const parsed = EnvSchema.safeParse(env);
     if (!parsed.success) {
-      const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      const details = parsed.error.issues.map((issue) => ({
+        path: issue.path.join('.'),
+        message: issue.message,
+      }));
       throw AppError.validation(
         `invalid configuration: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
         details,
@@ -141,13 +155,19 @@ export class AppConfig {
   }
 
   /** A copy with some settings replaced (the embedded Postgres URL, a test's port). */
-  with(overrides: Partial<Pick<AppConfig, 'databaseUrl' | 'port' | 'kafkaBrokers'>>): AppConfig {
-    return Object.assign(Object.create(AppConfig.prototype) as AppConfig, this, overrides);
+  with(overrides: { databaseUrl?: string; port?: number; kafkaBrokers?: readonly string[] }): AppConfig {
+    return new AppConfig({
+      ...this.env,
+      DATABASE_URL: overrides.databaseUrl ?? this.env.DATABASE_URL,
+      PORT: overrides.port ?? this.env.PORT,
+      KAFKA_BROKERS: overrides.kafkaBrokers ? [...overrides.kafkaBrokers] : this.env.KAFKA_BROKERS,
+    });
   }
 
   /** The database URL, which must be known by the time a service opens its database. */
   requireDatabaseUrl(): string {
-    if (!this.databaseUrl) throw AppError.unavailable('DATABASE_URL is not set and no embedded Postgres was started');
+    if (!this.databaseUrl)
+      throw AppError.unavailable('DATABASE_URL is not set and no embedded Postgres was started');
     return this.databaseUrl;
   }
 }

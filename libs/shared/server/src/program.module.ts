@@ -6,6 +6,10 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 @Module({})
 export class ProgramModule {
   static forRoot(store: ProgramStore): DynamicModule {
-    return { module: ProgramModule, providers: [{ provide: ProgramStore, useValue: store }], exports: [ProgramStore] };
+    return {
+      module: ProgramModule,
+      providers: [{ provide: ProgramStore, useValue: store }],
+      exports: [ProgramStore],
+    };
   }
 }

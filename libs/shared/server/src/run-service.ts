@@ -4,7 +4,15 @@ import { AppConfig, type Environment } from '@mmp/config';
 import { startEmbeddedPostgres } from '@mmp/persistence';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { startTelemetry } from '@mmp/telemetry';
-import { Global, Logger, Module, type DynamicModule, type INestApplication, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import {
+  Global,
+  Logger,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { bootstrapService } from './bootstrap-service';
 import { ProgramModule } from './program.module';
 
@@ -23,7 +31,10 @@ class ProcessCleanup implements OnApplicationShutdown {
 @Module({})
 class ProcessCleanupModule {
   static forRoot(steps: readonly (() => Promise<void>)[]): DynamicModule {
-    return { module: ProcessCleanupModule, providers: [{ provide: CLEANUP, useValue: new ProcessCleanup(steps) }] };
+    return {
+      module: ProcessCleanupModule,
+      providers: [{ provide: CLEANUP, useValue: new ProcessCleanup(steps) }],
+    };
   }
 }
 
@@ -73,6 +84,10 @@ export async function startServices(options: {
     config: options.config,
     bus: options.bus,
     clock,
-    services: [ProgramModule.forRoot(options.program), ProcessCleanupModule.forRoot(options.cleanup ?? []), ...options.services],
+    services: [
+      ProgramModule.forRoot(options.program),
+      ProcessCleanupModule.forRoot(options.cleanup ?? []),
+      ...options.services,
+    ],
   });
 }

@@ -32,7 +32,9 @@ export class ConsentController {
   ) {}
 
   @Get(':customerId/consent')
-  async get(@Param('customerId') customerId: string): Promise<{ customerId: string; channels: ChannelConsent[] }> {
+  async get(
+    @Param('customerId') customerId: string,
+  ): Promise<{ customerId: string; channels: ChannelConsent[] }> {
     const current = await this.store.current(customerId);
     const models = this.program.current().policies.consent;
     return {
@@ -63,7 +65,9 @@ export class ConsentController {
   ): Promise<ConsentChangeV1> {
     const channel = validate(Channel, channelParam);
     if (!channel.ok) {
-      throw AppError.validation(`unknown channel ${channelParam}`, [{ path: 'channel', message: 'must be email, sms or push' }]);
+      throw AppError.validation(`unknown channel ${channelParam}`, [
+        { path: 'channel', message: 'must be email, sms or push' },
+      ]);
     }
     const update = validate(ConsentUpdate, body);
     if (!update.ok) throw AppError.validation('invalid consent change', update.issues);

@@ -17,7 +17,9 @@ export class CreateConsentTables1764000000000 implements MigrationInterface {
         published_at timestamptz
       )`);
     await db.query(`CREATE INDEX changes_customer_idx ON consent.changes (customer_id, changed_at DESC)`);
-    await db.query(`CREATE INDEX changes_unpublished_idx ON consent.changes (changed_at) WHERE published_at IS NULL`);
+    await db.query(
+      `CREATE INDEX changes_unpublished_idx ON consent.changes (changed_at) WHERE published_at IS NULL`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -22,7 +22,15 @@ export class ConsentStore {
       this.db,
       `INSERT INTO consent.changes (change_id, customer_id, channel, status, source, actor, changed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (change_id) DO NOTHING`,
-      [change.changeId, change.customerId, change.channel, change.status, change.source, change.actor, change.changedAt],
+      [
+        change.changeId,
+        change.customerId,
+        change.channel,
+        change.status,
+        change.source,
+        change.actor,
+        change.changedAt,
+      ],
     );
   }
 
@@ -60,7 +68,10 @@ export class ConsentStore {
 
   async markPublished(changeIds: readonly string[], now: Date): Promise<void> {
     if (changeIds.length === 0) return;
-    await runSql(this.db, `UPDATE consent.changes SET published_at = $2 WHERE change_id = ANY($1::text[])`, [changeIds, now]);
+    await runSql(this.db, `UPDATE consent.changes SET published_at = $2 WHERE change_id = ANY($1::text[])`, [
+      changeIds,
+      now,
+    ]);
   }
 }
 

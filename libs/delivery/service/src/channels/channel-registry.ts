@@ -36,7 +36,7 @@ export class ChannelRegistry implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.channels.values()].map((c) => c.sender.close?.()));
+    await Promise.all([...this.channels.values()].map(async (c) => c.sender.close?.()));
   }
 }
 
@@ -56,14 +56,21 @@ function load(channel: Channel, config: AppConfig): LoadedChannel {
   const name = settings.provider;
   const plugin = BUILT_IN_PLUGINS[name]?.(channel) ?? loadPackage(name, channel);
   if (plugin.channel !== channel) {
-    throw AppError.validation(`${settingNameOf(channel)}=${name} is a ${plugin.channel} plugin, not a ${channel} one`, [
-      { path: settingNameOf(channel), message: `must name a ${channel} plugin` },
-    ]);
+    throw AppError.validation(
+      `${settingNameOf(channel)}=${name} is a ${plugin.channel} plugin, not a ${channel} one`,
+      [{ path: settingNameOf(channel), message: `must name a ${channel} plugin` }],
+    );
   }
   const parsed = plugin.settingsSchema.safeParse(settings);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({ path: `${settingNameOf(channel)}.${i.path.join('.')}`, message: i.message }));
-    throw AppError.validation(`the ${name} plugin rejected its settings: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+    const details = parsed.error.issues.map((i) => ({
+      path: `${settingNameOf(channel)}.${i.path.join('.')}`,
+      message: i.message,
+    }));
+    throw AppError.validation(
+      `the ${name} plugin rejected its settings: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
+      details,
+    );
   }
   return { provider: name, sender: plugin.create(parsed.data) };
 }
@@ -81,12 +88,16 @@ function loadPackage(name: string, channel: Channel): ChannelPlugin {
       [{ path: settingNameOf(channel), message: `names no channel plugin` }],
     );
   }
-  const candidates = typeof loaded === 'object' && loaded !== null ? [Reflect.get(loaded, 'default'), Reflect.get(loaded, 'plugin')] : [];
+  const candidates =
+    typeof loaded === 'object' && loaded !== null
+      ? [Reflect.get(loaded, 'default'), Reflect.get(loaded, 'plugin')]
+      : [];
   const plugin = candidates.find(isChannelPlugin);
   if (!plugin) {
-    throw AppError.validation(`${settingNameOf(channel)}=${name}: the package does not export a channel plugin as default or plugin`, [
-      { path: settingNameOf(channel), message: 'names a package that is not a channel plugin' },
-    ]);
+    throw AppError.validation(
+      `${settingNameOf(channel)}=${name}: the package does not export a channel plugin as default or plugin`,
+      [{ path: settingNameOf(channel), message: 'names a package that is not a channel plugin' }],
+    );
   }
   return plugin;
 }

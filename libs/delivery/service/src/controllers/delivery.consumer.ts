@@ -1,5 +1,10 @@
 import { OnMessages, type IncomingMessage } from '@mmp/bus';
-import { ConsentChangesTopic, MessagesRequestedTopic, type ConsentChangeV1, type MessageRequestedV1 } from '@mmp/contracts';
+import {
+  ConsentChangesTopic,
+  MessagesRequestedTopic,
+  type ConsentChangeV1,
+  type MessageRequestedV1,
+} from '@mmp/contracts';
 import { Controller } from '@nestjs/common';
 import { MessageStore } from '../store/message.store';
 import { SendMessagesUsecase } from '../usecases/send-messages/send-messages.usecase';

@@ -39,7 +39,9 @@ export class CreateDeliveryTables1764000000000 implements MigrationInterface {
         created_at   timestamptz NOT NULL,
         published_at timestamptz
       )`);
-    await db.query(`CREATE INDEX status_outbox_pending_idx ON delivery.status_outbox (message_id) WHERE published_at IS NULL`);
+    await db.query(
+      `CREATE INDEX status_outbox_pending_idx ON delivery.status_outbox (message_id) WHERE published_at IS NULL`,
+    );
     // Delivery's own view of consent, kept from consent.changes.v1.
     await db.query(`
       CREATE TABLE delivery.consent_view (

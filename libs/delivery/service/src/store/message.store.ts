@@ -165,7 +165,9 @@ export class MessageStore {
     );
   }
 
-  async pendingStatusEvents(messageIds: readonly string[]): Promise<{ eventId: string; payload: MessageEventV1 }[]> {
+  async pendingStatusEvents(
+    messageIds: readonly string[],
+  ): Promise<{ eventId: string; payload: MessageEventV1 }[]> {
     if (messageIds.length === 0) return [];
     const rows = await queryRows<{ event_id: string; payload: MessageEventV1 }>(
       this.db,
@@ -178,7 +180,11 @@ export class MessageStore {
 
   async markStatusEventsPublished(eventIds: readonly string[], now: Date): Promise<void> {
     if (eventIds.length === 0) return;
-    await runSql(this.db, `UPDATE delivery.status_outbox SET published_at = $2 WHERE event_id = ANY($1::text[])`, [eventIds, now]);
+    await runSql(
+      this.db,
+      `UPDATE delivery.status_outbox SET published_at = $2 WHERE event_id = ANY($1::text[])`,
+      [eventIds, now],
+    );
   }
 
   /** Keeps the latest consent per customer and channel; an older change arriving late changes nothing. */
@@ -195,7 +201,12 @@ export class MessageStore {
        ON CONFLICT (customer_id, channel) DO UPDATE
          SET status = excluded.status, changed_at = excluded.changed_at
        WHERE v.changed_at <= excluded.changed_at`,
-      [changes.map((c) => c.customerId), changes.map((c) => c.channel), changes.map((c) => c.status), changes.map((c) => c.changedAt)],
+      [
+        changes.map((c) => c.customerId),
+        changes.map((c) => c.channel),
+        changes.map((c) => c.status),
+        changes.map((c) => c.changedAt),
+      ],
     );
   }
 

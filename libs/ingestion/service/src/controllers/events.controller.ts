@@ -47,7 +47,9 @@ function itemsOf(body: unknown): unknown[] {
   if (!isBatch(body)) return [body];
   const batch = body.batch;
   if (!Array.isArray(batch)) {
-    throw AppError.validation('batch must be an array of events', [{ path: 'batch', message: 'must be an array' }]);
+    throw AppError.validation('batch must be an array of events', [
+      { path: 'batch', message: 'must be an array' },
+    ]);
   }
   if (batch.length === 0 || batch.length > MAX_BATCH_SIZE) {
     throw AppError.validation(`batch must hold 1 to ${MAX_BATCH_SIZE} events`, [

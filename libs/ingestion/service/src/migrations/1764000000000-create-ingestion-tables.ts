@@ -19,7 +19,9 @@ export class CreateIngestionTables1764000000000 implements MigrationInterface {
         published_at timestamptz
       )`);
     await db.query(`CREATE INDEX events_customer_idx ON ingestion.events (customer_id, occurred_at)`);
-    await db.query(`CREATE INDEX events_unpublished_idx ON ingestion.events (received_at) WHERE published_at IS NULL`);
+    await db.query(
+      `CREATE INDEX events_unpublished_idx ON ingestion.events (received_at) WHERE published_at IS NULL`,
+    );
     await db.query(`
       CREATE TABLE ingestion.profiles (
         customer_id    text PRIMARY KEY,

@@ -9,7 +9,13 @@ import {
   type OrderAggregates,
   type ProfileState,
 } from '@mmp/ingestion-domain';
-import { InjectServiceDatabase, queryRows, runSql, withTransaction, type SqlExecutor } from '@mmp/persistence';
+import {
+  InjectServiceDatabase,
+  queryRows,
+  runSql,
+  withTransaction,
+  type SqlExecutor,
+} from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -169,7 +175,8 @@ export class ProfileStore {
   private async recordOrders(tx: EntityManager, events: readonly CanonicalEvent[]): Promise<void> {
     const orders = events.filter((e) => e.type === 'order.placed');
     if (orders.length > 0) {
-      await runSql(tx, 
+      await runSql(
+        tx,
         `INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
          SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::timestamptz[], $6::text[])
          ON CONFLICT (customer_id, order_id) DO NOTHING`,
@@ -185,7 +192,8 @@ export class ProfileStore {
     }
     const refunds = events.filter((e) => e.type === 'order.refunded');
     if (refunds.length > 0) {
-      await runSql(tx, 
+      await runSql(
+        tx,
         `INSERT INTO ingestion.refunds (event_id, customer_id, order_id, amount, currency)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[])
          ON CONFLICT (event_id) DO NOTHING`,
@@ -201,8 +209,13 @@ export class ProfileStore {
   }
 
   /** Creates missing profiles and locks them all, in id order so concurrent batches never deadlock. */
-  private async lockProfiles(tx: EntityManager, customers: readonly string[], now: Date): Promise<Map<string, ProfileState>> {
-    await runSql(tx, 
+  private async lockProfiles(
+    tx: EntityManager,
+    customers: readonly string[],
+    now: Date,
+  ): Promise<Map<string, ProfileState>> {
+    await runSql(
+      tx,
       `INSERT INTO ingestion.profiles (customer_id, created_at, updated_at)
        SELECT unnest($1::text[]), $2, $2
        ON CONFLICT (customer_id) DO NOTHING`,
@@ -221,7 +234,10 @@ export class ProfileStore {
   }
 
   /** The order attributes of SPEC section 4, as computeOrderAggregates defines them. */
-  private async orderAggregates(tx: SqlExecutor, customers: readonly string[]): Promise<Map<string, OrderAggregates>> {
+  private async orderAggregates(
+    tx: SqlExecutor,
+    customers: readonly string[],
+  ): Promise<Map<string, OrderAggregates>> {
     const rows = await queryRows<AggregateRow>(
       tx,
       `SELECT o.customer_id,
@@ -257,7 +273,8 @@ export class ProfileStore {
 
   private async saveProfiles(tx: EntityManager, profiles: readonly ProfileState[], now: Date): Promise<void> {
     if (profiles.length === 0) return;
-    await runSql(tx, 
+    await runSql(
+      tx,
       `UPDATE ingestion.profiles p
           SET traits = v.traits, trait_versions = v.trait_versions, event_counts = v.event_counts,
               registered_at = v.registered_at, updated_at = $6

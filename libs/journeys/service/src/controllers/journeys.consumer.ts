@@ -1,5 +1,10 @@
 import { OnMessages, type IncomingMessage } from '@mmp/bus';
-import { CustomerEventsTopic, MilestonesReachedTopic, type CustomerEventV1, type MilestoneReachedV1 } from '@mmp/contracts';
+import {
+  CustomerEventsTopic,
+  MilestonesReachedTopic,
+  type CustomerEventV1,
+  type MilestoneReachedV1,
+} from '@mmp/contracts';
 import { Controller } from '@nestjs/common';
 import { EnterJourneysUsecase } from '../usecases/enter-journeys/enter-journeys.usecase';
 import { TrackCustomerEventsUsecase } from '../usecases/track-customer-events/track-customer-events.usecase';

@@ -36,7 +36,9 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
       CREATE UNIQUE INDEX instances_one_live_idx ON journeys.instances (journey_key, customer_id)
        WHERE status IN ('active', 'waiting')`);
     await db.query(`CREATE INDEX instances_due_idx ON journeys.instances (wake_at) WHERE status = 'waiting'`);
-    await db.query(`CREATE INDEX instances_customer_idx ON journeys.instances (customer_id, entered_at DESC)`);
+    await db.query(
+      `CREATE INDEX instances_customer_idx ON journeys.instances (customer_id, entered_at DESC)`,
+    );
     await db.query(`
       CREATE TABLE journeys.instance_events (
         instance_id text NOT NULL,
@@ -52,7 +54,9 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
         created_at   timestamptz NOT NULL,
         published_at timestamptz
       )`);
-    await db.query(`CREATE INDEX outbox_pending_idx ON journeys.outbox (instance_id) WHERE published_at IS NULL`);
+    await db.query(
+      `CREATE INDEX outbox_pending_idx ON journeys.outbox (instance_id) WHERE published_at IS NULL`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

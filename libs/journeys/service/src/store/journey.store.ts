@@ -59,19 +59,32 @@ export class JourneyStore {
     return withTransaction(this.db, work);
   }
 
-  async saveVersions(tx: EntityManager, journeys: readonly { key: string; version: string; definition: JourneyDefinition }[], now: Date): Promise<void> {
+  async saveVersions(
+    tx: EntityManager,
+    journeys: readonly { key: string; version: string; definition: JourneyDefinition }[],
+    now: Date,
+  ): Promise<void> {
     if (journeys.length === 0) return;
     await runSql(
       tx,
       `INSERT INTO journeys.journey_versions (journey_key, version, definition, created_at)
        SELECT k, v, d, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(k, v, d)
        ON CONFLICT (journey_key, version) DO NOTHING`,
-      [journeys.map((j) => j.key), journeys.map((j) => j.version), journeys.map((j) => JSON.stringify(j.definition)), now],
+      [
+        journeys.map((j) => j.key),
+        journeys.map((j) => j.version),
+        journeys.map((j) => JSON.stringify(j.definition)),
+        now,
+      ],
     );
   }
 
   /** Inserts new instances; returns the ids actually created (re-entry while live is ignored). */
-  async insertInstances(tx: EntityManager, records: readonly InstanceRecord[], now: Date): Promise<Set<string>> {
+  async insertInstances(
+    tx: EntityManager,
+    records: readonly InstanceRecord[],
+    now: Date,
+  ): Promise<Set<string>> {
     if (records.length === 0) return new Set();
     const rows = await queryRows<{ instance_id: string }>(
       tx,
@@ -129,7 +142,12 @@ export class JourneyStore {
       `INSERT INTO journeys.outbox (message_id, instance_id, payload, created_at)
        SELECT m, i, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(m, i, p)
        ON CONFLICT (message_id) DO NOTHING`,
-      [messages.map((m) => m.messageId), messages.map((m) => m.instanceId), messages.map((m) => JSON.stringify(m.payload)), now],
+      [
+        messages.map((m) => m.messageId),
+        messages.map((m) => m.instanceId),
+        messages.map((m) => JSON.stringify(m.payload)),
+        now,
+      ],
     );
   }
 
@@ -142,12 +160,19 @@ export class JourneyStore {
         ORDER BY created_at, message_id`,
       [instanceIds],
     );
-    return rows.map((row) => ({ messageId: row.message_id, instanceId: row.instance_id, payload: row.payload }));
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      instanceId: row.instance_id,
+      payload: row.payload,
+    }));
   }
 
   async markPublished(messageIds: readonly string[], now: Date): Promise<void> {
     if (messageIds.length === 0) return;
-    await runSql(this.db, `UPDATE journeys.outbox SET published_at = $2 WHERE message_id = ANY($1::text[])`, [messageIds, now]);
+    await runSql(this.db, `UPDATE journeys.outbox SET published_at = $2 WHERE message_id = ANY($1::text[])`, [
+      messageIds,
+      now,
+    ]);
   }
 
   /** Claims due timers; SKIP LOCKED lets several instances of the service share them, none twice. */
@@ -184,7 +209,10 @@ export class JourneyStore {
     return rows.map(toLoaded);
   }
 
-  async recordEvents(tx: EntityManager, pairs: readonly { instanceId: string; eventType: string }[]): Promise<void> {
+  async recordEvents(
+    tx: EntityManager,
+    pairs: readonly { instanceId: string; eventType: string }[],
+  ): Promise<void> {
     if (pairs.length === 0) return;
     await runSql(
       tx,
@@ -194,7 +222,10 @@ export class JourneyStore {
     );
   }
 
-  async updateProfiles(tx: EntityManager, updates: readonly { instanceId: string; profile: CustomerProfileSnapshot }[]): Promise<void> {
+  async updateProfiles(
+    tx: EntityManager,
+    updates: readonly { instanceId: string; profile: CustomerProfileSnapshot }[],
+  ): Promise<void> {
     if (updates.length === 0) return;
     await runSql(
       tx,

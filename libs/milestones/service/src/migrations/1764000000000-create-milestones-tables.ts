@@ -16,7 +16,9 @@ export class CreateMilestonesTables1764000000000 implements MigrationInterface {
         cause_event_id text,
         published_at   timestamptz
       )`);
-    await db.query(`CREATE INDEX occurrences_customer_idx ON milestones.occurrences (customer_id, reached_at DESC)`);
+    await db.query(
+      `CREATE INDEX occurrences_customer_idx ON milestones.occurrences (customer_id, reached_at DESC)`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

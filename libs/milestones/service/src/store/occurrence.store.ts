@@ -47,7 +47,8 @@ export class OccurrenceStore {
 
   async markPublished(occurrenceIds: readonly string[], now: Date): Promise<void> {
     if (occurrenceIds.length === 0) return;
-    await runSql(this.db, 
+    await runSql(
+      this.db,
       `UPDATE milestones.occurrences SET published_at = $2 WHERE occurrence_id = ANY($1::text[]) AND published_at IS NULL`,
       [occurrenceIds, now],
     );
@@ -60,6 +61,10 @@ export class OccurrenceStore {
         WHERE customer_id = $1 ORDER BY reached_at DESC, milestone_key`,
       [customerId],
     );
-    return rows.map((row) => ({ key: row.milestone_key, occurrence: row.occurrence, reachedAt: row.reached_at.toISOString() }));
+    return rows.map((row) => ({
+      key: row.milestone_key,
+      occurrence: row.occurrence,
+      reachedAt: row.reached_at.toISOString(),
+    }));
   }
 }

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { Channel, IsoDateTime } from './primitives';
 
 /** Message statuses of SPEC section 6. */
-export const MessageStatus = z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'bounced', 'failed', 'suppressed']);
+export const MessageStatus = z.enum([
+  'queued',
+  'sent',
+  'delivered',
+  'opened',
+  'clicked',
+  'bounced',
+  'failed',
+  'suppressed',
+]);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** Reasons for `suppressed` and `failed`; open-ended, these are the documented ones. */

@@ -11,7 +11,9 @@ export const MilestoneReachedV1 = z.object({
   /** Which occurrence: `n` for nth_event, the year for anniversaries, a window start for windowed counts. */
   occurrence: z.string(),
   reachedAt: IsoDateTime,
-  context: z.object({ n: z.number().int().optional(), years: z.number().int().optional() }).catchall(z.unknown()),
+  context: z
+    .object({ n: z.number().int().optional(), years: z.number().int().optional() })
+    .catchall(z.unknown()),
   /** The event that caused it, for event-driven kinds. */
   causeEventId: z.string().nullable(),
   profile: CustomerProfileSnapshot,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** ISO 8601 date-time that states its offset (`Z` or `+hh:mm`): a time without one is ambiguous. */
-export const IsoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset' });
+export const IsoDateTime = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time with an offset',
+});
 
 /** Money as a decimal string (`"129.90"`): never a float. */
 export const DecimalString = z

@@ -24,16 +24,25 @@ const isValidBirthday = (value: string): boolean => {
 
 export const KnownTraits = {
   email: z.email({ error: 'must be an email address' }).max(254).nullable(),
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as "+14155550100"').nullable(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as "+14155550100"')
+    .nullable(),
   firstName: ShortText.nullable(),
   lastName: ShortText.nullable(),
-  birthday: z
+  birthday: z.string().refine(isValidBirthday, 'must be a date as YYYY-MM-DD or --MM-DD').nullable(),
+  timezone: z
     .string()
-    .refine(isValidBirthday, 'must be a date as YYYY-MM-DD or --MM-DD')
+    .refine(isValidTimeZone, 'must be an IANA time zone such as "America/New_York"')
     .nullable(),
-  timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as "America/New_York"').nullable(),
-  locale: z.string().regex(/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/, 'must be a locale such as "en-US"').nullable(),
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"').nullable(),
+  locale: z
+    .string()
+    .regex(/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/, 'must be a locale such as "en-US"')
+    .nullable(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"')
+    .nullable(),
 };
 
 /** Custom trait values: scalars only, bounded, so a profile never balloons. */
@@ -68,7 +77,9 @@ export const KnownEventProperties = {
       discountCode: ShortText.optional(),
     })
     .passthrough(),
-  'order.refunded': z.object({ orderId: ShortText.min(1), amount: DecimalString, currency: CurrencyCode }).passthrough(),
+  'order.refunded': z
+    .object({ orderId: ShortText.min(1), amount: DecimalString, currency: CurrencyCode })
+    .passthrough(),
   'order.delivered': z.object({ orderId: ShortText.min(1) }).passthrough(),
   'product.viewed': z.object({ sku: ShortText.min(1) }).passthrough(),
   'cart.abandoned': z.object({ cartId: ShortText.min(1) }).passthrough(),
@@ -77,17 +88,20 @@ export const KnownEventProperties = {
     .passthrough(),
 } as const;
 export type KnownEventType = keyof typeof KnownEventProperties;
-export const isKnownEventType = (type: string): type is KnownEventType => Object.hasOwn(KnownEventProperties, type);
+export const isKnownEventType = (type: string): type is KnownEventType =>
+  Object.hasOwn(KnownEventProperties, type);
 
 export const EventType = z
   .string()
   .max(128)
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must look like "order.placed": lowercase words joined by dots');
+  .regex(
+    /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/,
+    'must look like "order.placed": lowercase words joined by dots',
+  );
 
-const JsonBounded = z.record(z.string().max(128), z.unknown()).refine(
-  (value) => JSON.stringify(value).length <= 64 * 1024,
-  'must be at most 64 KB as JSON',
-);
+const JsonBounded = z
+  .record(z.string().max(128), z.unknown())
+  .refine((value) => JSON.stringify(value).length <= 64 * 1024, 'must be at most 64 KB as JSON');
 
 export const RetailEventV1 = z
   .object({
@@ -101,10 +115,18 @@ export const RetailEventV1 = z
   })
   .superRefine((event, ctx) => {
     if (!event.customerId && !event.anonymousId) {
-      ctx.addIssue({ code: 'custom', path: ['customerId'], message: 'customerId or anonymousId is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customerId'],
+        message: 'customerId or anonymousId is required',
+      });
     }
     if (event.type === 'identity.linked' && !(event.customerId && event.anonymousId)) {
-      ctx.addIssue({ code: 'custom', path: ['anonymousId'], message: 'identity.linked needs both customerId and anonymousId' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anonymousId'],
+        message: 'identity.linked needs both customerId and anonymousId',
+      });
     }
     if (isKnownEventType(event.type)) {
       const result = KnownEventProperties[event.type].safeParse(event.properties ?? {});

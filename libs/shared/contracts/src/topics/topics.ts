@@ -15,7 +15,8 @@ export const RetailEventsTopic = defineTopic({
   dlq: 'retail.events.dlq.v1',
   schemaVersion: 1,
   schema: RetailEventV1,
-  description: 'Raw retailer events (SPEC section 4). Invalid records go to retail.events.dlq.v1 with the reason.',
+  description:
+    'Raw retailer events (SPEC section 4). Invalid records go to retail.events.dlq.v1 with the reason.',
 });
 
 export const CustomerEventsTopic = defineTopic({
@@ -43,7 +44,8 @@ export const MessagesEventsTopic = defineTopic({
   name: 'messages.events.v1',
   schemaVersion: 1,
   schema: MessageEventV1,
-  description: 'Every status change of every message: queued, sent, delivered, opened, clicked, bounced, failed, suppressed.',
+  description:
+    'Every status change of every message: queued, sent, delivered, opened, clicked, bounced, failed, suppressed.',
 });
 
 export const ConsentChangesTopic = defineTopic({

@@ -2,7 +2,12 @@ import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import type { OutboundMessage } from '@mmp/channel-sdk';
 import { CLOCK, type Clock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
-import { MessagesEventsTopic, type MessageEventV1, type MessageRequestedV1, type MessageStatus } from '@mmp/contracts';
+import {
+  MessagesEventsTopic,
+  type MessageEventV1,
+  type MessageRequestedV1,
+  type MessageStatus,
+} from '@mmp/contracts';
 import { consentAllows, resolveAddress, TemplateRenderer } from '@mmp/delivery-domain';
 import { signLinkToken } from '@mmp/links';
 import { ProgramStore } from '@mmp/program';
@@ -86,7 +91,12 @@ export class SendMessagesUsecase {
     if (!to) return this.outcome(request, 'suppressed', 'missing_address', now);
 
     const unsubscribeToken = signLinkToken(
-      { purpose: 'unsubscribe', customerId: request.customerId, channel: request.channel, messageId: request.messageId },
+      {
+        purpose: 'unsubscribe',
+        customerId: request.customerId,
+        channel: request.channel,
+        messageId: request.messageId,
+      },
       this.config.linkSecret,
     );
     const unsubscribeUrl = `${this.config.publicUrl}/u/${unsubscribeToken}`;
@@ -97,7 +107,8 @@ export class SendMessagesUsecase {
       offer: request.offer ?? {},
       unsubscribeUrl,
     });
-    if (!rendered.ok) return this.outcome(request, 'failed', 'render_error', now, { detail: rendered.error, to });
+    if (!rendered.ok)
+      return this.outcome(request, 'failed', 'render_error', now, { detail: rendered.error, to });
 
     const message = rendered.message;
     return {
@@ -115,7 +126,10 @@ export class SendMessagesUsecase {
         title: message.title,
         headers:
           request.channel === 'email'
-            ? { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+            ? {
+                'List-Unsubscribe': `<${unsubscribeUrl}>`,
+                'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+              }
             : {},
       },
     };
@@ -131,10 +145,19 @@ export class SendMessagesUsecase {
     };
     try {
       const result = await sender.send(outbound);
-      return this.outcome(request, 'sent', null, this.clock.now(), { ...record, providerMessageId: result.providerMessageId });
+      return this.outcome(request, 'sent', null, this.clock.now(), {
+        ...record,
+        providerMessageId: result.providerMessageId,
+      });
     } catch (error) {
       const classified = sender.classifyError(error);
-      return this.outcome(request, 'failed', classified.kind === 'permanent' ? 'provider_rejected' : 'provider_unavailable', this.clock.now(), record);
+      return this.outcome(
+        request,
+        'failed',
+        classified.kind === 'permanent' ? 'provider_rejected' : 'provider_unavailable',
+        this.clock.now(),
+        record,
+      );
     }
   }
 
@@ -143,7 +166,14 @@ export class SendMessagesUsecase {
     status: MessageStatus,
     reason: string | null,
     at: Date,
-    fields: { to?: string; subject?: string | null; body?: string | null; provider?: string; providerMessageId?: string; detail?: string } = {},
+    fields: {
+      to?: string;
+      subject?: string | null;
+      body?: string | null;
+      provider?: string;
+      providerMessageId?: string;
+      detail?: string;
+    } = {},
   ): MessageOutcome {
     const event: MessageEventV1 = {
       schemaVersion: 1,
@@ -200,7 +230,11 @@ function toNewMessage(request: MessageRequestedV1) {
   };
 }
 
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {

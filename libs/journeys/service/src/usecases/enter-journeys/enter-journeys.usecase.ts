@@ -30,7 +30,11 @@ export class EnterJourneysUsecase {
           record: {
             state: enterJourney(journey, milestone, now),
             journeyVersion: version,
-            milestone: { key: milestone.milestoneKey, occurrence: milestone.occurrence, ...milestone.context },
+            milestone: {
+              key: milestone.milestoneKey,
+              occurrence: milestone.occurrence,
+              ...milestone.context,
+            },
             profile: milestone.profile,
           },
         });
@@ -40,7 +44,11 @@ export class EnterJourneysUsecase {
 
     await this.store.transaction(async (tx) => {
       await this.store.saveVersions(tx, [...versions.values()], now);
-      const created = await this.store.insertInstances(tx, candidates.map((c) => c.record), now);
+      const created = await this.store.insertInstances(
+        tx,
+        candidates.map((c) => c.record),
+        now,
+      );
       const started = candidates.filter((c) => created.has(c.record.state.instanceId));
       const states = [];
       const outbox: OutboxMessage[] = [];

@@ -1,5 +1,11 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DUE_TIMERS_PER_CLAIM, FireDueTimersUsecase } from './fire-due-timers.usecase';
 
 const POLL_INTERVAL_MS = 1000;

@@ -37,7 +37,10 @@ export class TrackCustomerEventsUsecase {
         if (state !== instance.state) exited.push(state);
       }
       await this.store.recordEvents(tx, seen);
-      await this.store.updateProfiles(tx, [...profiles].map(([instanceId, profile]) => ({ instanceId, profile })));
+      await this.store.updateProfiles(
+        tx,
+        [...profiles].map(([instanceId, profile]) => ({ instanceId, profile })),
+      );
       await this.store.updateInstances(tx, exited, now);
     });
   }

@@ -6,4 +6,11 @@ import { JourneysModule } from '@mmp/journeys-service';
 import { MilestonesModule } from '@mmp/milestones-service';
 
 /** All six services, as the one-process platform runs them. */
-export const ALL_SERVICES = [IngestionModule, MilestonesModule, JourneysModule, DeliveryModule, ConsentModule, AnalyticsModule];
+export const ALL_SERVICES = [
+  IngestionModule,
+  MilestonesModule,
+  JourneysModule,
+  DeliveryModule,
+  ConsentModule,
+  AnalyticsModule,
+];
