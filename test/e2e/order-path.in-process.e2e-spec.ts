@@ -109,6 +109,27 @@ describe('the order path, in one process', () => {
     expect(milestones.body).toHaveLength(1);
   });
 
+  it('records a message journeys suppressed, and calls no provider for it', async () => {
+    const customerId = 'c-inproc-4';
+    await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
+    await eventually(async () => {
+      expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
+    });
+    const [requested] = bus.messagesOn(MessagesRequestedTopic.name).filter((m) => m.key === customerId);
+    const capped = { ...(requested?.value as object), messageId: 'msg_capped', stepId: 'capped', suppressedReason: 'frequency_cap' };
+    await bus.publish(MessagesRequestedTopic, [{ key: customerId, value: MessagesRequestedTopic.schema.parse(capped) }]);
+    await bus.whenIdle();
+
+    const messages = await api(baseUrl, `/v1/customers/${customerId}/messages`);
+    expect(messages.body.find((m: { messageId: string }) => m.messageId === 'msg_capped')).toMatchObject({
+      stepId: 'capped',
+      status: 'suppressed',
+      reason: 'frequency_cap',
+      sentAt: null,
+    });
+    expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
+  });
+
   it('rejects the invalid neighbour and keeps the valid event', async () => {
     const posted = await api(baseUrl, '/v1/events', {
       method: 'POST',

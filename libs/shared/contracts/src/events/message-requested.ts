@@ -18,6 +18,12 @@ export const MessageRequestedV1 = z.object({
   channel: Channel,
   variant: z.string().nullable(),
   requestedAt: IsoDateTime,
+  /**
+   * Set when journeys decided the message must not go out (a frequency cap, a lost priority
+   * collision): delivery records it as `suppressed` with this reason and calls no provider, so
+   * every decision shows in the customer's message list.
+   */
+  suppressedReason: z.string().min(1).nullable().optional(),
   milestone: z.object({ key: z.string(), occurrence: z.string() }).catchall(z.unknown()),
   offer: z.record(z.string(), z.unknown()).nullable(),
   customer: CustomerProfileSnapshot,

@@ -82,6 +82,7 @@ export class SendMessagesUsecase {
     now: Date,
   ): ReadyToSend | MessageOutcome {
     const program = this.program.current();
+    if (request.suppressedReason) return this.outcome(request, 'suppressed', request.suppressedReason, now);
     const template = program.templates[request.template];
     if (!template) return this.outcome(request, 'failed', 'template_missing', now);
     if (!consentAllows(program.policies.consent[request.channel], consent)) {
