@@ -1,0 +1,391 @@
+import type { Topic } from '@mmp/contracts';
+import { AppError, describeError } from '@mmp/errors';
+import { Logger } from '@nestjs/common';
+import {
+  Kafka,
+  KafkaJSProtocolError,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { busMetrics, type BusMetrics } from './bus-metrics';
+import { processChunk, type PartitionConsumer } from './consume-policy';
+import type {
+  MessageBus,
+  OutgoingMessage,
+  RawOutgoingRecord,
+  RetryPolicy,
+  Subscription,
+} from './message-bus';
+import { publishValidated } from './publish-policy';
+import type { ConsumedRecord, DeadLetter } from './record-codec';
+import { resolveRetryPolicy } from './retry-policy';
+import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
+
+export interface KafkaBusOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** How many partitions of one subscription are handled at the same time (4 unless told). */
+  partitionsConsumedConcurrently?: number;
+  retry?: Partial<RetryPolicy>;
+  /**
+   * How long the group waits for a silent consumer before giving its partitions to another (30 s
+   * unless told). kafkajs heartbeats between batches only, so a handler call must stay well
+   * below it. The librdkafka mock also holds a group this long after a member leaves, so specs
+   * that restart consumers lower it.
+   */
+  sessionTimeoutMs?: number;
+}
+
+type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The MessageBus on Kafka (kafkajs): one shared producer (acks from all in-sync replicas, not
+ * idempotent), one consumer per subscription consuming whole fetched batches, committing after
+ * each handled chunk. Avoids what the stock Nest Kafka transport does (one message at a time,
+ * and a partition stalled by a throwing handler: nestjs/nest #12703, #9455).
+ */
+export class KafkaBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly retry: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly metrics: BusMetrics = busMetrics();
+  private readonly logger = new Logger('KafkaBus');
+  private readonly subscriptions: SubscriptionHandle[] = [];
+  private state: State = 'created';
+  private producerConnection: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private abort = new AbortController();
+  /** What the subscriptions may use of the bus, and nothing more. */
+  private readonly host: SubscriptionHost = {
+    context: () => this.context(),
+    sendDeadLetters: (dlqTopic, letters) => this.send(dlqTopic, letters),
+  };
+
+  constructor(private readonly options: KafkaBusOptions) {
+    if (options.brokers.length === 0) throw new Error('KafkaBus needs at least one broker');
+    this.retry = resolveRetryPolicy(options.retry);
+    this.concurrency = options.partitionsConsumedConcurrently ?? 4;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    const logger = this.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => logKafkaEntry(logger, entry),
+      // Connection attempts back off up to ~30 s in all before a start or a publish gives up.
+      retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 },
+    });
+    this.producer = this.kafka.producer({
+      idempotent: false,
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin({ retry: { retries: 0 } });
+  }
+
+  async publish<T>(topic: Topic<T>, messages: readonly OutgoingMessage<T>[]): Promise<void> {
+    await publishValidated(topic, messages, this.metrics, (records) => this.send(topic.name, records));
+  }
+
+  async publishRaw(topicName: string, records: readonly RawOutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.send(topicName, records);
+    this.metrics.published.inc({ topic: topicName }, records.length);
+  }
+
+  subscribe<T>(subscription: Subscription<T>): void {
+    if (this.state !== 'created' && this.state !== 'stopped') {
+      throw new Error(`subscribe ${subscriptionKey(subscription)} before start()`);
+    }
+    validateSubscription(subscription, this.subscriptions);
+    this.subscriptions.push(new KafkaSubscription(subscription, this.kafka, this.host));
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'running') return;
+    if (this.state === 'starting') return this.starting;
+    if (this.state === 'stopping') await this.stopping;
+    this.state = 'starting';
+    this.abort = new AbortController();
+    this.stopping = undefined;
+    this.starting = (async () => {
+      try {
+        await this.connectProducer();
+        await this.admin.connect();
+        const signal = this.abort.signal;
+        await Promise.all(this.subscriptions.map((subscription) => subscription.start(signal)));
+        this.state = 'running';
+      } catch (error) {
+        await this.disconnectAll();
+        this.state = 'stopped';
+        throw AppError.unavailable(
+          `cannot start the Kafka bus on ${this.options.brokers.join(',')}: ${describeError(error)}`,
+        );
+      }
+    })();
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'created' || this.state === 'stopped') {
+      this.state = 'stopped';
+      return;
+    }
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
+    this.stopping ??= (async () => {
+      this.state = 'stopping';
+      this.abort.abort();
+      await this.disconnectAll();
+      this.state = 'stopped';
+    })();
+    await this.stopping;
+  }
+
+  async isReady(): Promise<boolean> {
+    if (this.state !== 'running') return false;
+    if (this.subscriptions.some((subscription) => subscription.crashed)) return false;
+    try {
+      await this.admin.describeCluster();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private context(): SubscriptionContext {
+    return {
+      retry: this.retry,
+      metrics: this.metrics,
+      logger: this.logger,
+      concurrency: this.concurrency,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+    };
+  }
+
+  /** One produce call for all records; kafkajs groups them per broker. */
+  private async send(
+    topicName: string,
+    records: readonly { key: string; value: Buffer | string | null; headers?: Record<string, string> }[],
+  ): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped')
+      throw AppError.unavailable('the message bus is stopped');
+    await this.connectProducer();
+    const messages: Message[] = records.map((record) => ({
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+    }));
+    try {
+      await this.producer.send({ topic: topicName, acks: -1, messages });
+    } catch (error) {
+      throw toAppError(`cannot publish ${messages.length} message(s) to ${topicName}`, error);
+    }
+  }
+
+  /** Connected on first use, so a service may publish before the bus starts consuming. */
+  private async connectProducer(): Promise<void> {
+    this.producerConnection ??= this.producer.connect().catch((error: unknown) => {
+      this.producerConnection = undefined;
+      throw toAppError(`cannot connect to Kafka brokers ${this.options.brokers.join(',')}`, error);
+    });
+    await this.producerConnection;
+  }
+
+  /** Consumers first (they may still dead-letter through the producer), then the producer. */
+  private async disconnectAll(): Promise<void> {
+    const results = await Promise.allSettled(this.subscriptions.map((subscription) => subscription.stop()));
+    for (const result of results) {
+      if (result.status === 'rejected')
+        this.logger.warn(`consumer did not disconnect cleanly: ${describeError(result.reason)}`);
+    }
+    if (this.producerConnection) {
+      this.producerConnection = undefined;
+      await this.producer
+        .disconnect()
+        .catch((error: unknown) => this.logger.warn(`producer: ${describeError(error)}`));
+    }
+    await this.admin
+      .disconnect()
+      .catch((error: unknown) => this.logger.warn(`admin: ${describeError(error)}`));
+  }
+}
+
+interface SubscriptionContext {
+  retry: RetryPolicy;
+  metrics: BusMetrics;
+  logger: Logger;
+  concurrency: number;
+  sessionTimeoutMs: number;
+}
+
+interface SubscriptionHost {
+  context(): SubscriptionContext;
+  sendDeadLetters(dlqTopic: string, letters: readonly DeadLetter[]): Promise<void>;
+}
+
+interface SubscriptionHandle {
+  readonly topicName: string;
+  readonly groupId: string;
+  readonly crashed: boolean;
+  start(signal: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One subscription: its own kafkajs consumer. The Kafka group is named after the subscription's
+ * group and topic because kafkajs's assigners give every member of a group the leader's topics:
+ * two consumers sharing a group id but subscribed to different topics would be handed partitions
+ * they never read. One group per (group, topic) keeps each topic's offsets independent and lets
+ * a service use one group id for all its subscriptions.
+ */
+class KafkaSubscription<T> implements SubscriptionHandle {
+  readonly topicName: string;
+  readonly groupId: string;
+  crashed = false;
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly subscription: Subscription<T>,
+    private readonly kafka: Kafka,
+    private readonly bus: SubscriptionHost,
+  ) {
+    this.topicName = subscription.topic.name;
+    this.groupId = subscription.groupId;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { concurrency, logger, sessionTimeoutMs } = this.bus.context();
+    const consumer = this.kafka.consumer({
+      groupId: kafkaGroupId(this.subscription),
+      allowAutoTopicCreation: true,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+      // Bounds how long stop() waits for an idle fetch; a real broker answers as soon as data arrives.
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer = consumer;
+    this.crashed = false;
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) {
+        this.crashed = true;
+        logger.error(
+          `${subscriptionKey(this.subscription)}: consumer crashed for good: ${describeError(event.payload.error)}`,
+        );
+      }
+    });
+    await consumer.connect();
+    // A new group starts from the earliest offset: a service started after messages were produced still sees them.
+    await consumer.subscribe({ topics: [this.topicName], fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      // With offsets resolved only after handling, a threshold of one commits after every chunk.
+      autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: concurrency,
+      eachBatch: (payload) => this.eachBatch(payload, signal),
+    });
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
+  }
+
+  private async eachBatch(payload: EachBatchPayload, signal: AbortSignal): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
+    const { retry, metrics, logger } = this.bus.context();
+    const consumer: PartitionConsumer<T> = {
+      topic: this.subscription.topic,
+      groupId: this.subscription.groupId,
+      handler: this.subscription.handler,
+      retry,
+      metrics,
+      logger,
+      signal,
+      isActive: () => !signal.aborted && isRunning() && !isStale(),
+      heartbeat,
+      sendToDlq: (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
+    };
+    const maxBatchSize = this.subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+
+    for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+      if (!consumer.isActive()) return;
+      const chunk = batch.messages
+        .slice(start, start + maxBatchSize)
+        .map((message) => toConsumedRecord(batch.topic, batch.partition, message));
+      const last = chunk[chunk.length - 1];
+      if (!last || (await processChunk(chunk, consumer)) === 'interrupted') return;
+      resolveOffset(last.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+}
+
+export function kafkaGroupId(subscription: { topic: { name: string }; groupId: string }): string {
+  return `${subscription.groupId}.${subscription.topic.name}`;
+}
+
+function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? '',
+    value: message.value,
+    headers: decodeHeaders(message.headers),
+    timestamp: message.timestamp,
+  };
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    // A repeated header keeps its last value, as Kafka clients conventionally read it.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) decoded[name] = last.toString();
+  }
+  return decoded;
+}
+
+/**
+ * A broker that cannot take the messages now is retriable (a handler publishing follow-ups is
+ * then retried, not dead-lettered); a protocol error about the messages themselves is not.
+ */
+function toAppError(context: string, error: unknown): AppError {
+  if (error instanceof KafkaJSProtocolError && !error.retriable) {
+    return new AppError('internal', `${context}: ${error.message}`, undefined, false);
+  }
+  return AppError.unavailable(`${context}: ${describeError(error)}`);
+}
+
+function logKafkaEntry(logger: Logger, entry: LogEntry): void {
+  const { message, timestamp: _timestamp, ...extra } = entry.log;
+  const line = `${entry.namespace}: ${message}${Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : ''}`;
+  switch (entry.level) {
+    case logLevel.ERROR:
+      logger.error(line);
+      break;
+    case logLevel.WARN:
+      logger.warn(line);
+      break;
+    case logLevel.INFO:
+    case logLevel.DEBUG:
+    case logLevel.NOTHING:
+      logger.debug(line);
+      break;
+  }
+}
