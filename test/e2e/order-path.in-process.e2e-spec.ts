@@ -116,8 +116,15 @@ describe('the order path, in one process', () => {
       expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
     });
     const [requested] = bus.messagesOn(MessagesRequestedTopic.name).filter((m) => m.key === customerId);
-    const capped = { ...(requested?.value as object), messageId: 'msg_capped', stepId: 'capped', suppressedReason: 'frequency_cap' };
-    await bus.publish(MessagesRequestedTopic, [{ key: customerId, value: MessagesRequestedTopic.schema.parse(capped) }]);
+    const capped = {
+      ...(requested?.value as object),
+      messageId: 'msg_capped',
+      stepId: 'capped',
+      suppressedReason: 'frequency_cap',
+    };
+    await bus.publish(MessagesRequestedTopic, [
+      { key: customerId, value: MessagesRequestedTopic.schema.parse(capped) },
+    ]);
     await bus.whenIdle();
 
     const messages = await api(baseUrl, `/v1/customers/${customerId}/messages`);
