@@ -11,8 +11,16 @@ export interface RecordedMessage extends OutboundMessage {
  */
 export class SandboxOutbox {
   private readonly messages: RecordedMessage[] = [];
+  private readonly failures: ('retryable' | 'permanent')[] = [];
+
+  /** The next send fails as a provider would (for conformance and retry tests). */
+  failNext(kind: 'retryable' | 'permanent'): void {
+    this.failures.push(kind);
+  }
 
   record(message: OutboundMessage): RecordedMessage {
+    const failure = this.failures.shift();
+    if (failure) throw new SandboxFailure(failure);
     const recorded: RecordedMessage = {
       ...message,
       providerMessageId: `sandbox-${message.messageId}`,
@@ -28,6 +36,14 @@ export class SandboxOutbox {
 
   forCustomer(customerId: string): RecordedMessage[] {
     return this.messages.filter((m) => m.customerId === customerId);
+  }
+}
+
+/** A failure the sandbox was told to simulate. */
+export class SandboxFailure extends Error {
+  override readonly name = 'SandboxFailure';
+  constructor(readonly kind: 'retryable' | 'permanent') {
+    super(`sandbox ${kind} failure`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { describeChannelConformance } from '@mmp/channel-testing';
 import { SandboxOutbox } from './sandbox-outbox';
 import { sandboxPlugin } from './sandbox.plugin';
 
@@ -25,3 +26,17 @@ describe('the sandbox plugin', () => {
     expect(outbox.forCustomer('c-43')).toEqual([]);
   });
 });
+
+for (const channel of ['email', 'sms', 'push'] as const) {
+  const outbox = new SandboxOutbox();
+  describeChannelConformance({
+    plugin: sandboxPlugin(channel, outbox),
+    invalidSettings: [null, 'sandbox'],
+    startFake: async () => ({
+      settings: {},
+      received: async () => outbox.all().map((m) => ({ text: JSON.stringify(m) })),
+      failNext: (kind) => outbox.failNext(kind),
+      stop: async () => undefined,
+    }),
+  });
+}

@@ -1,7 +1,7 @@
 import type { Channel } from '@mmp/contracts';
 import { defineChannelPlugin, type ChannelPlugin } from '@mmp/channel-sdk';
 import { z } from 'zod';
-import { sandboxOutbox, type SandboxOutbox } from './sandbox-outbox';
+import { SandboxFailure, sandboxOutbox, type SandboxOutbox } from './sandbox-outbox';
 
 const SandboxSettings = z.object({}).passthrough();
 
@@ -14,14 +14,15 @@ export function sandboxPlugin(
     name: 'sandbox',
     channel,
     settingsSchema: SandboxSettings,
+    idempotency: 'carried',
     create: () => ({
       async send(message) {
         return { providerMessageId: outbox.record(message).providerMessageId };
       },
-      classifyError: (error) => ({
-        kind: 'permanent',
-        reason: error instanceof Error ? error.message : 'sandbox send failed',
-      }),
+      classifyError: (error) =>
+        error instanceof SandboxFailure
+          ? { kind: error.kind, reason: `sandbox_${error.kind}` }
+          : { kind: 'permanent', reason: error instanceof Error ? error.message : 'sandbox send failed' },
     }),
   });
 }

@@ -30,6 +30,12 @@ export interface OutboundMessage {
 export interface SendResult {
   /** The provider's id for the message, used to match delivery receipts. */
   providerMessageId: string;
+  /**
+   * Addresses the provider reported as gone for good (an unregistered push token). The message
+   * counts as sent when at least one address took it; delivery records these so they are never
+   * used again (see the delivery section of the README).
+   */
+  invalidAddresses?: readonly string[];
 }
 
 /**
@@ -41,6 +47,8 @@ export interface ErrorClassification {
   reason: string;
   /** A provider-requested delay (Retry-After), when it gave one. */
   retryAfterMs?: number;
+  /** Addresses the provider reported gone for good, even though the send failed (see SendResult). */
+  invalidAddresses?: readonly string[];
 }
 
 export interface ChannelSender {
@@ -49,13 +57,61 @@ export interface ChannelSender {
   close?(): Promise<void>;
 }
 
+/** Message statuses a provider receipt can report (SPEC section 6). */
+export type ReceiptStatus = 'delivered' | 'bounced' | 'failed' | 'complained';
+
+/** One provider receipt, matched to a message by the provider's message id. */
+export interface MessageReceipt {
+  providerMessageId: string;
+  status: ReceiptStatus;
+  /** Why, for bounced/failed/complained: `permanent_bounce`, a provider error code... */
+  reason: string | null;
+  /** The address the receipt is about (a bounced recipient), when the provider names it. */
+  address: string | null;
+  occurredAt: string | null;
+}
+
+/** An HTTP request to a provider webhook, as the delivery service received it. */
+export interface WebhookRequest {
+  /** The full public URL the provider posted to (PUBLIC_URL + path), for signature checks. */
+  url: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The raw body text. */
+  rawBody: string;
+}
+
+/**
+ * What a webhook carried: receipts to record, or a reply the provider expects (an SNS
+ * subscription confirmation), or a rejection (a bad signature: 403).
+ */
+export type WebhookOutcome =
+  | { kind: 'receipts'; receipts: readonly MessageReceipt[] }
+  | { kind: 'subscription'; confirmUrl: string; topic: string }
+  | { kind: 'rejected'; reason: string };
+
+/** Optional: a plugin whose provider posts delivery receipts parses them here. */
+export interface WebhookParser {
+  parseWebhook(request: WebhookRequest): WebhookOutcome;
+}
+
+/**
+ * How the plugin keeps a retried send from reaching the customer twice: `provider` passes
+ * `messageId` as the provider's idempotency key; `carried` sends it along (a header, a tag,
+ * a data field) so receipts and support can find it; `none` when the provider has no place.
+ */
+export type IdempotencySupport = 'provider' | 'carried' | 'none';
+
 export interface ChannelPlugin<Settings = unknown> {
   /** The name a setting uses to select the plugin: `sandbox`, `ses`, or an npm package name. */
   readonly name: string;
   readonly channel: Channel;
   /** Validates the plugin's settings before it is created, so a bad setting stops start-up. */
   readonly settingsSchema: z.ZodType<Settings>;
-  create(settings: Settings): ChannelSender;
+  /** Default `none`; the conformance kit checks what the plugin claims. */
+  readonly idempotency?: IdempotencySupport;
+  /** Default rate limit when none is configured: messages per second, and the burst. */
+  readonly defaultRateLimit?: { perSecond: number; burst: number };
+  create(settings: Settings): ChannelSender & Partial<WebhookParser>;
 }
 
 /** Identity helper that keeps the settings type tied to the schema. */

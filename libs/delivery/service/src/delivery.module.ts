@@ -1,16 +1,41 @@
 import { PersistenceModule } from '@mmp/persistence';
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ChannelRegistry } from './channels/channel-registry';
+import { MessageComposer } from './compose/message-composer';
 import { CustomerMessagesController } from './controllers/customer-messages.controller';
 import { DeliveryConsumer } from './controllers/delivery.consumer';
+import { TemplatesController } from './controllers/templates.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { deliveryMigrations } from './migrations';
+import { DELIVERY_TIMING, defaultDeliveryTiming, type DeliveryTiming } from './sending/delivery-timing';
+import { ProviderDispatcher } from './sending/provider-dispatcher';
+import { StatusPublisher } from './sending/status-publisher';
 import { MessageStore } from './store/message.store';
+import { PreviewTemplateUsecase } from './usecases/preview-template/preview-template.usecase';
+import { ReceiveWebhookUsecase } from './usecases/receive-webhook/receive-webhook.usecase';
+import { RetryDueMessagesUsecase } from './usecases/retry-due-messages/retry-due-messages.usecase';
 import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usecase';
 
-/** Delivery: channel plugins, templates, sending, receipts (SPEC section 2). */
+/** Delivery: channel plugins, templates, sending, retries, receipts (SPEC section 2). */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'delivery', migrations: deliveryMigrations })],
-  controllers: [DeliveryConsumer, CustomerMessagesController],
-  providers: [MessageStore, ChannelRegistry, SendMessagesUsecase],
+  controllers: [DeliveryConsumer, CustomerMessagesController, TemplatesController, WebhooksController],
+  providers: [
+    MessageStore,
+    ChannelRegistry,
+    MessageComposer,
+    ProviderDispatcher,
+    StatusPublisher,
+    SendMessagesUsecase,
+    RetryDueMessagesUsecase,
+    ReceiveWebhookUsecase,
+    PreviewTemplateUsecase,
+    { provide: DELIVERY_TIMING, useValue: defaultDeliveryTiming },
+  ],
 })
-export class DeliveryModule {}
+export class DeliveryModule {
+  /** The module with its sending timing replaced: tests pin jitter, rate-limit waits and the retry loop. */
+  static withTiming(timing: DeliveryTiming): DynamicModule {
+    return { module: DeliveryModule, providers: [{ provide: DELIVERY_TIMING, useValue: timing }] };
+  }
+}

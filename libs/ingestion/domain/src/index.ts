@@ -3,3 +3,5 @@ export * from './trigger-age';
 export * from './traits';
 export * from './canonical-event';
 export * from './profile';
+export * from './currency';
+export * from './profile-history';

@@ -1,7 +1,7 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import type { CanonicalEvent } from './canonical-event';
 import { formatMoney, parseMoney } from './money';
-import { applyTraits, type TraitState } from './traits';
+import { applyTraits, mergeTraitStates, type TraitState } from './traits';
 
 /** What ingestion keeps per customer besides orders. */
 export interface ProfileState {
@@ -132,4 +132,49 @@ export function snapshotOf(profile: ProfileState, orders: OrderAggregates): Cust
       eventCounts: { ...profile.eventCounts },
     },
   };
+}
+
+/**
+ * One customer's profile out of two (an anonymous visitor's merged into the customer it turned
+ * out to be): traits by their versions, counts added, the earliest registration. Each event is
+ * stored under exactly one profile, so adding counts never counts an event twice.
+ */
+export function mergeProfiles(into: ProfileState, from: ProfileState): ProfileState {
+  const eventCounts = { ...into.eventCounts };
+  for (const [type, count] of Object.entries(from.eventCounts)) {
+    eventCounts[type] = (eventCounts[type] ?? 0) + count;
+  }
+  const registeredAt =
+    into.registeredAt && from.registeredAt
+      ? new Date(Math.min(into.registeredAt.getTime(), from.registeredAt.getTime()))
+      : (into.registeredAt ?? from.registeredAt);
+  return {
+    customerId: into.customerId,
+    traits: mergeTraitStates(into.traits, from.traits),
+    eventCounts,
+    registeredAt,
+  };
+}
+
+/** The orders and refunds among events, as the store records them: one order per orderId, refunds summed. */
+export function orderRecordsOf(events: readonly CanonicalEvent[]): OrderRecord[] {
+  const orders = new Map<string, Omit<OrderRecord, 'refunded'>>();
+  const refunded = new Map<string, bigint>();
+  for (const event of [...events].sort(byOccurrence)) {
+    const orderId = String(event.properties['orderId']);
+    if (event.type === 'order.placed' && !orders.has(orderId)) {
+      orders.set(orderId, {
+        orderId,
+        total: String(event.properties['total']),
+        currency: String(event.properties['currency']),
+        placedAt: event.occurredAt,
+      });
+    } else if (event.type === 'order.refunded') {
+      refunded.set(orderId, (refunded.get(orderId) ?? 0n) + parseMoney(String(event.properties['amount'])));
+    }
+  }
+  return [...orders.values()].map((order) => ({
+    ...order,
+    refunded: formatMoney(refunded.get(order.orderId) ?? 0n),
+  }));
 }

@@ -38,3 +38,23 @@ export function applyTraits(
   }
   return { values, versions };
 }
+
+/**
+ * Two trait histories as one (an anonymous profile merged into its customer): per trait the
+ * later version wins, exactly as if every event had been applied to one profile. Merging is
+ * commutative and idempotent, so the order of merges and replays does not matter.
+ */
+export function mergeTraitStates(a: TraitState, b: TraitState): TraitState {
+  const values: Record<string, unknown> = {};
+  const versions: Record<string, string> = {};
+  for (const key of new Set([...Object.keys(a.versions), ...Object.keys(b.versions)])) {
+    const versionA = a.versions[key];
+    const versionB = b.versions[key];
+    const winner = versionB === undefined || (versionA !== undefined && versionA >= versionB) ? a : b;
+    const version = winner.versions[key];
+    if (version === undefined) continue;
+    versions[key] = version;
+    if (Object.hasOwn(winner.values, key)) values[key] = winner.values[key];
+  }
+  return { values, versions };
+}

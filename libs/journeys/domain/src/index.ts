@@ -1,2 +1,3 @@
 export * from './assignment';
+export * from './send-policy';
 export * from './step-machine';

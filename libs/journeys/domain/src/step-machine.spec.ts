@@ -1,7 +1,7 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import type { JourneyDefinition } from '@mmp/program';
 import { chooseVariant, messageIdOf } from './assignment';
-import { advance, enterJourney, exitOnEvent, type StepContext } from './step-machine';
+import { advance, enterJourney, exitOnEvent, goalWindowOf, type StepContext } from './step-machine';
 
 const profile: CustomerProfileSnapshot = {
   customerId: 'c-42',
@@ -60,6 +60,7 @@ describe('the step machine', () => {
         stepId: 'celebrate',
         template: 'birthday_email',
         variant: null,
+        suppressedReason: null,
       },
     ]);
     expect(instance).toMatchObject({
@@ -89,6 +90,7 @@ describe('the step machine', () => {
         stepId: 'nudge',
         template: variant,
         variant,
+        suppressedReason: null,
       },
     ]);
     expect(instance.status).toBe('completed');
@@ -149,5 +151,40 @@ describe('the step machine', () => {
     expect(advance(journey, instance, context(saturdayNight)).instance.wakeAt).toEqual(
       new Date('2027-03-14T13:00:00Z'),
     );
+  });
+
+  it('defers a send in quiet hours durably and runs the same step when the window ends', () => {
+    const until = new Date('2027-03-16T12:00:00Z');
+    const quiet = { ...context(entered), gateSend: () => ({ kind: 'defer' as const, until }) };
+    const deferred = advance(birthday, start(), quiet);
+    expect(deferred).toEqual({
+      instance: { ...start(), status: 'waiting', stepIndex: 0, wakeAt: until, waitReason: 'quiet_hours' },
+      effects: [],
+    });
+    const woken = advance(birthday, deferred.instance, context(until));
+    expect(woken.effects.map((e) => e.stepId)).toEqual(['celebrate']);
+    expect(woken.instance).toMatchObject({ status: 'waiting', stepIndex: 1, waitReason: 'wait' });
+  });
+
+  it('records a suppressed send and carries on to the next step', () => {
+    const capped = {
+      ...context(entered),
+      gateSend: () => ({ kind: 'suppress' as const, reason: 'frequency_cap' as const }),
+    };
+    const { instance, effects } = advance(birthday, start(), capped);
+    expect(effects).toEqual([
+      expect.objectContaining({ stepId: 'celebrate', suppressedReason: 'frequency_cap' }),
+    ]);
+    expect(instance).toMatchObject({ status: 'waiting', stepIndex: 1 });
+  });
+
+  it('gives the goal window in calendar days of the customer zone', () => {
+    const journey = { ...birthday, goal: { event: 'order.placed', withinDays: 7 } };
+    // Entered 09:00 EST on 2027-03-10; seven local days later is 09:00 EDT, across the spring change.
+    expect(goalWindowOf(journey, new Date('2027-03-10T14:00:00Z'), 'America/New_York')).toEqual({
+      event: 'order.placed',
+      endsAt: new Date('2027-03-17T13:00:00Z'),
+    });
+    expect(goalWindowOf(birthday, entered, 'America/New_York')).toBeNull();
   });
 });

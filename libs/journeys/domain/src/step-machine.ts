@@ -8,6 +8,7 @@ import {
 } from '@mmp/program';
 import { DateTime } from 'luxon';
 import { chooseVariant, instanceIdOf, isInHoldout, messageIdOf } from './assignment';
+import type { SuppressionReason } from './send-policy';
 
 /**
  * The journey step machine (SPEC section 5): pure, so every rule is tested without
@@ -17,6 +18,8 @@ import { chooseVariant, instanceIdOf, isInHoldout, messageIdOf } from './assignm
 
 export type InstanceStatus = 'active' | 'waiting' | 'completed' | 'exited';
 export type Group = 'treatment' | 'holdout';
+/** What a waiting instance waits for: a `wait` step, or the end of quiet hours to run its send step. */
+export type WaitReason = 'wait' | 'quiet_hours';
 
 export interface InstanceState {
   instanceId: string;
@@ -29,6 +32,8 @@ export interface InstanceState {
   stepIndex: number;
   /** When a wait ends; set while status is `waiting`. */
   wakeAt: Date | null;
+  /** Set while status is `waiting`: `quiet_hours` runs the same (send) step again on waking. */
+  waitReason: WaitReason | null;
   enteredAt: Date;
   exitReason: string | null;
 }
@@ -39,7 +44,16 @@ export interface SendEffect {
   stepId: string;
   template: string;
   variant: string | null;
+  /** Set when a policy decided this message must not go out; it is still recorded as `suppressed`. */
+  suppressedReason: SuppressionReason | null;
 }
+
+/** What the send policies say about a send step at the moment it runs (see send-policy.ts). */
+export type SendGateOutcome =
+  { kind: 'send' } | { kind: 'defer'; until: Date } | { kind: 'suppress'; reason: SuppressionReason };
+
+/** Decides a send as it runs; the service closes it over the customer's ledger and the policies. */
+export type SendGate = (send: { stepId: string; template: string }) => SendGateOutcome;
 
 export interface StepContext {
   now: Date;
@@ -48,6 +62,8 @@ export interface StepContext {
   /** Event types the customer produced since entering, for `branch.if.eventSinceEntry`. */
   eventsSinceEntry: ReadonlySet<string>;
   profile: CustomerProfileSnapshot;
+  /** Quiet hours, priority collisions and caps; without one every send goes out. */
+  gateSend?: SendGate;
 }
 
 /** Far more transitions than any real journey makes in one go: only a branch loop without a wait hits it. */
@@ -69,6 +85,7 @@ export function enterJourney(
     status: holdout ? 'completed' : 'active',
     stepIndex: 0,
     wakeAt: null,
+    waitReason: null,
     enteredAt: now,
     exitReason: holdout ? 'holdout' : null,
   };
@@ -87,7 +104,9 @@ export function advance(
   const effects: SendEffect[] = [];
   if (state.status === 'waiting') {
     if (!state.wakeAt || state.wakeAt.getTime() > context.now.getTime()) return { instance: state, effects };
-    state = { ...state, status: 'active', wakeAt: null, stepIndex: state.stepIndex + 1 };
+    // A send deferred by quiet hours runs again; a finished wait step moves on.
+    const stepIndex = state.waitReason === 'quiet_hours' ? state.stepIndex : state.stepIndex + 1;
+    state = { ...state, status: 'active', wakeAt: null, waitReason: null, stepIndex };
   }
   for (let transitions = 0; state.status === 'active'; transitions++) {
     if (transitions >= MAX_TRANSITIONS) return { instance: exit(state, 'step_loop'), effects };
@@ -124,6 +143,10 @@ function runStep(
         : { template: send.template, variant: null };
     const template = chosen.template;
     const variant = 'variants' in send ? template : null;
+    const gate = context.gateSend?.({ stepId: step.id, template }) ?? { kind: 'send' };
+    if (gate.kind === 'defer') {
+      return { state: { ...state, status: 'waiting', wakeAt: gate.until, waitReason: 'quiet_hours' } };
+    }
     return {
       state: { ...state, stepIndex: state.stepIndex + 1 },
       effect: {
@@ -132,11 +155,14 @@ function runStep(
         stepId: step.id,
         template,
         variant,
+        suppressedReason: gate.kind === 'suppress' ? gate.reason : null,
       },
     };
   }
   if ('wait' in step) {
-    return { state: { ...state, status: 'waiting', wakeAt: wakeTimeOf(step.wait, context) } };
+    return {
+      state: { ...state, status: 'waiting', wakeAt: wakeTimeOf(step.wait, context), waitReason: 'wait' },
+    };
   }
   const branch = step.branch;
   const holds = isEventSinceEntry(branch.if)
@@ -170,5 +196,19 @@ function wakeTimeOf(wait: WaitSpec, context: StepContext): Date {
 }
 
 function exit(state: InstanceState, reason: string): InstanceState {
-  return { ...state, status: 'exited', wakeAt: null, exitReason: reason };
+  return { ...state, status: 'exited', wakeAt: null, waitReason: null, exitReason: reason };
+}
+
+/**
+ * The goal window of an entry: `withinDays` calendar days in the customer's zone after entering
+ * (the same local time that many days later), for treatment and holdout alike.
+ */
+export function goalWindowOf(
+  journey: JourneyDefinition,
+  enteredAt: Date,
+  timezone: string,
+): { event: string; endsAt: Date } | null {
+  if (!journey.goal) return null;
+  const endsAt = DateTime.fromJSDate(enteredAt, { zone: timezone }).plus({ days: journey.goal.withinDays });
+  return { event: journey.goal.event, endsAt: endsAt.toJSDate() };
 }

@@ -44,6 +44,10 @@ const EnvSchema = z.object({
   FCM_PROJECT_ID: z.string().optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
   FCM_ENDPOINT: z.string().optional(),
+  /** Per-provider rate limits: `perSecond` or `perSecond/burst`; unset uses the plugin's default. */
+  EMAIL_RATE_LIMIT: z.string().optional(),
+  SMS_RATE_LIMIT: z.string().optional(),
+  PUSH_RATE_LIMIT: z.string().optional(),
   NODE_ENV: z.string().default('development'),
   /** Where the embedded Postgres keeps its files when DATABASE_URL is unset. */
   EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
@@ -74,19 +78,27 @@ export class AppConfig {
   readonly embeddedPostgresDir: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   readonly channels: {
-    readonly email: { provider: string; from: string; sesRegion: string; sesEndpoint: string | undefined };
+    readonly email: {
+      provider: string;
+      from: string;
+      sesRegion: string;
+      sesEndpoint: string | undefined;
+      rateLimit: string | undefined;
+    };
     readonly sms: {
       provider: string;
       from: string | undefined;
       twilioAccountSid: string | undefined;
       twilioAuthToken: string | undefined;
       twilioApiBase: string | undefined;
+      rateLimit: string | undefined;
     };
     readonly push: {
       provider: string;
       fcmProjectId: string | undefined;
       googleApplicationCredentials: string | undefined;
       fcmEndpoint: string | undefined;
+      rateLimit: string | undefined;
     };
   };
 
@@ -110,6 +122,7 @@ export class AppConfig {
         from: env.EMAIL_FROM,
         sesRegion: env.SES_REGION,
         sesEndpoint: env.SES_ENDPOINT,
+        rateLimit: env.EMAIL_RATE_LIMIT,
       },
       sms: {
         provider: env.SMS_PROVIDER,
@@ -117,12 +130,14 @@ export class AppConfig {
         twilioAccountSid: env.TWILIO_ACCOUNT_SID,
         twilioAuthToken: env.TWILIO_AUTH_TOKEN,
         twilioApiBase: env.TWILIO_API_BASE,
+        rateLimit: env.SMS_RATE_LIMIT,
       },
       push: {
         provider: env.PUSH_PROVIDER,
         fcmProjectId: env.FCM_PROJECT_ID,
         googleApplicationCredentials: env.GOOGLE_APPLICATION_CREDENTIALS,
         fcmEndpoint: env.FCM_ENDPOINT,
+        rateLimit: env.PUSH_RATE_LIMIT,
       },
     };
   }

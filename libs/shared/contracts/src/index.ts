@@ -9,4 +9,5 @@ export * from './events/message-requested';
 export * from './events/message-event';
 export * from './events/consent-change';
 export * from './events/analytics';
+export * from './events/program-changed';
 export * from './topics/topics';

@@ -83,6 +83,7 @@ describe('parseProgram', () => {
         quietHours: { start: '21:00', end: '08:00', channels: ['sms', 'push'] },
         frequencyCaps: [{ channel: 'any', max: 1, per: '1d' }],
         maxTriggerAgeHours: 48,
+        milestoneGracePeriod: '6h',
       });
       expect(program.milestones.map((m) => `${m.key}:${m.kind}`)).toEqual([
         'second_order:nth_event',
@@ -165,6 +166,7 @@ describe('parseProgram', () => {
         consent: { email: 'opt-out', sms: 'opt-in', push: 'opt-in' },
         frequencyCaps: [],
         maxTriggerAgeHours: 48,
+        milestoneGracePeriod: '6h',
       },
       milestones: [],
       journeys: [],

@@ -49,5 +49,10 @@ export const Policies = z.strictObject({
   frequencyCaps: z.array(FrequencyCap).default([]),
   /** Events older than this at arrival update profiles but trigger nothing. */
   maxTriggerAgeHours: z.number().positive().default(48),
+  /**
+   * How late a time-based milestone may still fire: one missed by more (the scheduler was
+   * down, the sandbox clock jumped far) is skipped and counted, never sent late.
+   */
+  milestoneGracePeriod: Duration.default('6h'),
 });
 export type Policies = z.infer<typeof Policies>;

@@ -4,7 +4,7 @@ import { JourneyDefinition } from './journeys';
 import { MilestoneDefinition } from './milestones';
 import { Policies } from './policies';
 import { EXIT, TemplateName } from './primitives';
-import { TemplateDefinition } from './templates';
+import { TemplateDefinition, TemplateSource } from './templates';
 
 /**
  * A program: the policies, milestones, journeys and templates a retailer runs (SPEC section 5).
@@ -137,6 +137,10 @@ export const Program = z
       milestones: z.array(MilestoneDefinition).default([]),
       journeys: z.array(JourneyDefinition).default([]),
       templates: z.record(TemplateName, TemplateDefinition).default({}),
+      /** Handlebars partials every template may use (`{{> footer}}`). */
+      partials: z.record(TemplateName, TemplateSource).optional(),
+      /** Email layouts: an email template's `layout` wraps its html in one (`{{{body}}}` marks the spot). */
+      layouts: z.record(TemplateName, TemplateSource).optional(),
     },
     {
       error: (issue) =>

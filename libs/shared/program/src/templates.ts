@@ -43,6 +43,10 @@ export const EmailTemplate = z
     html: TemplateSource.optional(),
     /** The plain-text body. */
     text: TemplateSource.optional(),
+    /** A layout of the program's `layouts` that wraps the html body. */
+    layout: z.string().optional(),
+    /** Click and open tracking: links wrapped through PUBLIC_URL/t/c/..., an open pixel /t/o/... */
+    tracking: z.boolean().optional(),
     description: z.string().optional(),
   })
   .superRefine(

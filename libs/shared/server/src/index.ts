@@ -5,4 +5,5 @@ export { type ReadinessAnswer } from './health.controller';
 export { PlatformCoreModule, type PlatformCoreOptions } from './platform-core.module';
 export * from './readiness';
 export { ProgramModule } from './program.module';
+export { ProgramSync } from './program-sync';
 export { runServiceProcess, startServices, type ServiceProcessOptions } from './run-service';

@@ -1,5 +1,9 @@
-import type { ChannelPlugin, ChannelSender } from '@mmp/channel-sdk';
+import { fcmPlugin } from '@mmp/channel-fcm';
+import type { ChannelPlugin, ChannelSender, WebhookParser } from '@mmp/channel-sdk';
 import { sandboxPlugin } from '@mmp/channel-sandbox';
+import { sesPlugin } from '@mmp/channel-ses';
+import { twilioPlugin } from '@mmp/channel-twilio';
+import { parseRateLimit } from '@mmp/delivery-domain';
 import { AppConfig } from '@mmp/config';
 import type { Channel } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
@@ -11,13 +15,20 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
  */
 const BUILT_IN_PLUGINS: Readonly<Record<string, (channel: Channel) => ChannelPlugin>> = {
   sandbox: (channel) => sandboxPlugin(channel),
+  ses: () => sesPlugin,
+  twilio: () => twilioPlugin,
+  fcm: () => fcmPlugin,
 };
+
+/** Used when neither the setting nor the plugin names a rate limit. */
+const FALLBACK_RATE_LIMIT = { perSecond: 50, burst: 50 };
 
 const CHANNELS: readonly Channel[] = ['email', 'sms', 'push'];
 
 export interface LoadedChannel {
   provider: string;
-  sender: ChannelSender;
+  sender: ChannelSender & Partial<WebhookParser>;
+  rateLimit: { perSecond: number; burst: number };
 }
 
 /** Loads the plugin configured for each channel once, at start-up; a bad setting stops start-up. */
@@ -51,10 +62,21 @@ function settingNameOf(channel: Channel): string {
   }
 }
 
-function load(channel: Channel, config: AppConfig): LoadedChannel {
-  const settings = config.channels[channel];
+/** How a package is loaded by name: Node's `require`, or one rooted elsewhere (`createRequire`). */
+export type PackageLoader = (name: string) => unknown;
+
+/**
+ * Loads the plugin a channel's setting names (built in, or an installed npm package) with the
+ * channel's settings plus PUBLIC_URL, validated by the plugin's schema.
+ */
+export function load(
+  channel: Channel,
+  config: AppConfig,
+  loader: PackageLoader = defaultLoader,
+): LoadedChannel {
+  const settings = { ...config.channels[channel], publicUrl: config.publicUrl };
   const name = settings.provider;
-  const plugin = BUILT_IN_PLUGINS[name]?.(channel) ?? loadPackage(name, channel);
+  const plugin = BUILT_IN_PLUGINS[name]?.(channel) ?? loadPackage(name, channel, loader);
   if (plugin.channel !== channel) {
     throw AppError.validation(
       `${settingNameOf(channel)}=${name} is a ${plugin.channel} plugin, not a ${channel} one`,
@@ -72,15 +94,25 @@ function load(channel: Channel, config: AppConfig): LoadedChannel {
       details,
     );
   }
-  return { provider: name, sender: plugin.create(parsed.data) };
+  const rateSetting = settings.rateLimit;
+  const rateLimit =
+    rateSetting === undefined
+      ? (plugin.defaultRateLimit ?? FALLBACK_RATE_LIMIT)
+      : parseRateLimit(rateSetting);
+  const rateName = `${channel.toUpperCase()}_RATE_LIMIT`;
+  if (!rateLimit)
+    throw AppError.validation(
+      `${rateName}=${rateSetting ?? ''} must be messages per second, or perSecond/burst (50 or 50/100)`,
+      [{ path: rateName, message: 'must be perSecond or perSecond/burst' }],
+    );
+  return { provider: name, sender: plugin.create(parsed.data), rateLimit };
 }
 
 /** A channel team's plugin: an installed npm package whose default (or `plugin`) export is a ChannelPlugin. */
-function loadPackage(name: string, channel: Channel): ChannelPlugin {
+function loadPackage(name: string, channel: Channel, loader: PackageLoader): ChannelPlugin {
   let loaded: unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- plugins are named at run time by configuration
-    loaded = require(name);
+    loaded = loader(name);
   } catch (error) {
     const builtIns = Object.keys(BUILT_IN_PLUGINS).join(', ');
     throw AppError.validation(
@@ -100,6 +132,11 @@ function loadPackage(name: string, channel: Channel): ChannelPlugin {
     );
   }
   return plugin;
+}
+
+function defaultLoader(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plugins are named at run time by configuration
+  return require(name);
 }
 
 function isChannelPlugin(value: unknown): value is ChannelPlugin {

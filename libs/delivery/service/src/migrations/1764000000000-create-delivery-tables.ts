@@ -27,9 +27,52 @@ export class CreateDeliveryTables1764000000000 implements MigrationInterface {
         created_at          timestamptz NOT NULL,
         handed_over_at      timestamptz,
         sent_at             timestamptz,
-        updated_at          timestamptz NOT NULL
+        updated_at          timestamptz NOT NULL,
+        -- Retries: provider calls made, when the next is due, the rendered message it will send
+        -- (cleared once the message is final), and what the provider last said.
+        attempts            integer NOT NULL DEFAULT 0,
+        next_attempt_at     timestamptz,
+        pending_outbound    jsonb,
+        last_error          text
       )`);
     await db.query(`CREATE INDEX messages_customer_idx ON delivery.messages (customer_id, created_at DESC)`);
+    await db.query(
+      `CREATE INDEX messages_retry_due_idx ON delivery.messages (next_attempt_at) WHERE next_attempt_at IS NOT NULL`,
+    );
+    // Receipts find their message by the provider's id.
+    await db.query(
+      `CREATE INDEX messages_provider_message_idx ON delivery.messages (provider_message_id) WHERE provider_message_id IS NOT NULL`,
+    );
+    // Messages whose retries ran out: the dead-letter record, with the rendered message to replay by hand.
+    await db.query(`
+      CREATE TABLE delivery.dead_letters (
+        message_id  text PRIMARY KEY,
+        customer_id text NOT NULL,
+        channel     text NOT NULL,
+        provider    text NOT NULL,
+        attempts    integer NOT NULL,
+        last_error  text NOT NULL,
+        outbound    jsonb NOT NULL,
+        created_at  timestamptz NOT NULL
+      )`);
+    // Push tokens a provider reported unregistered: never used again (see the README).
+    await db.query(`
+      CREATE TABLE delivery.unregistered_push_tokens (
+        token       text PRIMARY KEY,
+        customer_id text NOT NULL,
+        provider    text NOT NULL,
+        reported_at timestamptz NOT NULL
+      )`);
+    await db.query(
+      `CREATE INDEX unregistered_push_tokens_customer_idx ON delivery.unregistered_push_tokens (customer_id)`,
+    );
+    // The latest profile snapshot delivery saw per customer, for template previews by customer id.
+    await db.query(`
+      CREATE TABLE delivery.customer_snapshots (
+        customer_id text PRIMARY KEY,
+        profile     jsonb NOT NULL,
+        seen_at     timestamptz NOT NULL
+      )`);
     // Status changes waiting to reach messages.events.v1.
     await db.query(`
       CREATE TABLE delivery.status_outbox (
@@ -54,6 +97,9 @@ export class CreateDeliveryTables1764000000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP TABLE delivery.consent_view, delivery.status_outbox, delivery.messages`);
+    await db.query(
+      `DROP TABLE delivery.customer_snapshots, delivery.unregistered_push_tokens, delivery.dead_letters,
+                  delivery.consent_view, delivery.status_outbox, delivery.messages`,
+    );
   }
 }

@@ -1,4 +1,5 @@
-import type { Channel, MessageEventV1, MessageStatus } from '@mmp/contracts';
+import type { MessageReceipt, OutboundMessage } from '@mmp/channel-sdk';
+import type { Channel, CustomerProfileSnapshot, MessageEventV1, MessageStatus } from '@mmp/contracts';
 import type { ConsentState } from '@mmp/delivery-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
@@ -15,6 +16,9 @@ export interface NewMessage {
   variant: string | null;
 }
 
+/** What identifies a message in its status events. */
+export type MessageRef = NewMessage;
+
 /** A message's outcome to record: its final fields and the status event to publish. */
 export interface MessageOutcome {
   messageId: string;
@@ -27,6 +31,23 @@ export interface MessageOutcome {
   providerMessageId: string | null;
   sentAt: Date | null;
   event: MessageEventV1;
+  /** Provider calls made so far, when this outcome follows one. */
+  attempts?: number;
+  /** Set when a retryable error put the message back in the queue until then. */
+  retryAt?: Date;
+  /** The rendered message a retry will send. */
+  pendingOutbound?: OutboundMessage;
+  /** What the provider said (its classification reason), kept for support. */
+  lastError?: string;
+  /** Set when retries ran out: a dead-letter record is written. */
+  deadLetter?: { customerId: string; channel: Channel; provider: string; outbound: OutboundMessage };
+}
+
+/** A queued message whose retry is due, claimed for one more provider call. */
+export interface DueRetry {
+  ref: MessageRef;
+  attempts: number;
+  outbound: OutboundMessage;
 }
 
 export interface MessageView {
@@ -90,11 +111,12 @@ export class MessageStore {
     const known = messages.map((m) => m.messageId).filter((id) => !sendable.has(id));
     const outcomeUnknown = new Set<string>();
     if (known.length > 0) {
+      // A queued message waiting for its retry belongs to the retry loop: a redelivery leaves it be.
       const queued = await queryRows<{ message_id: string; handed_over: boolean }>(
         tx,
         `SELECT message_id, handed_over_at IS NOT NULL AS handed_over
            FROM delivery.messages
-          WHERE message_id = ANY($1::text[]) AND status = 'queued'
+          WHERE message_id = ANY($1::text[]) AND status = 'queued' AND next_attempt_at IS NULL
           ORDER BY message_id
           FOR UPDATE`,
         [known],
@@ -124,20 +146,34 @@ export class MessageStore {
     return new Map(rows.map((r) => [`${r.customer_id}/${r.channel}`, r.status]));
   }
 
-  /** Records outcomes and their status events in one statement pair. */
+  /**
+   * Records outcomes and their status events: one statement for the messages, one for the
+   * outbox (a message requeued for a retry publishes nothing), one for dead letters.
+   */
   async recordOutcomes(outcomes: readonly MessageOutcome[], now: Date, tx?: EntityManager): Promise<void> {
     if (outcomes.length === 0) return;
     const executor = tx ?? this.db;
-    await runSql(
+    // Only a queued message takes an outcome: one already failed as outcome_unknown by the
+    // stale-handover sweep keeps that status, and publishes nothing more.
+    const updated = await queryRows<{ message_id: string }>(
       executor,
       `UPDATE delivery.messages m
           SET status = t.status, reason = t.reason, recipient = coalesce(t.recipient, m.recipient),
               subject = coalesce(t.subject, m.subject), body = coalesce(t.body, m.body),
               provider = coalesce(t.provider, m.provider), provider_message_id = coalesce(t.provider_message_id, m.provider_message_id),
-              sent_at = coalesce(t.sent_at, m.sent_at), updated_at = $10
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-              AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at)
-        WHERE m.message_id = t.message_id`,
+              sent_at = coalesce(t.sent_at, m.sent_at), updated_at = $10,
+              attempts = coalesce(t.attempts, m.attempts),
+              next_attempt_at = t.retry_at,
+              -- A provider that refused with a retryable error did not take the message: safe to call again.
+              handed_over_at = CASE WHEN t.retry_at IS NULL THEN m.handed_over_at END,
+              pending_outbound = CASE WHEN t.retry_at IS NULL THEN NULL ELSE t.pending END,
+              last_error = coalesce(t.last_error, m.last_error)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[])
+              AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at,
+                   attempts, retry_at, pending, last_error)
+        WHERE m.message_id = t.message_id AND m.status = 'queued'
+        RETURNING m.message_id`,
       [
         outcomes.map((o) => o.messageId),
         outcomes.map((o) => o.status),
@@ -149,20 +185,242 @@ export class MessageStore {
         outcomes.map((o) => o.providerMessageId),
         outcomes.map((o) => o.sentAt),
         now,
+        outcomes.map((o) => o.attempts ?? null),
+        outcomes.map((o) => o.retryAt ?? null),
+        outcomes.map((o) => (o.pendingOutbound ? JSON.stringify(o.pendingOutbound) : null)),
+        outcomes.map((o) => o.lastError ?? null),
       ],
     );
+    const recorded = new Set(updated.map((r) => r.message_id));
+    const published = outcomes.filter((o) => o.status !== 'queued' && recorded.has(o.messageId));
+    if (published.length > 0)
+      await runSql(
+        executor,
+        `INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+         SELECT e, m, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(e, m, p)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          published.map((o) => `${o.messageId}:${o.status}`),
+          published.map((o) => o.messageId),
+          published.map((o) => JSON.stringify(o.event)),
+          now,
+        ],
+      );
+    const dead = outcomes.flatMap((o) =>
+      o.deadLetter && recorded.has(o.messageId) ? [{ ...o.deadLetter, outcome: o }] : [],
+    );
+    if (dead.length > 0)
+      await runSql(
+        executor,
+        `INSERT INTO delivery.dead_letters (message_id, customer_id, channel, provider, attempts, last_error, outbound, created_at)
+         SELECT *, $8::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[])
+         ON CONFLICT (message_id) DO NOTHING`,
+        [
+          dead.map((d) => d.outcome.messageId),
+          dead.map((d) => d.customerId),
+          dead.map((d) => d.channel),
+          dead.map((d) => d.provider),
+          dead.map((d) => d.outcome.attempts ?? 0),
+          dead.map((d) => d.outcome.lastError ?? d.outcome.reason ?? 'unknown'),
+          dead.map((d) => JSON.stringify(d.outbound)),
+          now,
+        ],
+      );
+  }
+
+  /**
+   * Claims the queued messages whose retry is due, marking them handed over in the same
+   * statement, so two instances never retry the same message.
+   */
+  async claimDueRetries(now: Date, limit: number): Promise<DueRetry[]> {
+    const rows = await queryRows<{
+      message_id: string;
+      customer_id: string;
+      journey_key: string;
+      step_id: string;
+      milestone_key: string;
+      channel: Channel;
+      template: string;
+      variant: string | null;
+      attempts: number;
+      pending_outbound: OutboundMessage;
+    }>(
+      this.db,
+      `UPDATE delivery.messages m SET handed_over_at = $1, next_attempt_at = NULL, updated_at = $1
+        WHERE m.message_id IN (
+              SELECT message_id FROM delivery.messages
+               WHERE next_attempt_at <= $1 AND status = 'queued' AND pending_outbound IS NOT NULL
+               ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING m.message_id, m.customer_id, m.journey_key, m.step_id, m.milestone_key, m.channel, m.template,
+                  m.variant, m.attempts, m.pending_outbound`,
+      [now, limit],
+    );
+    return rows.map((r) => ({
+      ref: {
+        messageId: r.message_id,
+        customerId: r.customer_id,
+        journeyKey: r.journey_key,
+        stepId: r.step_id,
+        milestoneKey: r.milestone_key,
+        channel: r.channel,
+        template: r.template,
+        variant: r.variant,
+      },
+      attempts: r.attempts,
+      outbound: r.pending_outbound,
+    }));
+  }
+
+  /**
+   * Fails, with `outcome_unknown`, queued messages handed to a provider before `handedOverBefore`
+   * whose outcome was never recorded (the process died during the call), and writes their
+   * status events. A redelivered request finds the same answer; this covers the retries nobody
+   * redelivers. Returns the message ids.
+   */
+  async failStaleHandovers(handedOverBefore: Date, now: Date): Promise<string[]> {
+    const rows = await queryRows<{ message_id: string }>(
+      this.db,
+      `WITH stale AS (
+         UPDATE delivery.messages
+            SET status = 'failed', reason = 'outcome_unknown', pending_outbound = NULL, updated_at = $2
+          WHERE status = 'queued' AND handed_over_at < $1
+         RETURNING *)
+       INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+       SELECT message_id || ':failed', message_id,
+              jsonb_build_object('schemaVersion', 1, 'messageId', message_id, 'customerId', customer_id,
+                'journeyKey', journey_key, 'stepId', step_id, 'milestoneKey', milestone_key, 'channel', channel,
+                'template', template, 'variant', variant, 'status', 'failed', 'reason', 'outcome_unknown',
+                'occurredAt', to_char($2::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+              $2
+         FROM stale
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING message_id`,
+      [handedOverBefore, now],
+    );
+    return rows.map((r) => r.message_id);
+  }
+
+  /** When the next retry is due, if any. */
+  async nextRetryAt(): Promise<Date | undefined> {
+    const [row] = await queryRows<{ at: Date | null }>(
+      this.db,
+      `SELECT min(next_attempt_at) AS at FROM delivery.messages WHERE next_attempt_at IS NOT NULL`,
+      [],
+    );
+    return row?.at ?? undefined;
+  }
+
+  /** Keeps the latest profile snapshot per customer (for previews by customer id). */
+  async saveSnapshots(
+    tx: EntityManager,
+    snapshots: readonly CustomerProfileSnapshot[],
+    now: Date,
+  ): Promise<void> {
+    const latest = new Map(snapshots.map((s) => [s.customerId, s]));
+    if (latest.size === 0) return;
     await runSql(
-      executor,
-      `INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
-       SELECT e, m, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(e, m, p)
-       ON CONFLICT (event_id) DO NOTHING`,
+      tx,
+      `INSERT INTO delivery.customer_snapshots AS s (customer_id, profile, seen_at)
+       SELECT c, p, $3 FROM unnest($1::text[], $2::jsonb[]) AS t(c, p)
+       ON CONFLICT (customer_id) DO UPDATE SET profile = excluded.profile, seen_at = excluded.seen_at`,
+      [[...latest.keys()], [...latest.values()].map((s) => JSON.stringify(s)), now],
+    );
+  }
+
+  async snapshotOf(customerId: string): Promise<CustomerProfileSnapshot | undefined> {
+    const [row] = await queryRows<{ profile: CustomerProfileSnapshot }>(
+      this.db,
+      `SELECT profile FROM delivery.customer_snapshots WHERE customer_id = $1`,
+      [customerId],
+    );
+    return row?.profile;
+  }
+
+  /** Push tokens a provider reported unregistered, per customer. */
+  async unregisteredTokensOf(
+    tx: EntityManager,
+    customerIds: readonly string[],
+  ): Promise<Map<string, Set<string>>> {
+    const result = new Map<string, Set<string>>();
+    if (customerIds.length === 0) return result;
+    const rows = await queryRows<{ customer_id: string; token: string }>(
+      tx,
+      `SELECT customer_id, token FROM delivery.unregistered_push_tokens WHERE customer_id = ANY($1::text[])`,
+      [customerIds],
+    );
+    for (const row of rows) {
+      const tokens = result.get(row.customer_id) ?? new Set<string>();
+      tokens.add(row.token);
+      result.set(row.customer_id, tokens);
+    }
+    return result;
+  }
+
+  async recordUnregisteredTokens(
+    tokens: readonly { token: string; customerId: string; provider: string }[],
+    now: Date,
+  ): Promise<void> {
+    if (tokens.length === 0) return;
+    await runSql(
+      this.db,
+      `INSERT INTO delivery.unregistered_push_tokens (token, customer_id, provider, reported_at)
+       SELECT *, $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (token) DO NOTHING`,
+      [tokens.map((t) => t.token), tokens.map((t) => t.customerId), tokens.map((t) => t.provider), now],
+    );
+  }
+
+  /**
+   * Applies provider receipts to the messages they name (by provider message id), in one
+   * statement: a status only moves forward (a late `delivered` never undoes a `clicked`). A
+   * complaint changes no status; it is published with the message's status and reason
+   * `complaint`, for consent to opt the customer out. Returns the events written.
+   */
+  async applyReceipts(receipts: readonly MessageReceipt[], provider: string, now: Date): Promise<string[]> {
+    if (receipts.length === 0) return [];
+    const rows = await queryRows<{ message_id: string }>(
+      this.db,
+      `WITH r AS (
+         SELECT DISTINCT ON (pmid, status) pmid, status, reason, at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(pmid, status, reason, at)),
+       rank(status, n) AS (VALUES ('queued', 0), ('sent', 1), ('delivered', 2), ('bounced', 3), ('failed', 3),
+                                  ('opened', 4), ('clicked', 5), ('suppressed', 9)),
+       updated AS (
+         UPDATE delivery.messages m
+            SET status = r.status, reason = r.reason, updated_at = $6
+           FROM r, rank old_rank, rank new_rank
+          WHERE m.provider_message_id = r.pmid AND m.provider = $5 AND r.status <> 'complained'
+            AND old_rank.status = m.status AND new_rank.status = r.status AND new_rank.n > old_rank.n
+         RETURNING m.*, coalesce(r.at, $6) AS event_at),
+       complained AS (
+         SELECT m.*, coalesce(r.at, $6) AS event_at FROM delivery.messages m JOIN r ON m.provider_message_id = r.pmid
+          WHERE m.provider = $5 AND r.status = 'complained'),
+       events AS (
+         SELECT message_id || ':' || status AS event_id, message_id, customer_id, journey_key, step_id, milestone_key,
+                channel, template, variant, status, reason, event_at FROM updated
+         UNION ALL
+         SELECT message_id || ':complaint', message_id, customer_id, journey_key, step_id, milestone_key,
+                channel, template, variant, status, 'complaint', event_at FROM complained)
+       INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+       SELECT e.event_id, e.message_id,
+              jsonb_build_object('schemaVersion', 1, 'messageId', e.message_id, 'customerId', e.customer_id,
+                'journeyKey', e.journey_key, 'stepId', e.step_id, 'milestoneKey', e.milestone_key,
+                'channel', e.channel, 'template', e.template, 'variant', e.variant, 'status', e.status,
+                'reason', e.reason, 'occurredAt', to_char(e.event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+              $6
+         FROM events e
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING message_id`,
       [
-        outcomes.map((o) => `${o.messageId}:${o.status}`),
-        outcomes.map((o) => o.messageId),
-        outcomes.map((o) => JSON.stringify(o.event)),
+        receipts.map((r) => r.providerMessageId),
+        receipts.map((r) => r.status),
+        receipts.map((r) => r.reason),
+        receipts.map((r) => r.occurredAt),
+        provider,
         now,
       ],
     );
+    return [...new Set(rows.map((r) => r.message_id))];
   }
 
   async pendingStatusEvents(

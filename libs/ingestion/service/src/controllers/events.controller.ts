@@ -20,19 +20,38 @@ export class EventsController {
   @HttpCode(202)
   async post(@Body() body: unknown): Promise<IngestResponse> {
     const items = itemsOf(body);
-    const valid: RetailEventV1[] = [];
+    const valid: { index: number; event: RetailEventV1 }[] = [];
     const rejected: IngestResponse['rejected'] = [];
     items.forEach((item, index) => {
       const result = validate(RetailEventV1, item);
-      if (result.ok) valid.push(result.value);
+      if (result.ok) valid.push({ index, event: result.value });
       else rejected.push({ index, eventId: eventIdOf(item), errors: result.issues });
     });
     if (!isBatch(body) && rejected[0]) {
       throw AppError.validation('the event is invalid', rejected[0].errors);
     }
     // Nothing valid is lost because a neighbour was invalid: the valid ones are ingested.
-    const outcome = valid.length > 0 ? await this.ingest.execute(valid) : { accepted: 0, duplicates: 0 };
-    return { ...outcome, rejected };
+    const outcome =
+      valid.length > 0
+        ? await this.ingest.execute(valid.map((v) => v.event))
+        : { accepted: 0, duplicates: 0, rejected: [] };
+    if (outcome.rejected.length > 0) {
+      const indexOf = new Map<string, number>();
+      for (const { index, event } of valid)
+        if (!indexOf.has(event.eventId)) indexOf.set(event.eventId, index);
+      for (const refusal of outcome.rejected) {
+        rejected.push({
+          index: indexOf.get(refusal.eventId) ?? -1,
+          eventId: refusal.eventId,
+          errors: [{ path: refusal.path, message: refusal.message }],
+        });
+      }
+      rejected.sort((a, b) => a.index - b.index);
+      if (!isBatch(body) && rejected[0]) {
+        throw AppError.validation('the event is invalid', rejected[0].errors);
+      }
+    }
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected };
   }
 }
 

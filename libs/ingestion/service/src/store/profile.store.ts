@@ -1,13 +1,17 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import {
+  anonymousProfileId,
   applyEvents,
+  byOccurrence,
   emptyProfile,
+  mergeProfiles,
   noOrders,
   snapshotOf,
   type AppliedEvent,
   type CanonicalEvent,
   type OrderAggregates,
   type ProfileState,
+  rejectForeignCurrencies,
 } from '@mmp/ingestion-domain';
 import {
   InjectServiceDatabase,
@@ -47,6 +51,13 @@ interface StoredEventRow {
   properties: Record<string, unknown>;
 }
 
+export interface EventRejection {
+  eventId: string;
+  /** The field and the rule broken, as validation issues name them. */
+  path: string;
+  message: string;
+}
+
 export interface IngestResult {
   /** Events seen for the first time, each with the profile right after it. */
   applied: AppliedEvent[];
@@ -54,11 +65,39 @@ export interface IngestResult {
   unpublished: AppliedEvent[];
   /** eventIds that were already known (or repeated within the batch). */
   duplicates: string[];
+  /** Valid events refused by a rule on the customer's state (a foreign currency, an erased customer); nothing was stored. */
+  rejected: EventRejection[];
+  /** The row that keeps `applied` marked unpublished until markPublished: null when nothing new was stored. */
+  batchId: string | null;
+}
+
+interface LockedProfileRow extends ProfileRow {
+  erased: boolean;
+  currency: string | null;
+}
+
+/** A profile locked for the batch, with what the customer rules need. */
+interface LockedProfile extends ProfileState {
+  erased: boolean;
+  /** The currency of the customer's stored orders, if any. */
+  currency: string | null;
+}
+
+interface MergedProfileRow extends ProfileRow {
+  into_customer_id: string;
+}
+
+interface NewLink {
+  anonymousId: string;
+  customerId: string;
+  /** The event that linked them: a rejected event links nothing. */
+  eventId: string;
 }
 
 /**
- * Customer profiles and the idempotency record of events. Every call works on a whole batch
- * in one transaction with a fixed number of set-based statements, whatever the batch size.
+ * Customer profiles, identities and the idempotency record of events. Every call works on a
+ * whole batch in one transaction with a fixed number of set-based statements, whatever the
+ * batch size.
  */
 @Injectable()
 export class ProfileStore {
@@ -75,30 +114,75 @@ export class ProfileStore {
         unique.push(event);
       }
     }
-    if (unique.length === 0) return { applied: [], unpublished: [], duplicates };
+    if (unique.length === 0) return { applied: [], unpublished: [], duplicates, rejected: [], batchId: null };
 
     return withTransaction(this.db, async (tx) => {
-      const inserted = await queryRows<{ event_id: string }>(
+      const { resolved, newLinks } = await this.resolveIdentities(tx, unique);
+      const customers = [...new Set(resolved.map((e) => e.customerId))].sort();
+      const locked = await this.lockProfiles(tx, customers, now);
+      const { accepted, rejected } = applyCustomerRules(resolved, locked);
+      const profiles = new Map<string, ProfileState>(locked);
+      const rejectedIds = new Set(rejected.map((r) => r.eventId));
+      const links = newLinks.filter((link) => !rejectedIds.has(link.eventId));
+      if (accepted.length === 0) return { applied: [], unpublished: [], duplicates, rejected, batchId: null };
+
+      // One statement stores the batch: the events new to the idempotency record, the row that
+      // keeps them marked unpublished, and the orders and refunds among them.
+      const orders = accepted.filter((e) => e.type === 'order.placed');
+      const refunds = accepted.filter((e) => e.type === 'order.refunded');
+      const inserted = await queryRows<{ event_id: string; batch_id: string }>(
         tx,
-        `INSERT INTO ingestion.events
-           (event_id, customer_id, anonymous_id, type, occurred_at, received_at, triggerable, properties)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::boolean[], $8::jsonb[])
-         ON CONFLICT (event_id) DO NOTHING
-         RETURNING event_id`,
+        // Data-modifying WITH parts always run to completion, read or not (PostgreSQL docs, 7.8.4).
+        `WITH inserted AS (
+                INSERT INTO ingestion.events
+                  (event_id, customer_id, anonymous_id, type, occurred_at, received_at, triggerable, properties)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::boolean[], $8::jsonb[])
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id),
+              pending AS (
+                INSERT INTO ingestion.unpublished_batches (event_ids, created_at)
+                SELECT array_agg(event_id), $9 FROM inserted HAVING count(*) > 0
+                RETURNING batch_id),
+              new_orders AS (
+                INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
+                SELECT o.* FROM unnest($10::text[], $11::text[], $12::numeric[], $13::text[], $14::timestamptz[], $15::text[])
+                       AS o(customer_id, order_id, total, currency, placed_at, event_id)
+                 WHERE o.event_id IN (SELECT event_id FROM inserted)
+                ON CONFLICT (customer_id, order_id) DO NOTHING),
+              new_refunds AS (
+                INSERT INTO ingestion.refunds (event_id, customer_id, order_id, amount, currency)
+                SELECT r.* FROM unnest($16::text[], $17::text[], $18::text[], $19::numeric[], $20::text[])
+                       AS r(event_id, customer_id, order_id, amount, currency)
+                 WHERE r.event_id IN (SELECT event_id FROM inserted)
+                ON CONFLICT (event_id) DO NOTHING)
+         SELECT i.event_id, (SELECT p.batch_id::text FROM pending p) AS batch_id FROM inserted i`,
         [
-          unique.map((e) => e.eventId),
-          unique.map((e) => e.customerId),
-          unique.map((e) => e.anonymousId),
-          unique.map((e) => e.type),
-          unique.map((e) => e.occurredAt),
-          unique.map((e) => e.receivedAt),
-          unique.map((e) => e.triggerable),
-          unique.map((e) => JSON.stringify(e.properties)),
+          accepted.map((e) => e.eventId),
+          accepted.map((e) => e.customerId),
+          accepted.map((e) => e.anonymousId),
+          accepted.map((e) => e.type),
+          accepted.map((e) => e.occurredAt),
+          accepted.map((e) => e.receivedAt),
+          accepted.map((e) => e.triggerable),
+          accepted.map((e) => JSON.stringify(e.properties)),
+          now,
+          orders.map((e) => e.customerId),
+          orders.map((e) => String(e.properties['orderId'])),
+          orders.map((e) => String(e.properties['total'])),
+          orders.map((e) => String(e.properties['currency'])),
+          orders.map((e) => e.occurredAt),
+          orders.map((e) => e.eventId),
+          refunds.map((e) => e.eventId),
+          refunds.map((e) => e.customerId),
+          refunds.map((e) => String(e.properties['orderId'])),
+          refunds.map((e) => String(e.properties['amount'])),
+          refunds.map((e) => String(e.properties['currency'])),
         ],
       );
+      const batchId = inserted[0]?.batch_id ?? null;
       const insertedIds = new Set(inserted.map((row) => row.event_id));
-      const fresh = unique.filter((e) => insertedIds.has(e.eventId));
-      const known = unique.filter((e) => !insertedIds.has(e.eventId));
+      const fresh = accepted.filter((e) => insertedIds.has(e.eventId));
+      const known = accepted.filter((e) => !insertedIds.has(e.eventId));
 
       // Known events whose earlier publication did not complete come back to be published again.
       const leftovers =
@@ -107,26 +191,35 @@ export class ProfileStore {
           : (
               await queryRows<StoredEventRow>(
                 tx,
-                `SELECT event_id, customer_id, anonymous_id, type, occurred_at, received_at, triggerable, properties
-                   FROM ingestion.events
-                  WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
+                `SELECT e.event_id, e.customer_id, e.anonymous_id, e.type, e.occurred_at, e.received_at,
+                        e.triggerable, e.properties
+                   FROM ingestion.events e
+                   JOIN (SELECT DISTINCT unnest(event_ids) AS event_id FROM ingestion.unpublished_batches) u
+                  USING (event_id)
+                  WHERE e.event_id = ANY($1::text[])`,
                 [known.map((e) => e.eventId)],
               )
-            ).map(toCanonical);
+            )
+              .map(toCanonical)
+              // Published in the order they happened, as a first publication would have had them.
+              .sort(byOccurrence);
       const leftoverIds = new Set(leftovers.map((e) => e.eventId));
       duplicates.push(...known.filter((e) => !leftoverIds.has(e.eventId)).map((e) => e.eventId));
+      if (fresh.length === 0 && leftovers.length === 0 && links.length === 0) {
+        return { applied: [], unpublished: [], duplicates, rejected, batchId };
+      }
 
-      const customers = [...new Set([...fresh, ...leftovers].map((e) => e.customerId))].sort();
-      if (customers.length === 0) return { applied: [], unpublished: [], duplicates };
-
-      await this.recordOrders(tx, fresh);
-      const profiles = await this.lockProfiles(tx, customers, now);
-      const aggregates = await this.orderAggregates(tx, customers);
+      const mergedProfiles = await this.mergeAnonymousHistories(tx, links, now);
+      for (const merged of mergedProfiles) {
+        const into = profiles.get(merged.into_customer_id) ?? emptyProfile(merged.into_customer_id);
+        profiles.set(into.customerId, mergeProfiles(into, toProfileState(merged)));
+      }
+      const touched = [...new Set([...fresh, ...leftovers, ...links].map((e) => e.customerId))].sort();
+      const aggregates = await this.orderAggregates(tx, touched);
 
       const applied: AppliedEvent[] = [];
-      const updated: ProfileState[] = [];
       const freshByCustomer = groupBy(fresh, (e) => e.customerId);
-      for (const customerId of customers) {
+      for (const customerId of touched) {
         const events = freshByCustomer.get(customerId);
         if (!events) continue;
         const result = applyEvents(
@@ -135,10 +228,14 @@ export class ProfileStore {
           aggregates.get(customerId) ?? noOrders,
         );
         applied.push(...result.applied);
-        updated.push(result.state);
         profiles.set(customerId, result.state);
       }
-      await this.saveProfiles(tx, updated, now);
+      const changed = new Set([...freshByCustomer.keys(), ...mergedProfiles.map((m) => m.into_customer_id)]);
+      await this.saveProfiles(
+        tx,
+        [...changed].flatMap((customerId) => profiles.get(customerId) ?? []),
+        now,
+      );
 
       const unpublished = leftovers.map((event) => ({
         event,
@@ -147,23 +244,122 @@ export class ProfileStore {
           aggregates.get(event.customerId) ?? noOrders,
         ),
       }));
-      return { applied, unpublished, duplicates };
+      return { applied, unpublished, duplicates, rejected, batchId };
     });
   }
 
-  async markPublished(eventIds: readonly string[], now: Date): Promise<void> {
-    if (eventIds.length === 0) return;
-    await runSql(this.db, `UPDATE ingestion.events SET published_at = $2 WHERE event_id = ANY($1::text[])`, [
-      eventIds,
-      now,
-    ]);
+  /**
+   * Files every event under its customer: its own customerId, else the customer its
+   * anonymousId is linked to (stored, or linked by an event of this batch), else the anonymous
+   * profile. The anonymous ids are locked first (advisory, in a fixed order), so an
+   * anonymous-only batch and a linking batch for one visitor run one after the other and no
+   * event is filed under a profile that a concurrent merge just emptied.
+   */
+  private async resolveIdentities(
+    tx: EntityManager,
+    events: readonly CanonicalEvent[],
+  ): Promise<{ resolved: CanonicalEvent[]; newLinks: NewLink[] }> {
+    const anonymousIds = [
+      ...new Set(events.flatMap((e) => (e.anonymousId === null ? [] : [e.anonymousId]))),
+    ].sort();
+    if (anonymousIds.length === 0) return { resolved: [...events], newLinks: [] };
+    await runSql(
+      tx,
+      `SELECT pg_advisory_xact_lock(hashtext('ingestion.identity:' || a))
+         FROM unnest($1::text[]) WITH ORDINALITY AS i(a, n) ORDER BY n`,
+      [anonymousIds],
+    );
+    const rows = await queryRows<{ anonymous_id: string; customer_id: string }>(
+      tx,
+      `SELECT anonymous_id, customer_id FROM ingestion.identities WHERE anonymous_id = ANY($1::text[])`,
+      [anonymousIds],
+    );
+    const links = new Map(rows.map((row) => [row.anonymous_id, row.customer_id]));
+    const newLinks: NewLink[] = [];
+    // The earliest event carrying both ids links them; a later one naming another customer keeps its own customerId.
+    for (const event of [...events].sort(byOccurrence)) {
+      if (event.anonymousId === null || isAnonymousOnly(event) || links.has(event.anonymousId)) continue;
+      links.set(event.anonymousId, event.customerId);
+      newLinks.push({ anonymousId: event.anonymousId, customerId: event.customerId, eventId: event.eventId });
+    }
+    const resolved = events.map((event) => {
+      const linked = event.anonymousId === null ? undefined : links.get(event.anonymousId);
+      return isAnonymousOnly(event) && linked !== undefined ? { ...event, customerId: linked } : event;
+    });
+    return { resolved, newLinks };
   }
 
+  /**
+   * Records the new links and moves each linked anonymous profile's history to its customer,
+   * in one statement: events, orders (an order the customer already has stays as it is) and
+   * refunds change hands, and the anonymous profile row is deleted and returned so that its
+   * traits and counts fold into the customer's. Only a link inserted now moves anything, so a
+   * history is moved once and merging twice finds nothing to do.
+   */
+  private async mergeAnonymousHistories(
+    tx: EntityManager,
+    links: readonly NewLink[],
+    now: Date,
+  ): Promise<MergedProfileRow[]> {
+    if (links.length === 0) return [];
+    return queryRows<MergedProfileRow>(
+      tx,
+      // Data-modifying WITH parts always run to completion, read or not (PostgreSQL docs, 7.8.4).
+      `WITH linked AS (
+              INSERT INTO ingestion.identities (anonymous_id, customer_id, linked_at)
+              SELECT a, c, $3 FROM unnest($1::text[], $2::text[]) AS l(a, c)
+              ON CONFLICT (anonymous_id) DO NOTHING
+              -- 'anon:' || id is anonymousProfileId(id): where the visitor's history was filed.
+              RETURNING 'anon:' || anonymous_id AS anon, customer_id),
+            moved_events AS (
+              UPDATE ingestion.events e SET customer_id = m.customer_id FROM linked m
+               WHERE e.customer_id = m.anon),
+            moved_refunds AS (
+              UPDATE ingestion.refunds r SET customer_id = m.customer_id FROM linked m
+               WHERE r.customer_id = m.anon),
+            taken_orders AS (
+              DELETE FROM ingestion.orders o USING linked m WHERE o.customer_id = m.anon
+              RETURNING m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id),
+            moved_orders AS (
+              INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
+              SELECT * FROM taken_orders ON CONFLICT (customer_id, order_id) DO NOTHING)
+       DELETE FROM ingestion.profiles p USING linked m
+        WHERE p.customer_id = m.anon
+       RETURNING m.customer_id AS into_customer_id, p.customer_id, p.traits, p.trait_versions,
+                 p.event_counts, p.registered_at`,
+      [links.map((l) => l.anonymousId), links.map((l) => l.customerId), now],
+    );
+  }
+
+  /**
+   * After a publish: drops the batch's unpublished row, and takes republished leftovers out of
+   * the rows of their (failed) batches; a row left empty is dropped by the next call. The commit
+   * does not wait for the WAL flush (synchronous_commit off for this transaction only): a mark
+   * lost in a crash only publishes those events once more on redelivery, which consumers
+   * deduplicate, and waiting for the disk here cost as much as the whole batch's transaction.
+   */
+  async markPublished(batchId: string | null, republished: readonly string[]): Promise<void> {
+    if (batchId === null && republished.length === 0) return;
+    await runSql(
+      this.db,
+      // Data-modifying WITH parts always run to completion, read or not (PostgreSQL docs, 7.8.4).
+      `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+            done AS (
+              DELETE FROM ingestion.unpublished_batches
+               WHERE (batch_id = $1::bigint OR cardinality(event_ids) = 0) AND EXISTS (SELECT 1 FROM relaxed))
+       UPDATE ingestion.unpublished_batches
+          SET event_ids = ARRAY(SELECT id FROM unnest(event_ids) AS id WHERE NOT id = ANY($2::text[]))
+        WHERE event_ids && $2::text[]`,
+      [batchId, republished],
+    );
+  }
+
+  /** The profile, or undefined when the customer is unknown or was erased (SPEC section 6: 404 for both). */
   async findProfile(customerId: string): Promise<CustomerProfileSnapshot | undefined> {
     const rows = await queryRows<ProfileRow>(
       this.db,
       `SELECT customer_id, traits, trait_versions, event_counts, registered_at
-         FROM ingestion.profiles WHERE customer_id = $1`,
+         FROM ingestion.profiles WHERE customer_id = $1 AND erased_at IS NULL`,
       [customerId],
     );
     const row = rows[0];
@@ -172,65 +368,63 @@ export class ProfileStore {
     return snapshotOf(toProfileState(row), aggregates.get(customerId) ?? noOrders);
   }
 
-  private async recordOrders(tx: EntityManager, events: readonly CanonicalEvent[]): Promise<void> {
-    const orders = events.filter((e) => e.type === 'order.placed');
-    if (orders.length > 0) {
-      await runSql(
+  /**
+   * Erases a customer's personal data in one statement: traits and their versions, every
+   * stored event's properties and anonymousId, and the identity links. Counts, dates and orders
+   * stay (aggregates, no personal data). The profile is kept as a tombstone (`erased_at`) so that
+   * the id takes no new events, even one that was never seen before. Returns the profile as it
+   * is left, for the erasure event; erasing twice is harmless.
+   */
+  async erase(customerId: string, now: Date): Promise<CustomerProfileSnapshot> {
+    return withTransaction(this.db, async (tx) => {
+      const rows = await queryRows<ProfileRow>(
         tx,
-        `INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::timestamptz[], $6::text[])
-         ON CONFLICT (customer_id, order_id) DO NOTHING`,
-        [
-          orders.map((e) => e.customerId),
-          orders.map((e) => String(e.properties['orderId'])),
-          orders.map((e) => String(e.properties['total'])),
-          orders.map((e) => String(e.properties['currency'])),
-          orders.map((e) => e.occurredAt),
-          orders.map((e) => e.eventId),
-        ],
+        // Data-modifying WITH parts always run to completion, read or not (PostgreSQL docs, 7.8.4).
+        `WITH scrubbed_events AS (
+                UPDATE ingestion.events SET properties = '{}', anonymous_id = NULL
+                 WHERE customer_id = $1 AND (properties <> '{}' OR anonymous_id IS NOT NULL)),
+              unlinked AS (
+                DELETE FROM ingestion.identities WHERE customer_id = $1)
+         INSERT INTO ingestion.profiles AS p (customer_id, erased_at, created_at, updated_at)
+         VALUES ($1, $2, $2, $2)
+         ON CONFLICT (customer_id) DO UPDATE
+            SET traits = '{}', trait_versions = '{}', erased_at = coalesce(p.erased_at, $2), updated_at = $2
+         RETURNING customer_id, traits, trait_versions, event_counts, registered_at`,
+        [customerId, now],
       );
-    }
-    const refunds = events.filter((e) => e.type === 'order.refunded');
-    if (refunds.length > 0) {
-      await runSql(
-        tx,
-        `INSERT INTO ingestion.refunds (event_id, customer_id, order_id, amount, currency)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[])
-         ON CONFLICT (event_id) DO NOTHING`,
-        [
-          refunds.map((e) => e.eventId),
-          refunds.map((e) => e.customerId),
-          refunds.map((e) => String(e.properties['orderId'])),
-          refunds.map((e) => String(e.properties['amount'])),
-          refunds.map((e) => String(e.properties['currency'])),
-        ],
-      );
-    }
+      const row = rows[0];
+      if (!row) throw new Error(`erasing ${customerId} returned no profile`);
+      const aggregates = await this.orderAggregates(tx, [customerId]);
+      return snapshotOf(toProfileState(row), aggregates.get(customerId) ?? noOrders);
+    });
   }
 
-  /** Creates missing profiles and locks them all, in id order so concurrent batches never deadlock. */
+  /**
+   * Creates missing profiles and locks them all in one statement, in id order so that concurrent
+   * batches never deadlock (a no-op DO UPDATE locks an existing row and returns it), with what
+   * the rules need: whether the customer was erased and the currency of their orders.
+   */
   private async lockProfiles(
     tx: EntityManager,
     customers: readonly string[],
     now: Date,
-  ): Promise<Map<string, ProfileState>> {
-    await runSql(
+  ): Promise<Map<string, LockedProfile>> {
+    const rows = await queryRows<LockedProfileRow>(
       tx,
-      `INSERT INTO ingestion.profiles (customer_id, created_at, updated_at)
-       SELECT unnest($1::text[]), $2, $2
-       ON CONFLICT (customer_id) DO NOTHING`,
+      `INSERT INTO ingestion.profiles AS p (customer_id, created_at, updated_at)
+       SELECT id, $2, $2 FROM unnest($1::text[]) AS c(id) ORDER BY id
+       ON CONFLICT (customer_id) DO UPDATE SET updated_at = p.updated_at
+       RETURNING p.customer_id, p.traits, p.trait_versions, p.event_counts, p.registered_at,
+                 p.erased_at IS NOT NULL AS erased,
+                 (SELECT o.currency::text FROM ingestion.orders o WHERE o.customer_id = p.customer_id LIMIT 1) AS currency`,
       [customers, now],
     );
-    const rows = await queryRows<ProfileRow>(
-      tx,
-      `SELECT customer_id, traits, trait_versions, event_counts, registered_at
-         FROM ingestion.profiles
-        WHERE customer_id = ANY($1::text[])
-        ORDER BY customer_id
-        FOR UPDATE`,
-      [customers],
+    return new Map(
+      rows.map((row) => [
+        row.customer_id,
+        { ...toProfileState(row), erased: row.erased, currency: row.currency },
+      ]),
     );
-    return new Map(rows.map((row) => [row.customer_id, toProfileState(row)]));
   }
 
   /** The order attributes of SPEC section 4, as computeOrderAggregates defines them. */
@@ -331,4 +525,37 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** An event that names only a visitor: filed under its anonymous profile until the visitor is linked. */
+function isAnonymousOnly(event: CanonicalEvent): boolean {
+  return event.anonymousId !== null && event.customerId === anonymousProfileId(event.anonymousId);
+}
+
+/**
+ * The rules that depend on what is stored: an erased customer takes no new events, and a
+ * customer's orders and refunds stay in the currency of their earlier orders.
+ */
+function applyCustomerRules(
+  events: readonly CanonicalEvent[],
+  profiles: ReadonlyMap<string, LockedProfile>,
+): { accepted: CanonicalEvent[]; rejected: EventRejection[] } {
+  const currencies = new Map<string, string>();
+  for (const [customerId, profile] of profiles)
+    if (profile.currency) currencies.set(customerId, profile.currency);
+  const rejected: EventRejection[] = [];
+  const live = events.filter((event) => {
+    if (!profiles.get(event.customerId)?.erased) return true;
+    rejected.push({
+      eventId: event.eventId,
+      path: 'customerId',
+      message: `customer ${event.customerId} was erased: events for this id are not accepted`,
+    });
+    return false;
+  });
+  const currencyCheck = rejectForeignCurrencies(live, currencies);
+  for (const r of currencyCheck.rejected) {
+    rejected.push({ eventId: r.event.eventId, path: r.path, message: r.message });
+  }
+  return { accepted: currencyCheck.accepted, rejected };
 }

@@ -1,13 +1,17 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { CLOCK, type Clock } from '@mmp/clock';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { JourneyStore, type CustomerJourney } from '../store/journey.store';
 
 @Controller('v1/customers')
 export class CustomerJourneysController {
-  constructor(private readonly store: JourneyStore) {}
+  constructor(
+    private readonly store: JourneyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
-  /** Journeys the customer entered, where each stands and why it ended. */
+  /** Journeys the customer entered, where each stands, why it ended, and how its goal stands. */
   @Get(':customerId/journeys')
   async list(@Param('customerId') customerId: string): Promise<CustomerJourney[]> {
-    return this.store.instancesOf(customerId);
+    return this.store.instancesOf(customerId, this.clock.now());
   }
 }

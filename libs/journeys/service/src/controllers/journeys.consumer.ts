@@ -1,19 +1,23 @@
 import { OnMessages, type IncomingMessage } from '@mmp/bus';
 import {
   CustomerEventsTopic,
+  MessagesEventsTopic,
   MilestonesReachedTopic,
   type CustomerEventV1,
+  type MessageEventV1,
   type MilestoneReachedV1,
 } from '@mmp/contracts';
 import { Controller } from '@nestjs/common';
 import { EnterJourneysUsecase } from '../usecases/enter-journeys/enter-journeys.usecase';
 import { TrackCustomerEventsUsecase } from '../usecases/track-customer-events/track-customer-events.usecase';
+import { VoidUnsentSendsUsecase } from '../usecases/void-unsent-sends/void-unsent-sends.usecase';
 
 @Controller()
 export class JourneysConsumer {
   constructor(
     private readonly enter: EnterJourneysUsecase,
     private readonly track: TrackCustomerEventsUsecase,
+    private readonly voidUnsent: VoidUnsentSendsUsecase,
   ) {}
 
   @OnMessages(MilestonesReachedTopic, 'journeys')
@@ -24,5 +28,10 @@ export class JourneysConsumer {
   @OnMessages(CustomerEventsTopic, 'journeys')
   async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
     await this.track.execute(batch.map((message) => message.value));
+  }
+
+  @OnMessages(MessagesEventsTopic, 'journeys')
+  async onMessageEvents(batch: readonly IncomingMessage<MessageEventV1>[]): Promise<void> {
+    await this.voidUnsent.execute(batch.map((message) => message.value));
   }
 }

@@ -27,9 +27,14 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
         status          text NOT NULL,
         step_index      int NOT NULL,
         wake_at         timestamptz,
+        wait_reason     text,
         entered_at      timestamptz NOT NULL,
         updated_at      timestamptz NOT NULL,
-        exit_reason     text
+        exit_reason     text,
+        goal_event      text,
+        goal_ends_at    timestamptz,
+        goal_reached_at timestamptz,
+        CONSTRAINT instances_wait_reason_ck CHECK (wait_reason IN ('wait', 'quiet_hours'))
       )`);
     // Re-entry while an instance is active is ignored: at most one live instance per journey and customer.
     await db.query(`
@@ -38,6 +43,26 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
     await db.query(`CREATE INDEX instances_due_idx ON journeys.instances (wake_at) WHERE status = 'waiting'`);
     await db.query(
       `CREATE INDEX instances_customer_idx ON journeys.instances (customer_id, entered_at DESC)`,
+    );
+    // Goal bookkeeping looks up, per event, the customer's instances whose goal is still open.
+    await db.query(`
+      CREATE INDEX instances_open_goal_idx ON journeys.instances (customer_id, goal_event)
+       WHERE goal_reached_at IS NULL AND goal_event IS NOT NULL`);
+    // What journeys actually sent each customer, for frequency caps and same-day priority
+    // collisions. A message delivery suppressed or failed afterwards is voided: it was not sent.
+    await db.query(`
+      CREATE TABLE journeys.send_ledger (
+        message_id  text PRIMARY KEY,
+        customer_id text NOT NULL,
+        journey_key text NOT NULL,
+        priority    int NOT NULL,
+        channel     text NOT NULL,
+        sent_at     timestamptz NOT NULL,
+        local_day   date NOT NULL,
+        voided_at   timestamptz
+      )`);
+    await db.query(
+      `CREATE INDEX send_ledger_customer_idx ON journeys.send_ledger (customer_id, sent_at) WHERE voided_at IS NULL`,
     );
     await db.query(`
       CREATE TABLE journeys.instance_events (
@@ -57,11 +82,15 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX outbox_pending_idx ON journeys.outbox (instance_id) WHERE published_at IS NULL`,
     );
+    // The scheduler republishes what a crash stranded between a commit and its publish.
+    await db.query(
+      `CREATE INDEX outbox_stranded_idx ON journeys.outbox (created_at) WHERE published_at IS NULL`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(
-      `DROP TABLE journeys.outbox, journeys.instance_events, journeys.instances, journeys.journey_versions`,
+      `DROP TABLE journeys.send_ledger, journeys.outbox, journeys.instance_events, journeys.instances, journeys.journey_versions`,
     );
   }
 }

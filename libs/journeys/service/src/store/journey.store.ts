@@ -1,5 +1,6 @@
 import type { CustomerProfileSnapshot, MessageRequestedV1 } from '@mmp/contracts';
-import type { Group, InstanceState, InstanceStatus } from '@mmp/journeys-domain';
+import type { Channel } from '@mmp/contracts';
+import type { Group, InstanceState, InstanceStatus, LedgerEntry, WaitReason } from '@mmp/journeys-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import type { JourneyDefinition } from '@mmp/program';
 import { Injectable } from '@nestjs/common';
@@ -11,6 +12,14 @@ export interface InstanceRecord {
   journeyVersion: string;
   milestone: MilestoneContext;
   profile: CustomerProfileSnapshot;
+  /** The goal and when its window ends, fixed at entry; null for a journey without a goal. */
+  goal: { event: string; endsAt: Date } | null;
+}
+
+/** A send that went out, as the ledger keeps it. */
+export interface LedgerRecord extends LedgerEntry {
+  messageId: string;
+  customerId: string;
 }
 
 export type MilestoneContext = MessageRequestedV1['milestone'];
@@ -39,15 +48,19 @@ interface InstanceRow {
   status: InstanceStatus;
   step_index: number;
   wake_at: Date | null;
+  wait_reason: WaitReason | null;
   entered_at: Date;
   exit_reason: string | null;
+  goal_event: string | null;
+  goal_ends_at: Date | null;
   definition: JourneyDefinition;
   events: string[] | null;
 }
 
 const LOADED_INSTANCE_COLUMNS = `
   i.instance_id, i.journey_key, i.journey_version, i.customer_id, i.occurrence_id, i.milestone, i.profile,
-  i.grp, i.status, i.step_index, i.wake_at, i.entered_at, i.exit_reason, v.definition,
+  i.grp, i.status, i.step_index, i.wake_at, i.wait_reason, i.entered_at, i.exit_reason, i.goal_event,
+  i.goal_ends_at, v.definition,
   (SELECT array_agg(e.event_type) FROM journeys.instance_events e WHERE e.instance_id = i.instance_id) AS events`;
 
 /** Journey instances, their timers and their outbox. Every call is set-based over a batch. */
@@ -90,10 +103,11 @@ export class JourneyStore {
       tx,
       `INSERT INTO journeys.instances
          (instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
-          grp, status, step_index, wake_at, entered_at, updated_at, exit_reason)
-       SELECT t.*, $13::timestamptz, NULL::text
+          grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, updated_at)
+       SELECT t.*, $15::timestamptz
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
-                     $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::timestamptz[]) AS t
+                     $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::timestamptz[],
+                     $13::text[], $14::timestamptz[]) AS t
        ON CONFLICT DO NOTHING
        RETURNING instance_id`,
       [
@@ -109,6 +123,8 @@ export class JourneyStore {
         records.map((r) => r.state.stepIndex),
         records.map((r) => r.state.wakeAt),
         records.map((r) => r.state.enteredAt),
+        records.map((r) => r.goal?.event ?? null),
+        records.map((r) => r.goal?.endsAt ?? null),
         now,
       ],
     );
@@ -120,28 +136,36 @@ export class JourneyStore {
     await runSql(
       tx,
       `UPDATE journeys.instances i
-          SET status = t.status, step_index = t.step_index, wake_at = t.wake_at, exit_reason = t.exit_reason, updated_at = $6
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[])
-              AS t(instance_id, status, step_index, wake_at, exit_reason)
+          SET status = t.status, step_index = t.step_index, wake_at = t.wake_at, wait_reason = t.wait_reason,
+              exit_reason = t.exit_reason, updated_at = $7
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
+              AS t(instance_id, status, step_index, wake_at, wait_reason, exit_reason)
         WHERE i.instance_id = t.instance_id`,
       [
         states.map((s) => s.instanceId),
         states.map((s) => s.status),
         states.map((s) => s.stepIndex),
         states.map((s) => s.wakeAt),
+        states.map((s) => s.waitReason),
         states.map((s) => s.exitReason),
         now,
       ],
     );
   }
 
-  async insertOutbox(tx: EntityManager, messages: readonly OutboxMessage[], now: Date): Promise<void> {
-    if (messages.length === 0) return;
-    await runSql(
+  /** Adds messages to the outbox; returns those actually added (a message already there is left alone). */
+  async insertOutbox(
+    tx: EntityManager,
+    messages: readonly OutboxMessage[],
+    now: Date,
+  ): Promise<OutboxMessage[]> {
+    if (messages.length === 0) return [];
+    const rows = await queryRows<{ message_id: string }>(
       tx,
       `INSERT INTO journeys.outbox (message_id, instance_id, payload, created_at)
        SELECT m, i, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(m, i, p)
-       ON CONFLICT (message_id) DO NOTHING`,
+       ON CONFLICT (message_id) DO NOTHING
+       RETURNING message_id`,
       [
         messages.map((m) => m.messageId),
         messages.map((m) => m.instanceId),
@@ -149,6 +173,8 @@ export class JourneyStore {
         now,
       ],
     );
+    const added = new Set(rows.map((row) => row.message_id));
+    return messages.filter((m) => added.has(m.messageId));
   }
 
   async pendingOutbox(instanceIds: readonly string[]): Promise<OutboxMessage[]> {
@@ -167,6 +193,23 @@ export class JourneyStore {
     }));
   }
 
+  /** Outbox messages still unpublished that were written before `before`, oldest first. */
+  async staleOutbox(before: Date, limit: number): Promise<OutboxMessage[]> {
+    const rows = await queryRows<{ message_id: string; instance_id: string; payload: MessageRequestedV1 }>(
+      this.db,
+      `SELECT message_id, instance_id, payload FROM journeys.outbox
+        WHERE published_at IS NULL AND created_at < $1
+        ORDER BY created_at, message_id
+        LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      instanceId: row.instance_id,
+      payload: row.payload,
+    }));
+  }
+
   async markPublished(messageIds: readonly string[], now: Date): Promise<void> {
     if (messageIds.length === 0) return;
     await runSql(this.db, `UPDATE journeys.outbox SET published_at = $2 WHERE message_id = ANY($1::text[])`, [
@@ -175,19 +218,23 @@ export class JourneyStore {
     ]);
   }
 
-  /** Claims due timers; SKIP LOCKED lets several instances of the service share them, none twice. */
+  /**
+   * Claims due timers; SKIP LOCKED lets several instances of the service share them, none twice.
+   * The rows come from the locking statement itself, so each is the version this transaction
+   * locked (re-checked as still due), never an older snapshot of it that another claim already ran.
+   */
   async claimDue(tx: EntityManager, now: Date, limit: number): Promise<LoadedInstance[]> {
     const rows = await queryRows<InstanceRow>(
       tx,
-      `SELECT ${LOADED_INSTANCE_COLUMNS}
-         FROM journeys.instances i
-         JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version
-        WHERE i.instance_id IN (
-          SELECT instance_id FROM journeys.instances
-           WHERE status = 'waiting' AND wake_at <= $1
-           ORDER BY wake_at
-           LIMIT $2
-           FOR UPDATE SKIP LOCKED)`,
+      `WITH claimed AS MATERIALIZED (
+         SELECT * FROM journeys.instances
+          WHERE status = 'waiting' AND wake_at <= $1
+          ORDER BY wake_at
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED)
+       SELECT ${LOADED_INSTANCE_COLUMNS}
+         FROM claimed i
+         JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version`,
       [now, limit],
     );
     return rows.map(toLoaded);
@@ -236,8 +283,112 @@ export class JourneyStore {
     );
   }
 
-  /** Per customer: journeys entered, where each stands, why it ended. */
-  async instancesOf(customerId: string): Promise<CustomerJourney[]> {
+  /**
+   * Serialises the policy decisions of these customers across transactions (entries, timers,
+   * several service instances): caps and collisions read the ledger and then add to it. Locks
+   * are taken in hash order, in one statement, so two batches never wait on each other in a cycle.
+   */
+  async lockCustomers(tx: EntityManager, customerIds: readonly string[]): Promise<void> {
+    if (customerIds.length === 0) return;
+    await runSql(
+      tx,
+      `SELECT pg_advisory_xact_lock(h)
+         FROM (SELECT DISTINCT hashtextextended(c, 0) AS h FROM unnest($1::text[]) AS c ORDER BY h) AS t`,
+      [customerIds],
+    );
+  }
+
+  /** The sends of these customers since `since` that were not voided, per customer. */
+  async ledgerOf(
+    tx: EntityManager,
+    customerIds: readonly string[],
+    since: Date,
+  ): Promise<Map<string, LedgerEntry[]>> {
+    const ledger = new Map<string, LedgerEntry[]>();
+    if (customerIds.length === 0) return ledger;
+    const rows = await queryRows<{
+      customer_id: string;
+      journey_key: string;
+      priority: number;
+      channel: Channel;
+      sent_at: Date;
+      local_day: string;
+    }>(
+      tx,
+      `SELECT customer_id, journey_key, priority, channel, sent_at, local_day::text AS local_day
+         FROM journeys.send_ledger
+        WHERE customer_id = ANY($1::text[]) AND sent_at > $2 AND voided_at IS NULL
+        ORDER BY sent_at`,
+      [customerIds, since],
+    );
+    for (const row of rows) {
+      const entries = ledger.get(row.customer_id) ?? [];
+      entries.push({
+        journeyKey: row.journey_key,
+        priority: row.priority,
+        channel: row.channel,
+        sentAt: row.sent_at,
+        localDay: row.local_day,
+      });
+      ledger.set(row.customer_id, entries);
+    }
+    return ledger;
+  }
+
+  async recordSends(tx: EntityManager, sends: readonly LedgerRecord[]): Promise<void> {
+    if (sends.length === 0) return;
+    await runSql(
+      tx,
+      `INSERT INTO journeys.send_ledger (message_id, customer_id, journey_key, priority, channel, sent_at, local_day)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::date[])
+       ON CONFLICT (message_id) DO NOTHING`,
+      [
+        sends.map((s) => s.messageId),
+        sends.map((s) => s.customerId),
+        sends.map((s) => s.journeyKey),
+        sends.map((s) => s.priority),
+        sends.map((s) => s.channel),
+        sends.map((s) => s.sentAt),
+        sends.map((s) => s.localDay),
+      ],
+    );
+  }
+
+  /** Messages delivery did not send after all (suppressed, failed) stop counting for caps and collisions. */
+  async voidSends(messageIds: readonly string[], now: Date): Promise<void> {
+    if (messageIds.length === 0) return;
+    await runSql(
+      this.db,
+      `UPDATE journeys.send_ledger SET voided_at = $2 WHERE message_id = ANY($1::text[]) AND voided_at IS NULL`,
+      [messageIds, now],
+    );
+  }
+
+  /**
+   * Marks the goal reached on every instance of these customers, treatment and holdout, live or
+   * ended, whose goal event happened within its window: the earliest such event counts.
+   */
+  async recordGoals(
+    tx: EntityManager,
+    events: readonly { customerId: string; type: string; occurredAt: Date }[],
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await runSql(
+      tx,
+      `UPDATE journeys.instances i SET goal_reached_at = g.reached_at
+         FROM (SELECT i2.instance_id, min(e.at) AS reached_at
+                 FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(customer_id, type, at)
+                 JOIN journeys.instances i2
+                   ON i2.customer_id = e.customer_id AND i2.goal_event = e.type
+                  AND i2.goal_reached_at IS NULL AND e.at >= i2.entered_at AND e.at <= i2.goal_ends_at
+                GROUP BY i2.instance_id) AS g
+        WHERE i.instance_id = g.instance_id`,
+      [events.map((e) => e.customerId), events.map((e) => e.type), events.map((e) => e.occurredAt)],
+    );
+  }
+
+  /** Per customer: journeys entered, where each stands, why it ended, and its goal. */
+  async instancesOf(customerId: string, now: Date): Promise<CustomerJourney[]> {
     const rows = await queryRows<{
       journey_key: string;
       journey_version: string;
@@ -245,29 +396,50 @@ export class JourneyStore {
       status: InstanceStatus;
       step_id: string | null;
       wake_at: Date | null;
+      wait_reason: WaitReason | null;
       entered_at: Date;
       exit_reason: string | null;
+      goal_event: string | null;
+      goal_ends_at: Date | null;
+      goal_reached_at: Date | null;
     }>(
       this.db,
       `SELECT i.journey_key, i.journey_version, i.grp, i.status,
               v.definition -> 'steps' -> i.step_index ->> 'id' AS step_id,
-              i.wake_at, i.entered_at, i.exit_reason
+              i.wake_at, i.wait_reason, i.entered_at, i.exit_reason, i.goal_event, i.goal_ends_at, i.goal_reached_at
          FROM journeys.instances i
          JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version
         WHERE i.customer_id = $1
-        ORDER BY i.entered_at DESC`,
+        ORDER BY i.entered_at DESC, i.journey_key`,
       [customerId],
     );
-    return rows.map((row) => ({
-      journeyKey: row.journey_key,
-      journeyVersion: row.journey_version,
-      group: row.grp,
-      status: row.status,
-      currentStep: row.status === 'active' || row.status === 'waiting' ? row.step_id : null,
-      waitingUntil: row.wake_at?.toISOString() ?? null,
-      enteredAt: row.entered_at.toISOString(),
-      exitReason: row.exit_reason,
-    }));
+    return rows.map((row) => {
+      const live = row.status === 'active' || row.status === 'waiting';
+      return {
+        journeyKey: row.journey_key,
+        journeyVersion: row.journey_version,
+        group: row.grp,
+        status: row.status,
+        currentStep: live ? row.step_id : null,
+        waitingUntil: row.wake_at?.toISOString() ?? null,
+        waitingFor: row.status === 'waiting' ? row.wait_reason : null,
+        enteredAt: row.entered_at.toISOString(),
+        exitReason: row.exit_reason,
+        goal:
+          row.goal_event && row.goal_ends_at
+            ? {
+                event: row.goal_event,
+                windowEndsAt: row.goal_ends_at.toISOString(),
+                reachedAt: row.goal_reached_at?.toISOString() ?? null,
+                outcome: row.goal_reached_at
+                  ? 'reached'
+                  : row.goal_ends_at.getTime() < now.getTime()
+                    ? 'missed'
+                    : 'pending',
+              }
+            : null,
+      };
+    });
   }
 }
 
@@ -278,8 +450,17 @@ export interface CustomerJourney {
   status: InstanceStatus;
   currentStep: string | null;
   waitingUntil: string | null;
+  /** `wait` for a wait step, `quiet_hours` for a send held until the quiet window ends. */
+  waitingFor: WaitReason | null;
   enteredAt: string;
   exitReason: string | null;
+  /** The goal window from entry and whether the goal event happened within it (treatment and holdout alike). */
+  goal: {
+    event: string;
+    windowEndsAt: string;
+    reachedAt: string | null;
+    outcome: 'reached' | 'pending' | 'missed';
+  } | null;
 }
 
 function toLoaded(row: InstanceRow): LoadedInstance {
@@ -293,12 +474,14 @@ function toLoaded(row: InstanceRow): LoadedInstance {
       status: row.status,
       stepIndex: row.step_index,
       wakeAt: row.wake_at,
+      waitReason: row.wait_reason,
       enteredAt: row.entered_at,
       exitReason: row.exit_reason,
     },
     journeyVersion: row.journey_version,
     milestone: row.milestone,
     profile: row.profile,
+    goal: row.goal_event && row.goal_ends_at ? { event: row.goal_event, endsAt: row.goal_ends_at } : null,
     definition: row.definition,
     eventsSinceEntry: new Set(row.events ?? []),
   };

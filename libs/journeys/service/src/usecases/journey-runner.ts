@@ -1,14 +1,42 @@
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
-import { MessagesRequestedTopic, type Channel, type MessageRequestedV1 } from '@mmp/contracts';
-import { advance, type InstanceState, type SendEffect } from '@mmp/journeys-domain';
+import {
+  MessagesRequestedTopic,
+  type Channel,
+  type CustomerProfileSnapshot,
+  type MessageRequestedV1,
+} from '@mmp/contracts';
+import {
+  advance,
+  decideSend,
+  ledgerLookbackMs,
+  messageIdOf,
+  type InstanceState,
+  type SendEffect,
+  type SendGate,
+} from '@mmp/journeys-domain';
 import { ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { JourneyStore, type InstanceRecord, type OutboxMessage } from '../store/journey.store';
+import { IANAZone } from 'luxon';
+import type { EntityManager } from 'typeorm';
+import {
+  JourneyStore,
+  type InstanceRecord,
+  type LedgerRecord,
+  type OutboxMessage,
+} from '../store/journey.store';
+
+/** One instance to run: the definition it entered on, its record, and what the customer did since. */
+export interface RunItem {
+  definition: JourneyDefinition;
+  record: InstanceRecord;
+  eventsSinceEntry: ReadonlySet<string>;
+}
 
 /**
- * Runs instances through the step machine and hands their sends to the outbox; publishes the
- * outbox after the transaction that wrote it committed. Shared by entry, timers and events.
+ * Runs instances through the step machine with the send policies (quiet hours, priority
+ * collisions, frequency caps) and hands their sends to the outbox; publishes the outbox after
+ * the transaction that wrote it committed. Shared by entry and timers.
  */
 @Injectable()
 export class JourneyRunner {
@@ -21,57 +49,110 @@ export class JourneyRunner {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  run(
-    definition: JourneyDefinition,
-    record: InstanceRecord,
-    eventsSinceEntry: ReadonlySet<string>,
+  /** The customer's zone, or the program's default when the profile has none (or an unknown one). */
+  timezoneOf(profile: CustomerProfileSnapshot): string {
+    const zone = profile.traits['timezone'];
+    return typeof zone === 'string' && IANAZone.isValidZone(zone)
+      ? zone
+      : this.program.current().policies.timezone;
+  }
+
+  /**
+   * Runs a batch inside `tx`: locks its customers, reads their recent sends, decides every send
+   * against the policies (later sends of the batch see the earlier ones), and records the sends
+   * that go out in the ledger. The caller writes the states and the outbox in the same transaction.
+   */
+  async runAll(
+    tx: EntityManager,
+    items: readonly RunItem[],
     now: Date,
-  ): { state: InstanceState; outbox: OutboxMessage[] } {
-    const timezone = timezoneOf(record.profile.traits) ?? this.program.current().policies.timezone;
-    const { instance, effects } = advance(definition, record.state, {
-      now,
-      timezone,
-      eventsSinceEntry,
-      profile: record.profile,
-    });
-    const templates = this.program.current().templates;
+  ): Promise<{ states: InstanceState[]; outbox: OutboxMessage[] }> {
+    const program = this.program.current();
+    const customers = [
+      ...new Set(
+        items.filter((i) => i.record.state.group === 'treatment').map((i) => i.record.state.customerId),
+      ),
+    ];
+    await this.store.lockCustomers(tx, customers);
+    const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps));
+    const ledger = await this.store.ledgerOf(tx, customers, since);
+    const sent: LedgerRecord[] = [];
+    const states: InstanceState[] = [];
     const outbox: OutboxMessage[] = [];
-    for (const effect of effects) {
-      const template = templates[effect.template];
-      if (!template) {
-        // Only an instance on an old journey version can name a template the program dropped.
-        this.logger.error(
-          `journey ${definition.key} step ${effect.stepId}: template ${effect.template} is not in the program; nothing sent`,
-        );
-        continue;
-      }
-      outbox.push({
-        messageId: effect.messageId,
-        instanceId: instance.instanceId,
-        payload: toMessageRequested(effect, template.channel, definition, record, now),
+
+    for (const { definition, record, eventsSinceEntry } of items) {
+      const { customerId, instanceId } = record.state;
+      const timezone = this.timezoneOf(record.profile);
+      const gateSend: SendGate = ({ stepId, template }) => {
+        const channel = program.templates[template]?.channel;
+        // A template the program dropped is reported (and skipped) below, not decided here.
+        if (!channel) return { kind: 'send' };
+        const entries = ledger.get(customerId) ?? [];
+        const send = { journeyKey: definition.key, priority: definition.priority, channel };
+        const decision = decideSend(send, entries, program.policies, now, timezone);
+        if (decision.kind === 'send') {
+          const entry = { ...send, sentAt: now, localDay: decision.localDay };
+          ledger.set(customerId, [...entries, entry]);
+          sent.push({ ...entry, messageId: messageIdOf(instanceId, stepId), customerId });
+        }
+        return decision;
+      };
+      const { instance, effects } = advance(definition, record.state, {
+        now,
+        timezone,
+        eventsSinceEntry,
+        profile: record.profile,
+        gateSend,
       });
+      states.push(instance);
+      for (const effect of effects) {
+        const template = program.templates[effect.template];
+        if (!template) {
+          // Only an instance on an old journey version can name a template the program dropped.
+          this.logger.error(
+            `journey ${definition.key} step ${effect.stepId}: template ${effect.template} is not in the program; nothing sent`,
+          );
+          continue;
+        }
+        outbox.push({
+          messageId: effect.messageId,
+          instanceId,
+          payload: toMessageRequested(effect, template.channel, definition, record, now),
+        });
+      }
     }
-    return { state: instance, outbox };
+    await this.store.recordSends(tx, sent);
+    return { states, outbox };
   }
 
   /** Publishes what the outbox holds for these instances (new sends, and any left by a crash). */
   async publishPending(instanceIds: readonly string[]): Promise<void> {
-    const pending = await this.store.pendingOutbox(instanceIds);
-    if (pending.length === 0) return;
+    await this.publish(await this.store.pendingOutbox(instanceIds));
+  }
+
+  /**
+   * Publishes outbox messages that have waited longer than `olderThanMs` (a crash between a
+   * commit and its publish, when no redelivery will come to repair it, as after a timer fired).
+   * Returns how many it published. A message published twice is harmless: messageId dedupes.
+   */
+  async publishStale(olderThanMs: number, limit: number): Promise<number> {
+    const stale = await this.store.staleOutbox(new Date(this.clock.now().getTime() - olderThanMs), limit);
+    await this.publish(stale);
+    return stale.length;
+  }
+
+  /** Publishes messages just committed to the outbox, then marks them published. */
+  async publish(messages: readonly OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
     await this.bus.publish(
       MessagesRequestedTopic,
-      pending.map((m) => ({ key: m.payload.customerId, value: m.payload })),
+      messages.map((m) => ({ key: m.payload.customerId, value: m.payload })),
     );
     await this.store.markPublished(
-      pending.map((m) => m.messageId),
+      messages.map((m) => m.messageId),
       this.clock.now(),
     );
   }
-}
-
-function timezoneOf(traits: Readonly<Record<string, unknown>>): string | undefined {
-  const zone = traits['timezone'];
-  return typeof zone === 'string' && zone.length > 0 ? zone : undefined;
 }
 
 function toMessageRequested(
@@ -95,6 +176,7 @@ function toMessageRequested(
     channel,
     variant: effect.variant,
     requestedAt: now.toISOString(),
+    suppressedReason: effect.suppressedReason,
     milestone: record.milestone,
     offer: definition.offer ?? null,
     customer: record.profile,

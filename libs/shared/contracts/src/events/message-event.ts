@@ -23,6 +23,14 @@ export const KnownMessageReasons = [
   'render_error',
   'provider_rejected',
   'outcome_unknown',
+  /** Delivery: retryable provider errors until the retry budget ran out (the message is dead-lettered). */
+  'retries_exhausted',
+  'template_missing',
+  /** Receipts: `permanent_bounce:<subType>`, `transient_bounce:<subType>`, a provider code (`twilio_30005`). */
+  'permanent_bounce',
+  'transient_bounce',
+  /** An email complaint: published with the message's current status, for consent to opt out. */
+  'complaint',
 ] as const;
 
 export const MessageEventV1 = z.object({

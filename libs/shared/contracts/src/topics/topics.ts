@@ -4,6 +4,7 @@ import { CustomerEventV1 } from '../events/customer-event';
 import { MessageEventV1 } from '../events/message-event';
 import { MessageRequestedV1 } from '../events/message-requested';
 import { MilestoneReachedV1 } from '../events/milestone-reached';
+import { ProgramChangedV1 } from '../events/program-changed';
 import { RetailEventV1 } from '../events/retail-event';
 import { defineTopic } from '../topic';
 
@@ -69,6 +70,14 @@ export const JourneyMetricsTopic = defineTopic({
   description: 'Periodic per-journey counts for data teams.',
 });
 
+export const ProgramChangesTopic = defineTopic({
+  name: 'program.changes.v1',
+  schemaVersion: 1,
+  schema: ProgramChangedV1,
+  description:
+    'Internal: every program accepted over PUT /v1/program, keyed "program". Every service process reads it from the beginning in a group of its own and switches to the latest.',
+});
+
 export const AllTopics = [
   RetailEventsTopic,
   CustomerEventsTopic,
@@ -78,4 +87,5 @@ export const AllTopics = [
   ConsentChangesTopic,
   ConversionsTopic,
   JourneyMetricsTopic,
+  ProgramChangesTopic,
 ] as const;

@@ -4,11 +4,13 @@ import { isTriggerable, toCanonicalEvent, type AppliedEvent } from '@mmp/ingesti
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
-import { ProfileStore } from '../../store/profile.store';
+import { ProfileStore, type EventRejection } from '../../store/profile.store';
 
 export interface IngestOutcome {
   accepted: number;
   duplicates: number;
+  /** Valid events a rule on the customer's state refused (foreign currency, erased customer); nothing of them was stored. */
+  rejected: EventRejection[];
 }
 
 /**
@@ -38,11 +40,15 @@ export class IngestEventsUsecase {
         toPublish.map((applied) => ({ key: applied.event.customerId, value: toCustomerEvent(applied) })),
       );
       await this.profiles.markPublished(
-        toPublish.map((applied) => applied.event.eventId),
-        this.clock.now(),
+        result.batchId,
+        result.unpublished.map((leftover) => leftover.event.eventId),
       );
     }
-    return { accepted: result.applied.length, duplicates: result.duplicates.length };
+    return {
+      accepted: result.applied.length,
+      duplicates: result.duplicates.length,
+      rejected: result.rejected,
+    };
   }
 }
 

@@ -1,10 +1,10 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import type { MilestoneReachedV1 } from '@mmp/contracts';
-import { enterJourney } from '@mmp/journeys-domain';
+import { enterJourney, goalWindowOf } from '@mmp/journeys-domain';
 import { journeyVersion, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore, type InstanceRecord, type OutboxMessage } from '../../store/journey.store';
-import { JourneyRunner } from '../journey-runner';
+import { JourneyStore } from '../../store/journey.store';
+import { JourneyRunner, type RunItem } from '../journey-runner';
 
 /** milestones.reached.v1 in: every journey the milestone triggers is entered once per occurrence. */
 @Injectable()
@@ -20,15 +20,17 @@ export class EnterJourneysUsecase {
     const now = this.clock.now();
     const journeys = this.program.current().journeys;
     const versions = new Map<string, { key: string; version: string; definition: JourneyDefinition }>();
-    const candidates: { record: InstanceRecord; definition: JourneyDefinition }[] = [];
+    const candidates: RunItem[] = [];
     for (const milestone of reached) {
       for (const journey of journeys.filter((j) => j.trigger === milestone.milestoneKey)) {
         const version = journeyVersion(journey);
         versions.set(`${journey.key}@${version}`, { key: journey.key, version, definition: journey });
         candidates.push({
           definition: journey,
+          eventsSinceEntry: new Set(),
           record: {
             state: enterJourney(journey, milestone, now),
+            goal: goalWindowOf(journey, now, this.runner.timezoneOf(milestone.profile)),
             journeyVersion: version,
             milestone: {
               key: milestone.milestoneKey,
@@ -49,14 +51,12 @@ export class EnterJourneysUsecase {
         candidates.map((c) => c.record),
         now,
       );
-      const started = candidates.filter((c) => created.has(c.record.state.instanceId));
-      const states = [];
-      const outbox: OutboxMessage[] = [];
-      for (const { record, definition } of started) {
-        const result = this.runner.run(definition, record, new Set(), now);
-        states.push(result.state);
-        outbox.push(...result.outbox);
-      }
+      // Within one batch the higher priority runs first, so its send wins a same-day collision
+      // however the milestones were ordered (the sort is stable: equal priorities keep arrival order).
+      const started = candidates
+        .filter((c) => created.has(c.record.state.instanceId))
+        .sort((a, b) => b.definition.priority - a.definition.priority);
+      const { states, outbox } = await this.runner.runAll(tx, started, now);
       await this.store.updateInstances(tx, states, now);
       await this.store.insertOutbox(tx, outbox, now);
     });

@@ -9,10 +9,16 @@ import {
 import { DUE_TIMERS_PER_CLAIM, FireDueTimersUsecase } from './fire-due-timers.usecase';
 
 const POLL_INTERVAL_MS = 1000;
+/**
+ * Claims in flight at once while draining a backlog: one claim's publish to the bus overlaps the
+ * next one's transaction. SKIP LOCKED keeps them (and other service instances) off each other's rows.
+ */
+const CONCURRENT_CLAIMS = 2;
 
 /**
  * Looks for due timers every second, and at once when the sandbox clock jumps. Claims are
- * drained back to back while full, so a backlog is worked through without waiting a tick.
+ * drained back to back while full, so a backlog is worked through without waiting a tick. Each
+ * tick also publishes sends a crash stranded in the outbox.
  */
 @Injectable()
 export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -61,12 +67,20 @@ export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async drain(): Promise<void> {
-    try {
+    const worker = async (): Promise<void> => {
       while ((await this.fireDueTimers.fireOnce()) === DUE_TIMERS_PER_CLAIM) {
         // A full claim means more may be due.
       }
-    } catch (error) {
-      this.logger.error(`firing due timers failed; retrying on the next tick: ${String(error)}`);
+    };
+    const results = await Promise.allSettled([
+      ...Array.from({ length: CONCURRENT_CLAIMS }, worker),
+      this.fireDueTimers.publishStranded(),
+    ]);
+    for (const result of results) {
+      if (result.status === 'rejected')
+        this.logger.error(
+          `firing due timers or publishing stranded sends failed; retrying on the next tick: ${String(result.reason)}`,
+        );
     }
   }
 }

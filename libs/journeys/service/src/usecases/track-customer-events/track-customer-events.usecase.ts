@@ -6,7 +6,8 @@ import { JourneyStore } from '../../store/journey.store';
 
 /**
  * customer.events.v1 in: live instances learn what the customer did since entering (for
- * branches), `exitOn` events end them at once, and their profile snapshot stays current.
+ * branches), `exitOn` events end them at once, and their profile snapshot stays current. Every
+ * instance, live or ended, treatment or holdout, records its goal when the event is within its window.
  */
 @Injectable()
 export class TrackCustomerEventsUsecase {
@@ -19,6 +20,10 @@ export class TrackCustomerEventsUsecase {
     if (events.length === 0) return;
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
+      await this.store.recordGoals(
+        tx,
+        events.map((e) => ({ customerId: e.customerId, type: e.type, occurredAt: new Date(e.occurredAt) })),
+      );
       const live = await this.store.lockLiveInstances(tx, [...new Set(events.map((e) => e.customerId))]);
       if (live.length === 0) return;
       const seen: { instanceId: string; eventType: string }[] = [];

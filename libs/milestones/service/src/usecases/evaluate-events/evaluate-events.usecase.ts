@@ -1,51 +1,107 @@
-import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
-import { MilestonesReachedTopic, type CustomerEventV1, type MilestoneReachedV1 } from '@mmp/contracts';
-import { evaluateEvent, type MilestoneOccurrence } from '@mmp/milestones-domain';
-import { ProgramStore } from '@mmp/program';
+import type { CustomerEventV1 } from '@mmp/contracts';
+import { evaluateCustomerEvents, nextFire, type MilestoneState } from '@mmp/milestones-domain';
+import { isTimedMilestone, ProgramStore } from '@mmp/program';
+import { withTransaction } from '@mmp/persistence';
 import { Inject, Injectable } from '@nestjs/common';
-import { OccurrenceStore } from '../../store/occurrence.store';
+import { OccurrenceStore, type OccurrenceToRecord } from '../../store/occurrence.store';
+import { ScheduleStore, type CustomerSnapshot, type ScheduleEntry } from '../../store/schedule.store';
+import { PublishOccurrencesUsecase } from '../publish-occurrences/publish-occurrences.usecase';
 
-/** customer.events.v1 in, milestones.reached.v1 out, each occurrence once. */
+/**
+ * customer.events.v1 in, milestones.reached.v1 out, each occurrence once. One transaction per
+ * batch keeps the customer snapshots, the event-driven milestones' states, the schedule of the
+ * time-based ones and the occurrence record in step; publishing follows the commit.
+ */
 @Injectable()
 export class EvaluateEventsUsecase {
   constructor(
     private readonly occurrences: OccurrenceStore,
+    private readonly schedule: ScheduleStore,
+    private readonly publisher: PublishOccurrencesUsecase,
     private readonly program: ProgramStore,
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(events: readonly CustomerEventV1[]): Promise<void> {
+    if (events.length === 0) return;
     const now = this.clock.now();
-    const milestones = this.program.current().milestones;
-    const reached: { occurrence: MilestoneOccurrence; event: CustomerEventV1 }[] = [];
-    for (const event of events) {
-      for (const occurrence of evaluateEvent(milestones, event, now)) reached.push({ occurrence, event });
-    }
-    const toPublish = await this.occurrences.record(reached.map((r) => r.occurrence));
-    const messages = reached
-      .filter((r) => toPublish.has(r.occurrence.occurrenceId))
-      .map(({ occurrence, event }) => ({ key: occurrence.customerId, value: toMessage(occurrence, event) }));
-    if (messages.length === 0) return;
-    await this.bus.publish(MilestonesReachedTopic, messages);
-    await this.occurrences.markPublished(
-      messages.map((m) => m.value.occurrenceId),
-      this.clock.now(),
-    );
+    const { milestones, policies } = this.program.current();
+    const timed = milestones.filter(isTimedMilestone);
+    const byCustomer = groupByCustomer(events);
+    const customerIds = [...byCustomer.keys()];
+
+    const messages = await withTransaction(this.schedule.db, async (tx) => {
+      const snapshots = await this.schedule.snapshots(tx, customerIds);
+      const states = await this.schedule.states(tx, customerIds);
+      const reached: OccurrenceToRecord[] = [];
+      const changedStates: { customerId: string; milestoneKey: string; state: MilestoneState }[] = [];
+      const nextSnapshots: CustomerSnapshot[] = [];
+      const scheduled: ScheduleEntry[] = [];
+      const unscheduled: { customerId: string; milestoneKey: string }[] = [];
+
+      for (const [customerId, customerEvents] of byCustomer) {
+        const previous = snapshots.get(customerId);
+        const latest = customerEvents[customerEvents.length - 1];
+        if (!latest) continue;
+        const evaluation = evaluateCustomerEvents(
+          milestones,
+          previous?.profile ?? null,
+          states.get(customerId) ?? new Map(),
+          customerEvents,
+          now,
+        );
+        for (const { occurrence, event } of evaluation.reached)
+          reached.push({ occurrence, profile: event.profile });
+        for (const [milestoneKey, state] of evaluation.states)
+          changedStates.push({ customerId, milestoneKey, state });
+
+        const snapshot = nextSnapshot(customerId, previous, customerEvents, latest.profile);
+        nextSnapshots.push(snapshot);
+        // A changed birthday, timezone or last event moves the next firing; from now on only.
+        for (const milestone of timed) {
+          const fire = nextFire(milestone, snapshot, policies.timezone, now);
+          if (fire) scheduled.push({ customerId, milestoneKey: milestone.key, fire });
+          else unscheduled.push({ customerId, milestoneKey: milestone.key });
+        }
+      }
+
+      await this.schedule.saveSnapshots(tx, nextSnapshots, now);
+      await this.schedule.saveStates(tx, changedStates);
+      await this.schedule.upsertSchedule(tx, scheduled, { keep: 'due', now });
+      await this.schedule.unschedule(tx, unscheduled, now);
+      return this.occurrences.record(
+        tx,
+        reached,
+        events.map((event) => event.eventId),
+      );
+    });
+    await this.publisher.publish(messages);
   }
 }
 
-function toMessage(occurrence: MilestoneOccurrence, event: CustomerEventV1): MilestoneReachedV1 {
-  return {
-    schemaVersion: 1,
-    occurrenceId: occurrence.occurrenceId,
-    milestoneKey: occurrence.milestoneKey,
-    customerId: occurrence.customerId,
-    occurrence: occurrence.occurrence,
-    reachedAt: occurrence.reachedAt.toISOString(),
-    context: occurrence.context,
-    causeEventId: occurrence.causeEventId,
-    profile: event.profile,
-  };
+function groupByCustomer(events: readonly CustomerEventV1[]): Map<string, CustomerEventV1[]> {
+  const byCustomer = new Map<string, CustomerEventV1[]>();
+  for (const event of events) {
+    const list = byCustomer.get(event.customerId) ?? [];
+    list.push(event);
+    byCustomer.set(event.customerId, list);
+  }
+  return byCustomer;
+}
+
+/** The profile after the last event, and the latest occurrence of each event type so far. */
+function nextSnapshot(
+  customerId: string,
+  previous: CustomerSnapshot | undefined,
+  events: readonly CustomerEventV1[],
+  profile: CustomerEventV1['profile'],
+): CustomerSnapshot {
+  const lastEventAt: Record<string, string> = { ...previous?.lastEventAt };
+  for (const event of events) {
+    const at = new Date(event.occurredAt).toISOString();
+    const known = lastEventAt[event.type];
+    if (known === undefined || known < at) lastEventAt[event.type] = at;
+  }
+  return { customerId, profile, lastEventAt };
 }

@@ -1,0 +1,3 @@
+export * from './compose-raw-email';
+export * from './ses-receipts';
+export * from './ses.plugin';

@@ -1,0 +1,2 @@
+export * from './twilio.plugin';
+export * from './twilio-receipts';

@@ -1,0 +1,134 @@
+import type { ChannelSender, OutboundMessage } from '@mmp/channel-sdk';
+import { FixedClock } from '@mmp/clock';
+import type { ChannelRegistry } from '../channels/channel-registry';
+import type { MessageRef } from '../store/message.store';
+import { ProviderDispatcher } from './provider-dispatcher';
+
+const ref: MessageRef = {
+  messageId: 'msg_1',
+  customerId: 'c-1',
+  journeyKey: 'j',
+  stepId: 's',
+  milestoneKey: 'm',
+  channel: 'sms',
+  template: 't',
+  variant: null,
+};
+const outbound: OutboundMessage = {
+  messageId: 'msg_1',
+  customerId: 'c-1',
+  channel: 'sms',
+  to: '+14155550100',
+  from: undefined,
+  subject: undefined,
+  text: undefined,
+  html: undefined,
+  body: 'hi',
+  title: undefined,
+  headers: {},
+};
+
+function dispatcherWith(sender: ChannelSender, clock: FixedClock, sleeps: number[]) {
+  const registry = {
+    senderFor: () => ({ provider: 'fake', sender, rateLimit: { perSecond: 2, burst: 2 } }),
+  } as unknown as ChannelRegistry;
+  return new ProviderDispatcher(registry, clock, {
+    retryPolicy: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 60_000 },
+    random: () => 0.25,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.advanceBy(ms);
+    },
+    retryPollMs: 0,
+  });
+}
+
+describe('the provider dispatcher', () => {
+  it('holds sends to the provider rate limit on the clock', async () => {
+    const clock = new FixedClock(new Date('2027-01-01T00:00:00Z'));
+    const sleeps: number[] = [];
+    const sent: string[] = [];
+    const dispatcher = dispatcherWith(
+      {
+        send: async (m) => {
+          sent.push(clock.now().toISOString());
+          return { providerMessageId: `p-${m.messageId}` };
+        },
+        classifyError: () => ({ kind: 'permanent', reason: 'x' }),
+      },
+      clock,
+      sleeps,
+    );
+    for (let i = 0; i < 5; i++) await dispatcher.dispatch(ref, outbound, 0);
+    expect(sleeps).toEqual([500, 500, 500]);
+    expect(sent).toEqual([
+      '2027-01-01T00:00:00.000Z',
+      '2027-01-01T00:00:00.000Z',
+      '2027-01-01T00:00:00.500Z',
+      '2027-01-01T00:00:01.000Z',
+      '2027-01-01T00:00:01.500Z',
+    ]);
+  });
+
+  it('requeues a retryable error with jittered backoff, and dead-letters the last one', async () => {
+    const clock = new FixedClock(new Date('2027-01-01T00:00:00Z'));
+    const dispatcher = dispatcherWith(
+      {
+        send: async () => {
+          throw new Error('throttled');
+        },
+        classifyError: () => ({ kind: 'retryable', reason: 'fake_429' }),
+      },
+      clock,
+      [],
+    );
+    const first = await dispatcher.dispatch(ref, outbound, 0);
+    expect(first.outcome).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      retryAt: new Date('2027-01-01T00:00:00.250Z'),
+      pendingOutbound: outbound,
+      lastError: 'fake_429',
+    });
+    const second = await dispatcher.dispatch(ref, outbound, 1);
+    expect(second.outcome.retryAt).toEqual(new Date('2027-01-01T00:00:00.500Z'));
+    const last = await dispatcher.dispatch(ref, outbound, 2);
+    expect(last.outcome).toMatchObject({
+      status: 'failed',
+      reason: 'retries_exhausted',
+      attempts: 3,
+      deadLetter: { provider: 'fake', channel: 'sms', customerId: 'c-1', outbound },
+    });
+    expect(last.outcome.retryAt).toBeUndefined();
+  });
+
+  it('fails a permanent error at once with provider_rejected and keeps the provider reason', async () => {
+    const clock = new FixedClock(new Date('2027-01-01T00:00:00Z'));
+    const dispatcher = dispatcherWith(
+      {
+        send: async () => {
+          throw new Error('bad number');
+        },
+        classifyError: () => ({
+          kind: 'permanent',
+          reason: 'fake_21211',
+          invalidAddresses: ['+14155550100'],
+        }),
+      },
+      clock,
+      [],
+    );
+    const result = await dispatcher.dispatch(ref, outbound, 0);
+    expect(result.outcome).toMatchObject({
+      status: 'failed',
+      reason: 'provider_rejected',
+      lastError: 'fake_21211',
+    });
+    expect(result.outcome.event).toMatchObject({
+      status: 'failed',
+      reason: 'provider_rejected',
+      messageId: 'msg_1',
+    });
+    expect(result.unregisteredTokens).toEqual(['+14155550100']);
+  });
+});

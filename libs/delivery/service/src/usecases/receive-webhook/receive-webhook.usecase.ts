@@ -1,0 +1,53 @@
+import type { WebhookRequest } from '@mmp/channel-sdk';
+import { CLOCK, type Clock } from '@mmp/clock';
+import type { Channel } from '@mmp/contracts';
+import { AppError } from '@mmp/errors';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ChannelRegistry } from '../../channels/channel-registry';
+import { StatusPublisher } from '../../sending/status-publisher';
+import { MessageStore } from '../../store/message.store';
+
+export interface WebhookAnswer {
+  received: number;
+  applied: number;
+  subscription?: 'confirmation_logged';
+}
+
+/**
+ * A provider's receipt webhook in: the channel's plugin reads (and verifies) it, the receipts
+ * move the named messages' statuses forward, and the changes go out on messages.events.v1.
+ */
+@Injectable()
+export class ReceiveWebhookUsecase {
+  private readonly logger = new Logger('DeliveryWebhooks');
+
+  constructor(
+    private readonly channels: ChannelRegistry,
+    private readonly store: MessageStore,
+    private readonly publisher: StatusPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(channel: Channel, provider: string, request: WebhookRequest): Promise<WebhookAnswer> {
+    const loaded = this.channels.senderFor(channel);
+    if (loaded.provider !== provider || !loaded.sender.parseWebhook)
+      throw AppError.notFound(`the ${channel} channel does not use ${provider} (it uses ${loaded.provider})`);
+    const outcome = loaded.sender.parseWebhook(request);
+    switch (outcome.kind) {
+      case 'rejected':
+        throw new AppError('unauthorized', `webhook rejected: ${outcome.reason}`);
+      case 'subscription':
+        // Confirming means visiting the URL; the platform never calls out on its own. An operator
+        // confirms once (README, delivery section), or the SNS console does it.
+        this.logger.warn(
+          `SNS subscription to ${outcome.topic} waits for confirmation: visit ${outcome.confirmUrl}`,
+        );
+        return { received: 0, applied: 0, subscription: 'confirmation_logged' };
+      case 'receipts': {
+        const changed = await this.store.applyReceipts(outcome.receipts, provider, this.clock.now());
+        await this.publisher.publishPending(changed);
+        return { received: outcome.receipts.length, applied: changed.length };
+      }
+    }
+  }
+}

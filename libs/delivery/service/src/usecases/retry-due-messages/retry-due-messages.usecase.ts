@@ -1,0 +1,92 @@
+import { CLOCK, type Clock } from '@mmp/clock';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { mapWithConcurrency, ProviderDispatcher, recordDispatched } from '../../sending/provider-dispatcher';
+import { DELIVERY_TIMING, type DeliveryTiming } from '../../sending/delivery-timing';
+import { StatusPublisher } from '../../sending/status-publisher';
+import { MessageStore } from '../../store/message.store';
+import { SEND_CONCURRENCY } from '../send-messages/send-messages.usecase';
+
+/** Retries claimed per round. */
+const RETRY_BATCH = 500;
+/**
+ * A message handed over this long ago without an outcome was lost with its process: failed as
+ * `outcome_unknown`, never resent. Far above a provider call's timeout plus the rate-limit wait
+ * of a whole batch.
+ */
+export const STALE_HANDOVER_MS = 60 * 60_000;
+
+/**
+ * Sends the queued messages whose retry time (on the injectable clock) has come: each is
+ * claimed and marked handed over in one statement, sent once more, and recorded like a first send.
+ */
+@Injectable()
+export class RetryDueMessagesUsecase implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('DeliveryRetries');
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly dispatcher: ProviderDispatcher,
+    private readonly publisher: StatusPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DELIVERY_TIMING) private readonly timing: DeliveryTiming,
+  ) {}
+
+  /** Sends every retry due now; returns how many provider calls it made. */
+  async execute(): Promise<number> {
+    const now = this.clock.now();
+    const stale = await this.store.failStaleHandovers(new Date(now.getTime() - STALE_HANDOVER_MS), now);
+    if (stale.length > 0) {
+      this.logger.warn(
+        `${stale.length} message(s) lost between a provider call and its record: failed as outcome_unknown`,
+      );
+      await this.publisher.publishPending(stale);
+    }
+    let total = 0;
+    for (;;) {
+      const due = await this.store.claimDueRetries(this.clock.now(), RETRY_BATCH);
+      if (due.length === 0) return total;
+      total += due.length;
+      const dispatched = await mapWithConcurrency(due, SEND_CONCURRENCY, (retry) =>
+        this.dispatcher.dispatch(retry.ref, retry.outbound, retry.attempts),
+      );
+      const customers = new Map(due.map((d) => [d.ref.messageId, d.ref.customerId]));
+      await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
+      await this.publisher.publishPending(due.map((d) => d.ref.messageId));
+    }
+  }
+
+  /** The loop runs on wall time every `retryPollMs`, and at once when the sandbox clock jumps. */
+  onApplicationBootstrap(): void {
+    if (this.timing.retryPollMs <= 0) return;
+    this.timer = setInterval(() => this.tick(), this.timing.retryPollMs);
+    this.timer.unref();
+    this.unsubscribe = this.clock.onAdvance(() => this.tick());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.execute()
+      .catch((error: unknown) => {
+        this.logger.warn(`retry round failed: ${error instanceof Error ? error.message : String(error)}`);
+        return 0;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

@@ -1,0 +1,24 @@
+import { CLOCK, type Clock } from '@mmp/clock';
+import type { MessageEventV1 } from '@mmp/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { JourneyStore } from '../../store/journey.store';
+
+/**
+ * messages.events.v1 in: a message delivery suppressed (consent, no address...) or failed never
+ * reached the customer, so it stops counting for frequency caps and same-day collisions.
+ */
+@Injectable()
+export class VoidUnsentSendsUsecase {
+  constructor(
+    private readonly store: JourneyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(events: readonly MessageEventV1[]): Promise<void> {
+    const unsent = events.filter((e) => e.status === 'suppressed' || e.status === 'failed');
+    await this.store.voidSends(
+      unsent.map((e) => e.messageId),
+      this.clock.now(),
+    );
+  }
+}

@@ -1,0 +1,554 @@
+import { InMemoryBus } from '@mmp/bus';
+import {
+  startFcmFake,
+  startSesFake,
+  startTwilioFake,
+  TWILIO_TEST_ACCOUNT_SID,
+  TWILIO_TEST_AUTH_TOKEN,
+  UNREGISTERED_TOKEN_PREFIX,
+  type FcmFake,
+  type SesFake,
+  type TwilioFake,
+} from '@mmp/channel-testing';
+import { FixedClock } from '@mmp/clock';
+import { AppConfig } from '@mmp/config';
+import { MessagesEventsTopic, MessagesRequestedTopic, type MessageRequestedV1 } from '@mmp/contracts';
+import { parseProgram, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import { Module, type INestApplication } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
+import {
+  DeliveryModule,
+  MessageStore,
+  RetryDueMessagesUsecase,
+  SendMessagesUsecase,
+} from '@mmp/delivery-service';
+import { useTestDatabase } from '../support';
+
+/**
+ * Delivery alone, on real Postgres, with the real SES, Twilio and Firebase SDKs pointed at
+ * their loopback fakes, a fixed clock and pinned jitter: sending, retries on the clock, the
+ * kill between a provider call and its record, receipts, previews.
+ */
+const PROGRAM = `
+policies:
+  timezone: America/New_York
+  consent: { email: opt-out, sms: opt-out, push: opt-out }
+templates:
+  hello_email:
+    channel: email
+    subject: 'Hello {{customer.firstName}}'
+    html: '<p>You spent {{money customer.lifetimeValue "USD"}}</p><a href="https://shop.example/">Shop</a>'
+    text: 'You spent {{money customer.lifetimeValue "USD"}}'
+    layout: brand
+    tracking: true
+  hello_sms: { channel: sms, body: 'Hi {{customer.firstName}}, since {{date customer.registeredAt "long"}}' }
+  hello_push: { channel: push, title: 'Hi {{customer.firstName}}', body: 'A gift for you' }
+  broken_sms: { channel: sms, body: '{{money customer.firstName "USD"}}' }
+partials:
+  footer: '<footer><a href="{{unsubscribeUrl}}">Unsubscribe</a></footer>'
+layouts:
+  brand: '<html><body>{{{body}}}{{> footer}}</body></html>'
+`;
+
+const PUBLIC_URL = 'https://m.example.com';
+const T0 = new Date('2027-03-15T14:00:00.000Z');
+
+@Module({
+  imports: [
+    DeliveryModule.withTiming({
+      retryPolicy: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 60_000 },
+      random: () => 0.5,
+      sleep: async () => undefined,
+      retryPollMs: 0,
+    }),
+  ],
+})
+class DeliveryUnderTest {}
+
+let sequence = 0;
+function request(
+  channel: 'email' | 'sms' | 'push',
+  overrides: Partial<MessageRequestedV1> = {},
+  traits: Record<string, unknown> = {},
+): MessageRequestedV1 {
+  sequence += 1;
+  const customerId = overrides.customerId ?? `c-${channel}-${sequence}`;
+  return {
+    schemaVersion: 1,
+    messageId: `msg_${channel}_${sequence}`,
+    customerId,
+    journeyKey: 'hello_journey',
+    journeyVersion: 'v1',
+    instanceId: `i-${sequence}`,
+    stepId: 'hello',
+    milestoneKey: 'second_order',
+    occurrenceId: `o-${sequence}`,
+    template: `hello_${channel}`,
+    channel,
+    variant: null,
+    requestedAt: T0.toISOString(),
+    milestone: { key: 'second_order', occurrence: '2' },
+    offer: null,
+    customer: {
+      customerId,
+      traits: {
+        firstName: 'Ann',
+        email: `${customerId}@example.com`,
+        phone: '+14155550100',
+        pushTokens: ['token-a'],
+        ...traits,
+      },
+      attributes: {
+        lifetimeOrders: 2,
+        lifetimeValue: '170.00',
+        currency: 'USD',
+        firstOrderAt: null,
+        lastOrderAt: null,
+        registeredAt: '2027-01-01T15:00:00Z',
+        eventCounts: {},
+      },
+    },
+    ...overrides,
+  };
+}
+
+function twilioSignature(url: string, fields: Record<string, string>): string {
+  const data = Object.keys(fields)
+    .sort()
+    .reduce((acc, key) => acc + key + fields[key], url);
+  return createHmac('sha1', TWILIO_TEST_AUTH_TOKEN).update(Buffer.from(data, 'utf-8')).digest('base64');
+}
+
+describe('delivery through the real SDKs and their loopback fakes', () => {
+  const database = useTestDatabase();
+  let app: INestApplication;
+  let baseUrl: string;
+  let bus: InMemoryBus;
+  let clock: FixedClock;
+  let ses: SesFake;
+  let twilio: TwilioFake;
+  let fcm: FcmFake;
+  let send: SendMessagesUsecase;
+  let retries: RetryDueMessagesUsecase;
+  let db: Client;
+
+  beforeAll(async () => {
+    [ses, twilio, fcm] = await Promise.all([startSesFake(), startTwilioFake(), startFcmFake('mmp-test')]);
+    // The AWS SDK reads its credentials from the environment, as it would in production.
+    process.env['AWS_ACCESS_KEY_ID'] = 'AKIDLOCAL';
+    process.env['AWS_SECRET_ACCESS_KEY'] = 'local-secret';
+    const config = AppConfig.fromEnvironment({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      API_KEYS: 'test-key',
+      LOG_LEVEL: 'error',
+      PUBLIC_URL,
+      EMAIL_PROVIDER: 'ses',
+      EMAIL_FROM: 'Shop <shop@example.com>',
+      SES_ENDPOINT: ses.endpoint,
+      SMS_PROVIDER: 'twilio',
+      SMS_FROM: '+14155550199',
+      TWILIO_ACCOUNT_SID: TWILIO_TEST_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_TEST_AUTH_TOKEN,
+      TWILIO_API_BASE: twilio.apiBase,
+      PUSH_PROVIDER: 'fcm',
+      FCM_PROJECT_ID: 'mmp-test',
+      FCM_ENDPOINT: fcm.endpoint,
+    });
+    bus = new InMemoryBus();
+    clock = new FixedClock(T0);
+    app = await startServices({
+      name: 'delivery',
+      services: [DeliveryUnderTest],
+      config,
+      bus,
+      clock,
+      program: new ProgramStore(parseProgram(PROGRAM)),
+    });
+    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    send = app.get(SendMessagesUsecase);
+    retries = app.get(RetryDueMessagesUsecase);
+    db = new Client({ connectionString: database.url });
+    db.on('error', () => undefined); // the harness drops the database when the file ends
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await app?.close();
+    await Promise.all([ses?.stop(), twilio?.stop(), fcm?.stop()]);
+  });
+
+  const messagesOf = async (customerId: string) =>
+    (await (
+      await fetch(`${baseUrl}/v1/customers/${customerId}/messages`, {
+        headers: { authorization: 'Bearer test-key' },
+      })
+    ).json()) as {
+      messageId: string;
+      status: string;
+      reason: string | null;
+      to: string | null;
+    }[];
+  const eventsOf = (messageId: string) =>
+    bus
+      .messagesOn(MessagesEventsTopic.name)
+      .map((m) => m.value as { messageId: string; status: string; reason: string | null })
+      .filter((e) => e.messageId === messageId)
+      .map((e) => `${e.status}${e.reason ? `/${e.reason}` : ''}`);
+
+  it('sends an email through SES with layout, partials, money, tracked links and the unsubscribe headers', async () => {
+    const req = request('email');
+    await send.execute([req]);
+    const call = ses.calls.at(-1)!;
+    expect(call.status).toBe(200);
+    expect(call.fields['Tags.member.1.Value']).toBe(req.messageId);
+    const mime = call.mime.replace(/=\r\n/g, '');
+    expect(mime).toMatch(/^List-Unsubscribe: <https:\/\/m\.example\.com\/u\/[\w-]+\.[\w-]+>\r$/m);
+    expect(mime).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
+    expect(mime).toContain('You spent $170.00');
+    expect(mime).toMatch(/<a href=3D"https:\/\/m\.example\.com\/t\/c\/[\w-]+\.[\w-]+">Shop<\/a>/);
+    expect(mime).toMatch(/<img src=3D"https:\/\/m\.example\.com\/t\/o\/[\w-]+\.[\w-]+"/);
+    expect(mime).toMatch(
+      /<footer><a href=3D"https:\/\/m\.example\.com\/u\/[\w-]+\.[\w-]+">Unsubscribe<\/a><\/footer>/,
+    );
+    expect(await messagesOf(req.customerId)).toMatchObject([
+      { messageId: req.messageId, status: 'sent', to: `${req.customerId}@example.com` },
+    ]);
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+  });
+
+  it('sends nothing twice when a request is redelivered', async () => {
+    const req = request('sms');
+    const before = twilio.calls.length;
+    await send.execute([req, req]);
+    await send.execute([req]);
+    expect(twilio.calls.length - before).toBe(1);
+    expect(twilio.calls.at(-1)!.fields).toEqual({
+      To: '+14155550100',
+      From: '+14155550199',
+      Body: 'Hi Ann, since Friday, January 1, 2027',
+      StatusCallback: `${PUBLIC_URL}/v1/webhooks/twilio/status`,
+    });
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+  });
+
+  it('never resends a message killed between the provider call and its record: outcome_unknown', async () => {
+    const req = request('email');
+    const store = app.get(MessageStore);
+    const record = store.recordOutcomes.bind(store);
+    const spy = jest.spyOn(store, 'recordOutcomes').mockImplementation(async (outcomes, now, tx) => {
+      if (outcomes.some((o) => o.status === 'sent')) throw new Error('killed after the provider call');
+      return record(outcomes, now, tx);
+    });
+    const before = ses.calls.length;
+    await expect(send.execute([req])).rejects.toThrow('killed after the provider call');
+    spy.mockRestore();
+    expect(ses.calls.length - before).toBe(1);
+
+    await send.execute([req]); // the redelivery after the restart
+    expect(ses.calls.length - before).toBe(1);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'failed', reason: 'outcome_unknown' }]);
+    expect(eventsOf(req.messageId)).toEqual(['failed/outcome_unknown']);
+  });
+
+  it('retries a throttled SMS with exponential backoff on the clock, then sends it once', async () => {
+    const req = request('sms');
+    const before = twilio.calls.length;
+    twilio.failNextWith(429, 20429, 'Too Many Requests');
+    twilio.failNextWith(503, 20503, 'Service Unavailable');
+    await send.execute([req]);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'queued' }]);
+    expect(eventsOf(req.messageId)).toEqual([]);
+
+    expect(await retries.execute()).toBe(0);
+    clock.advanceBy(499); // attempt 1 failed: half (the pinned jitter) of 1 s
+    expect(await retries.execute()).toBe(0);
+    clock.advanceBy(1);
+    expect(await retries.execute()).toBe(1); // fails again: half of 2 s
+    clock.advanceBy(999);
+    expect(await retries.execute()).toBe(0);
+    clock.advanceBy(1);
+    expect(await retries.execute()).toBe(1);
+    expect(twilio.calls.length - before).toBe(3);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'sent', reason: null }]);
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+    const { rows } = await db.query(
+      'SELECT attempts, next_attempt_at, pending_outbound, last_error FROM delivery.messages WHERE message_id = $1',
+      [req.messageId],
+    );
+    expect(rows).toEqual([
+      { attempts: 3, next_attempt_at: null, pending_outbound: null, last_error: 'twilio_20503' },
+    ]);
+  });
+
+  it('dead-letters a message whose retries ran out, and fails a rejected one at once', async () => {
+    const exhausted = request('sms');
+    for (let i = 0; i < 3; i++) twilio.failNextWith(500, 20500, 'Internal Server Error');
+    await send.execute([exhausted]);
+    clock.advanceBy(500);
+    await retries.execute();
+    clock.advanceBy(1000);
+    await retries.execute();
+    expect(await messagesOf(exhausted.customerId)).toMatchObject([
+      { status: 'failed', reason: 'retries_exhausted' },
+    ]);
+    const { rows } = await db.query(
+      'SELECT provider, attempts, last_error, outbound FROM delivery.dead_letters WHERE message_id = $1',
+      [exhausted.messageId],
+    );
+    expect(rows).toEqual([
+      {
+        provider: 'twilio',
+        attempts: 3,
+        last_error: 'twilio_20500',
+        outbound: expect.objectContaining({ messageId: exhausted.messageId, to: '+14155550100' }),
+      },
+    ]);
+    clock.advanceBy(60_000);
+    expect(await retries.execute()).toBe(0);
+
+    const rejected = request('sms');
+    twilio.failNextWith(400, 21211, "The 'To' number is not a valid phone number.");
+    await send.execute([rejected]);
+    expect(await messagesOf(rejected.customerId)).toMatchObject([
+      { status: 'failed', reason: 'provider_rejected' },
+    ]);
+    expect(eventsOf(rejected.messageId)).toEqual(['failed/provider_rejected']);
+  });
+
+  it('fails a retry lost between its provider call and its record as outcome_unknown, an hour on, without resending', async () => {
+    const req = request('sms');
+    const before = twilio.calls.length;
+    twilio.failNextWith(429, 20429, 'Too Many Requests');
+    await send.execute([req]);
+    const store = app.get(MessageStore);
+    const record = store.recordOutcomes.bind(store);
+    const spy = jest.spyOn(store, 'recordOutcomes').mockImplementation(async (outcomes, now, tx) => {
+      if (outcomes.some((o) => o.messageId === req.messageId))
+        throw new Error('killed after the provider call');
+      return record(outcomes, now, tx);
+    });
+    clock.advanceBy(500);
+    await expect(retries.execute()).rejects.toThrow('killed after the provider call');
+    spy.mockRestore();
+    expect(twilio.calls.length - before).toBe(2);
+
+    clock.advanceBy(59 * 60_000);
+    await retries.execute();
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'queued' }]);
+    clock.advanceBy(60_000);
+    await retries.execute();
+    await send.execute([req]); // a late redelivery changes nothing either
+    expect(twilio.calls.length - before).toBe(2);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'failed', reason: 'outcome_unknown' }]);
+    expect(eventsOf(req.messageId)).toEqual(['failed/outcome_unknown']);
+  });
+
+  it('waits out FCM QUOTA_EXCEEDED for its Retry-After', async () => {
+    const req = request('push');
+    fcm.failNextWithQuota(17);
+    await send.execute([req]);
+    clock.advanceBy(16_999);
+    expect(await retries.execute()).toBe(0);
+    clock.advanceBy(1);
+    expect(await retries.execute()).toBe(1);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('stops using a push token FCM reported unregistered', async () => {
+    const gone = `${UNREGISTERED_TOKEN_PREFIX}c1`;
+    const first = request('push', {}, { pushTokens: ['token-live', gone] });
+    await send.execute([first]);
+    const second = request(
+      'push',
+      { customerId: first.customerId, messageId: `${first.messageId}_2` },
+      { pushTokens: ['token-live', gone] },
+    );
+    const before = fcm.calls.length;
+    await send.execute([second]);
+    expect(fcm.calls.slice(before).map((c) => c.token)).toEqual(['token-live']);
+    const { rows } = await db.query(
+      'SELECT token, customer_id, provider FROM delivery.unregistered_push_tokens WHERE customer_id = $1',
+      [first.customerId],
+    );
+    expect(rows).toEqual([{ token: gone, customer_id: first.customerId, provider: 'fcm' }]);
+  });
+
+  it('fails only the message whose template does not render', async () => {
+    const broken = request('sms', { template: 'broken_sms' });
+    const fine = request('sms');
+    await send.execute([broken, fine]);
+    expect(await messagesOf(broken.customerId)).toMatchObject([{ status: 'failed', reason: 'render_error' }]);
+    expect(await messagesOf(fine.customerId)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('turns SES notifications into delivered, bounced and complaint events', async () => {
+    const delivered = request('email');
+    const bounced = request('email');
+    await send.execute([delivered, bounced]);
+    const sesIdOf = async (messageId: string) => {
+      const { rows } = await db.query(
+        'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
+        [messageId],
+      );
+      return rows[0].provider_message_id as string;
+    };
+    const post = (message: unknown) =>
+      fetch(`${baseUrl}/v1/webhooks/ses`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+        body: JSON.stringify({
+          Type: 'Notification',
+          MessageId: 'n',
+          TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+          Message: JSON.stringify(message),
+        }),
+      });
+    const deliveredId = await sesIdOf(delivered.messageId);
+    const answer = await post({
+      notificationType: 'Delivery',
+      mail: { messageId: deliveredId },
+      delivery: { timestamp: '2027-03-15T14:00:05.000Z', recipients: [] },
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ received: 1, applied: 1 });
+    await post({
+      notificationType: 'Delivery',
+      mail: { messageId: deliveredId },
+      delivery: { recipients: [] },
+    }); // SNS redelivers
+    await post({
+      notificationType: 'Complaint',
+      mail: { messageId: deliveredId },
+      complaint: { complainedRecipients: [{ emailAddress: 'x@example.com' }] },
+    });
+    await post({
+      notificationType: 'Bounce',
+      mail: { messageId: await sesIdOf(bounced.messageId) },
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: [{ emailAddress: 'x@example.com' }],
+      },
+    });
+    expect(eventsOf(delivered.messageId)).toEqual(['sent', 'delivered', 'delivered/complaint']);
+    expect(eventsOf(bounced.messageId)).toEqual(['sent', 'bounced/permanent_bounce:General']);
+    expect(
+      bus
+        .messagesOn(MessagesEventsTopic.name)
+        .find(
+          (m) =>
+            (m.value as { status: string; messageId: string }).messageId === delivered.messageId &&
+            (m.value as { status: string }).status === 'delivered',
+        )?.value,
+    ).toMatchObject({
+      occurredAt: '2027-03-15T14:00:05.000Z',
+    });
+    expect(await messagesOf(bounced.customerId)).toMatchObject([
+      { status: 'bounced', reason: 'permanent_bounce:General' },
+    ]);
+  });
+
+  it('logs an SNS subscription confirmation instead of visiting it, and refuses junk', async () => {
+    const confirm = await fetch(`${baseUrl}/v1/webhooks/ses`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({
+        Type: 'SubscriptionConfirmation',
+        TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
+      }),
+    });
+    expect(await confirm.json()).toEqual({ received: 0, applied: 0, subscription: 'confirmation_logged' });
+    const junk = await fetch(`${baseUrl}/v1/webhooks/ses`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(junk.status).toBe(401);
+  });
+
+  it('accepts only correctly signed Twilio status callbacks', async () => {
+    const req = request('sms');
+    await send.execute([req]);
+    const { rows } = await db.query(
+      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
+      [req.messageId],
+    );
+    const fields = {
+      MessageSid: rows[0].provider_message_id,
+      MessageStatus: 'undelivered',
+      ErrorCode: '30005',
+      To: '+14155550100',
+      AccountSid: TWILIO_TEST_ACCOUNT_SID,
+    };
+    const url = `${PUBLIC_URL}/v1/webhooks/twilio/status`;
+    const post = (signature: string) =>
+      fetch(`${baseUrl}/v1/webhooks/twilio/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(fields).toString(),
+      });
+    expect((await post('forged')).status).toBe(401);
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+    expect((await post(twilioSignature(url, fields))).status).toBe(200);
+    expect(eventsOf(req.messageId)).toEqual(['sent', 'failed/twilio_30005']);
+  });
+
+  it('previews a template for a sample profile or a known customer, and test-sends it', async () => {
+    const preview = async (name: string, body: unknown) => {
+      const res = await fetch(`${baseUrl}/v1/templates/${name}/preview`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer test-key', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { body?: string; testSend?: unknown } };
+    };
+    expect(
+      await preview('hello_sms', {
+        profile: {
+          traits: { firstName: 'Bo', locale: 'fr-FR' },
+          attributes: { registeredAt: '2027-01-01T15:00:00Z' },
+        },
+      }),
+    ).toEqual({
+      status: 200,
+      body: {
+        template: 'hello_sms',
+        channel: 'sms',
+        subject: null,
+        html: null,
+        text: null,
+        title: null,
+        body: 'Hi Bo, since vendredi 1 janvier 2027',
+      },
+    });
+    const known = request('sms');
+    await send.execute([known]);
+    expect((await preview('hello_sms', { customerId: known.customerId })).body.body).toBe(
+      'Hi Ann, since Friday, January 1, 2027',
+    );
+    expect((await preview('hello_sms', { customerId: 'c-nobody' })).status).toBe(404);
+    expect((await preview('nope', { customerId: known.customerId })).status).toBe(404);
+    expect((await preview('hello_sms', {})).status).toBe(400);
+
+    const before = twilio.calls.length;
+    const sent = await preview('hello_sms', { customerId: known.customerId, sendTo: '+14155550177' });
+    expect(sent.body.testSend).toEqual({
+      to: '+14155550177',
+      provider: 'twilio',
+      providerMessageId: expect.stringMatching(/^SM/),
+    });
+    expect(twilio.calls.slice(before).map((c) => c.fields['To'])).toEqual(['+14155550177']);
+  });
+
+  it('consumes messages.requested.v1 from the bus', async () => {
+    const req = request('email');
+    await bus.publish(MessagesRequestedTopic, [{ key: req.customerId, value: req }]);
+    await bus.whenIdle();
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'sent' }]);
+  });
+});

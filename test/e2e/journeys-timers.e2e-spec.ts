@@ -1,0 +1,267 @@
+import { InMemoryBus } from '@mmp/bus';
+import { SandboxClock } from '@mmp/clock';
+import { AppConfig } from '@mmp/config';
+import {
+  MessagesRequestedTopic,
+  MilestonesReachedTopic,
+  type MessageRequestedV1,
+  type MilestoneReachedV1,
+} from '@mmp/contracts';
+import { isInHoldout } from '@mmp/journeys-domain';
+import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
+import { parseProgram, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import { FireDueTimersUsecase, JourneysModule, TimerScheduler } from '@mmp/journeys-service';
+import type { INestApplication } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '../support';
+
+/**
+ * The journeys service alone on real Postgres and the in-process bus, with the sandbox clock:
+ * durable waits across a restart, two schedulers sharing one database, stable holdouts at scale.
+ * Milestones are published on milestones.reached.v1 as the milestones service would.
+ */
+
+const PROGRAM = `
+policies: { timezone: America/New_York }
+milestones:
+  - { key: moment, kind: nth_event, event: order.placed, n: 2 }
+  - { key: split_moment, kind: nth_event, event: order.placed, n: 3 }
+journeys:
+  - key: follow_up
+    trigger: moment
+    steps:
+      - { id: hello, send: { template: hello } }
+      - { id: pause, wait: { days: 1 } }
+      - { id: again, send: { template: again } }
+  - key: split
+    trigger: split_moment
+    holdoutPercent: 10
+    steps:
+      - { id: only, send: { template: hello } }
+templates:
+  hello: { channel: email, subject: 'Hello', text: 'Hello' }
+  again: { channel: email, subject: 'Again', text: 'Again' }
+`;
+
+const START = new Date('2030-03-15T14:00:00Z');
+
+function reached(customerId: string, milestoneKey: string, occurrence: string, at: Date): MilestoneReachedV1 {
+  return {
+    schemaVersion: 1,
+    occurrenceId: `occ-${milestoneKey}-${customerId}-${occurrence}`,
+    milestoneKey,
+    customerId,
+    occurrence,
+    reachedAt: at.toISOString(),
+    context: {},
+    causeEventId: null,
+    profile: {
+      customerId,
+      traits: { email: `${customerId}@example.com`, timezone: 'America/New_York' },
+      attributes: {
+        lifetimeOrders: 2,
+        lifetimeValue: '20.00',
+        currency: 'USD',
+        firstOrderAt: null,
+        lastOrderAt: null,
+        registeredAt: null,
+        eventCounts: {},
+      },
+    },
+  };
+}
+
+interface RunningJourneys {
+  app: INestApplication;
+  bus: InMemoryBus;
+  clock: SandboxClock;
+}
+
+async function startJourneys(databaseUrl: string, now: Date): Promise<RunningJourneys> {
+  const bus = new InMemoryBus();
+  const clock = new SandboxClock();
+  clock.moveTo(now);
+  const config = AppConfig.fromEnvironment({
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    API_KEYS: 'test-key',
+    SANDBOX: 'true',
+    LOG_LEVEL: 'warn',
+  });
+  const app = await startServices({
+    name: 'journeys',
+    services: [JourneysModule],
+    config,
+    bus,
+    clock,
+    program: new ProgramStore(parseProgram(PROGRAM)),
+  });
+  return { app, bus, clock };
+}
+
+function requested(bus: InMemoryBus, stepId?: string): MessageRequestedV1[] {
+  return bus
+    .messagesOn(MessagesRequestedTopic.name)
+    .map((m) => MessagesRequestedTopic.schema.parse(m.value))
+    .filter((m) => stepId === undefined || m.stepId === stepId);
+}
+
+async function enter(running: RunningJourneys, messages: readonly MilestoneReachedV1[]): Promise<void> {
+  await running.bus.publish(
+    MilestonesReachedTopic,
+    messages.map((value) => ({ key: value.customerId, value })),
+  );
+  await running.bus.whenIdle();
+}
+
+describe('the journeys service on one database', () => {
+  const database = useTestDatabase();
+  const started: INestApplication[] = [];
+
+  afterEach(async () => {
+    for (const app of started.splice(0)) await app.close();
+  });
+
+  async function start(now: Date): Promise<RunningJourneys> {
+    const running = await startJourneys(database.url, now);
+    started.push(running.app);
+    return running;
+  }
+
+  it('sends the follow-up once when the service restarts during a wait', async () => {
+    const first = await start(START);
+    await enter(first, [reached('c-restart', 'moment', '1', START)]);
+    expect(requested(first.bus).map((m) => m.stepId)).toEqual(['hello']);
+    await first.app.close();
+    started.splice(0);
+
+    // Back a day and a minute later on the same database, with a fresh bus and clock.
+    const later = new Date(START.getTime() + 86_400_000 + 60_000);
+    const second = await start(later);
+    await second.app.get(TimerScheduler).drainNow();
+    const followUps = requested(second.bus, 'again');
+    expect(followUps).toHaveLength(1);
+    expect(followUps[0]).toMatchObject({
+      customerId: 'c-restart',
+      journeyKey: 'follow_up',
+      template: 'again',
+    });
+    expect(requested(second.bus, 'hello')).toEqual([]);
+
+    second.clock.moveTo(new Date(later.getTime() + 3 * 86_400_000));
+    await second.app.get(TimerScheduler).drainNow();
+    await second.bus.whenIdle();
+    expect(requested(second.bus)).toHaveLength(1);
+  });
+
+  it('publishes a send a crash stranded between its commit and its publish, once', async () => {
+    const at = new Date(START.getTime() + 5 * 86_400_000);
+    const first = await start(at);
+    await enter(first, [reached('c-stranded', 'moment', '1', at)]);
+    // As if the process died after the commit, before the publish was marked.
+    const db = first.app.get<DataSource>(serviceDatabaseToken('journeys'));
+    const [stranded] = await queryRows<{ message_id: string }>(
+      db,
+      `UPDATE journeys.outbox o SET published_at = NULL FROM journeys.instances i
+        WHERE i.instance_id = o.instance_id AND i.customer_id = 'c-stranded' RETURNING o.message_id`,
+    );
+    await first.app.close();
+    started.splice(0);
+
+    const second = await start(new Date(at.getTime() + 60_000));
+    await second.app.get(TimerScheduler).drainNow();
+    expect(requested(second.bus).map((m) => [m.customerId, m.stepId, m.messageId])).toEqual([
+      ['c-stranded', 'hello', stranded?.message_id],
+    ]);
+    await second.app.get(TimerScheduler).drainNow();
+    expect(requested(second.bus)).toHaveLength(1);
+  });
+
+  it('fires every due timer exactly once with two schedulers claiming at the same time', async () => {
+    const customers = Array.from({ length: 600 }, (_, i) => `c-pair-${i}`);
+    const at = new Date(START.getTime() + 10 * 86_400_000);
+    const a = await start(at);
+    const b = await start(at);
+    await enter(
+      a,
+      customers.map((c) => reached(c, 'moment', '1', at)),
+    );
+    expect(requested(a.bus, 'hello')).toHaveLength(600);
+
+    const due = new Date(at.getTime() + 86_400_000 + 60_000);
+    // The schedulers stand aside so that the claims below are all there is: four small claim
+    // loops per instance, all at once, racing for the same 600 rows.
+    await a.app.get(TimerScheduler).onApplicationShutdown();
+    await b.app.get(TimerScheduler).onApplicationShutdown();
+    const db = a.app.get<DataSource>(serviceDatabaseToken('journeys'));
+    // Earlier tests on this database may have left a wait due by then too: count them all.
+    const [{ due: dueTimers } = { due: 0 }] = await queryRows<{ due: number }>(
+      db,
+      `SELECT count(*)::int AS due FROM journeys.instances WHERE status = 'waiting' AND wake_at <= $1`,
+      [due],
+    );
+    expect(dueTimers).toBeGreaterThanOrEqual(600);
+    a.clock.moveTo(due);
+    b.clock.moveTo(due);
+    const drain = async (running: RunningJourneys): Promise<number> => {
+      const fire = running.app.get(FireDueTimersUsecase);
+      let total = 0;
+      for (let fired = await fire.fireOnce(10); fired > 0; fired = await fire.fireOnce(10)) total += fired;
+      return total;
+    };
+    const counts = await Promise.all([a, a, a, a, b, b, b, b].map(drain));
+    const byA = counts.slice(0, 4).reduce((x, y) => x + y, 0);
+    const byB = counts.slice(4).reduce((x, y) => x + y, 0);
+
+    // Every due timer claimed once in all (a second claim would count twice here), by both instances.
+    expect(byA + byB).toBe(dueTimers);
+    expect(byA).toBeGreaterThan(0);
+    expect(byB).toBeGreaterThan(0);
+    const followUps = [...requested(a.bus, 'again'), ...requested(b.bus, 'again')];
+    expect(followUps).toHaveLength(dueTimers);
+    expect(new Set(followUps.map((m) => m.messageId)).size).toBe(dueTimers);
+    const mine = followUps.filter((m) => m.customerId.startsWith('c-pair-'));
+    expect(mine).toHaveLength(600);
+    expect(new Set(mine.map((m) => m.customerId))).toEqual(new Set(customers));
+    const states = await queryRows<{ status: string; count: number }>(
+      db,
+      `SELECT status, count(*)::int AS count FROM journeys.instances WHERE journey_key = 'follow_up'
+          AND customer_id LIKE 'c-pair-%' GROUP BY status`,
+    );
+    expect(states).toEqual([{ status: 'completed', count: 600 }]);
+  });
+
+  it('holds out a stable 10% of 10,000 customers, identical on a second entry', async () => {
+    const at = new Date(START.getTime() + 20 * 86_400_000);
+    const running = await start(at);
+    const customers = Array.from({ length: 10_000 }, (_, i) => `c-split-${i}`);
+    const groups = async (occurrence: string): Promise<Map<string, string>> => {
+      await enter(
+        running,
+        customers.map((c) => reached(c, 'split_moment', occurrence, at)),
+      );
+      const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+      const rows = await queryRows<{ customer_id: string; grp: string }>(
+        db,
+        `SELECT customer_id, grp FROM journeys.instances WHERE journey_key = 'split' AND occurrence_id LIKE $1`,
+        [`%-${occurrence}`],
+      );
+      return new Map(rows.map((row) => [row.customer_id, row.grp]));
+    };
+
+    const first = await groups('1');
+    expect(first.size).toBe(10_000);
+    const held = [...first.values()].filter((g) => g === 'holdout').length;
+    expect(held).toBeGreaterThanOrEqual(900);
+    expect(held).toBeLessThanOrEqual(1100);
+    expect(customers.filter((c) => first.get(c) === 'holdout')).toEqual(
+      customers.filter((c) => isInHoldout(c, 'split', 10)),
+    );
+    // The holdout receives nothing; everybody else got exactly one message.
+    expect(requested(running.bus, 'only')).toHaveLength(10_000 - held);
+
+    const second = await groups('2');
+    expect(second).toEqual(first);
+  });
+});

@@ -1,0 +1,318 @@
+import { InMemoryBus, type OutgoingMessage } from '@mmp/bus';
+import { SandboxClock } from '@mmp/clock';
+import { AppConfig } from '@mmp/config';
+import {
+  CustomerEventsTopic,
+  MilestonesReachedTopic,
+  type CustomerEventV1,
+  type MilestoneReachedV1,
+  type Topic,
+} from '@mmp/contracts';
+import { occurrenceIdOf } from '@mmp/milestones-domain';
+import { MilestoneScheduler, MilestonesModule } from '@mmp/milestones-service';
+import { queryRows, runSql, serviceDatabaseToken } from '@mmp/persistence';
+import { parseProgram, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import type { INestApplication } from '@nestjs/common';
+import { register } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '../support';
+
+/**
+ * The milestones service alone on real Postgres and the in-process bus, with the sandbox clock:
+ * the time-based schedule shared by two instances, publish failures after commit, program
+ * changes at run time, and occurrences missed by more than the grace period.
+ */
+
+const PROGRAM = `
+policies: { timezone: America/New_York, milestoneGracePeriod: 2d }
+milestones:
+  - { key: second_order, kind: nth_event, event: order.placed, n: 2 }
+  - { key: birthday, kind: anniversary, date: birthday, at: "09:00" }
+`;
+
+const START = new Date('2031-05-01T12:00:00Z');
+const ZONES = ['America/New_York', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Paris', undefined];
+
+/** A bus whose next `failures` publishes to milestones.reached.v1 throw, as a broker outage would. */
+class FlakyBus extends InMemoryBus {
+  failures = 0;
+
+  override async publish<T>(topic: Topic<T>, messages: readonly OutgoingMessage<T>[]): Promise<void> {
+    if (topic.name === MilestonesReachedTopic.name && this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('broker unavailable');
+    }
+    await super.publish(topic, messages);
+  }
+}
+
+interface Instance {
+  app: INestApplication;
+  bus: FlakyBus;
+  clock: SandboxClock;
+  program: ProgramStore;
+  db: DataSource;
+  scheduler: MilestoneScheduler;
+}
+
+function customerEvent(
+  customerId: string,
+  eventId: string,
+  type: string,
+  traits: Record<string, unknown>,
+  orders = 0,
+): CustomerEventV1 {
+  return {
+    schemaVersion: 1,
+    eventId,
+    type,
+    occurredAt: START.toISOString(),
+    receivedAt: START.toISOString(),
+    customerId,
+    anonymousId: null,
+    properties: {},
+    triggerable: true,
+    profile: {
+      customerId,
+      traits,
+      attributes: {
+        lifetimeOrders: orders,
+        lifetimeValue: '0.00',
+        currency: null,
+        firstOrderAt: null,
+        lastOrderAt: null,
+        registeredAt: START.toISOString(),
+        eventCounts: orders > 0 ? { 'order.placed': orders } : {},
+      },
+    },
+  };
+}
+
+function reached(instance: Instance): MilestoneReachedV1[] {
+  return instance.bus
+    .messagesOn(MilestonesReachedTopic.name)
+    .map((m) => MilestonesReachedTopic.schema.parse(m.value));
+}
+
+describe('the milestones service on one database', () => {
+  const database = useTestDatabase();
+  const started: Instance[] = [];
+
+  afterEach(async () => {
+    for (const instance of started.splice(0)) await instance.app.close();
+  });
+
+  async function start(now: Date, program = PROGRAM): Promise<Instance> {
+    const bus = new FlakyBus();
+    const clock = new SandboxClock();
+    clock.moveTo(now);
+    const programStore = new ProgramStore(parseProgram(program));
+    const config = AppConfig.fromEnvironment({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      API_KEYS: 'test-key',
+      SANDBOX: 'true',
+      LOG_LEVEL: 'error',
+    });
+    const app = await startServices({
+      name: 'milestones',
+      services: [MilestonesModule],
+      config,
+      bus,
+      clock,
+      program: programStore,
+    });
+    const instance: Instance = {
+      app,
+      bus,
+      clock,
+      program: programStore,
+      db: app.get<DataSource>(serviceDatabaseToken('milestones'), { strict: false }),
+      scheduler: app.get(MilestoneScheduler, { strict: false }),
+    };
+    started.push(instance);
+    return instance;
+  }
+
+  async function send(instance: Instance, events: readonly CustomerEventV1[]): Promise<void> {
+    await instance.bus.publish(
+      CustomerEventsTopic,
+      events.map((value) => ({ key: value.customerId, value })),
+    );
+    await instance.bus.whenIdle();
+  }
+
+  it('fires each birthday once when two instances share the schedule', async () => {
+    const first = await start(START);
+    const second = await start(START);
+    const customers = Array.from({ length: 400 }, (_, i) => `c-twin-${i}`);
+    await send(
+      first,
+      customers.map((id, i) =>
+        customerEvent(id, `reg-${id}`, 'customer.registered', {
+          birthday: '--06-01',
+          timezone: ZONES[i % ZONES.length],
+        }),
+      ),
+    );
+    const scheduled = await queryRows<{ count: number }>(
+      first.db,
+      `SELECT count(*)::int AS count FROM milestones.schedule WHERE customer_id LIKE 'c-twin-%'`,
+    );
+    expect(scheduled).toEqual([{ count: 400 }]);
+
+    // The day after: every zone's 09:00 on 1 June has passed, within the 2-day grace period.
+    const dayAfter = new Date('2031-06-02T12:00:00Z');
+    first.clock.moveTo(dayAfter);
+    second.clock.moveTo(dayAfter);
+    await Promise.all([first.scheduler.drainNow(), second.scheduler.drainNow(), first.scheduler.drainNow()]);
+
+    const all = [...reached(first), ...reached(second)];
+    expect(all).toHaveLength(400);
+    expect(new Set(all.map((m) => m.occurrenceId)).size).toBe(400);
+    expect(all.every((m) => m.milestoneKey === 'birthday' && m.occurrence === '2031')).toBe(true);
+    expect(all.find((m) => m.customerId === 'c-twin-0')).toMatchObject({
+      occurrenceId: occurrenceIdOf('birthday', 'c-twin-0', '2031'),
+      causeEventId: null,
+      profile: { customerId: 'c-twin-0', traits: { birthday: '--06-01' } },
+    });
+    // Each entry now waits for next year's birthday.
+    const next = await queryRows<{ occurrence: string; count: number }>(
+      first.db,
+      `SELECT occurrence, count(*)::int AS count FROM milestones.schedule WHERE customer_id LIKE 'c-twin-%' GROUP BY occurrence`,
+    );
+    expect(next).toEqual([{ occurrence: '2032', count: 400 }]);
+  });
+
+  it('republishes an event-driven occurrence exactly once when its publish failed after commit', async () => {
+    const instance = await start(START);
+    instance.bus.failures = 1;
+    await send(instance, [
+      customerEvent('c-flaky', 'o-1', 'order.placed', {}, 1),
+      customerEvent('c-flaky', 'o-2', 'order.placed', {}, 2),
+    ]);
+    // The bus redelivered the batch after the failed publish; the record was already committed.
+    const messages = reached(instance);
+    expect(messages.map((m) => [m.milestoneKey, m.occurrence, m.causeEventId])).toEqual([
+      ['second_order', '2', 'o-2'],
+    ]);
+    // A later redelivery of the same events finds everything published: nothing more.
+    await send(instance, [customerEvent('c-flaky', 'o-2', 'order.placed', {}, 2)]);
+    expect(reached(instance)).toHaveLength(1);
+  });
+
+  it('republishes a fired birthday once after the instance died between commit and publish', async () => {
+    const doomed = await start(START);
+    await send(doomed, [
+      customerEvent('c-crash', 'reg-crash', 'customer.registered', { birthday: '--06-01' }),
+    ]);
+    doomed.bus.failures = 100;
+    doomed.clock.moveTo(new Date('2031-06-01T13:00:30Z'));
+    await doomed.scheduler.drainNow();
+    expect(reached(doomed)).toEqual([]);
+    await doomed.app.close();
+    started.splice(0);
+
+    const survivor = await start(new Date('2031-06-01T13:01:00Z'));
+    // Within its publisher's lease nobody else republishes it.
+    await survivor.scheduler.drainNow();
+    expect(reached(survivor)).toEqual([]);
+    // Once the lease ran out (wall time; moved here rather than waited for) the survivor takes over.
+    await runSql(
+      survivor.db,
+      `UPDATE milestones.occurrences SET publish_after = now() - interval '1 second'`,
+    );
+    await survivor.scheduler.drainNow();
+    await survivor.scheduler.drainNow();
+    expect(reached(survivor).map((m) => [m.customerId, m.milestoneKey, m.occurrence])).toEqual([
+      ['c-crash', 'birthday', '2031'],
+    ]);
+  });
+
+  it('applies a milestone added later from now on, and stops one that was removed', async () => {
+    const instance = await start(
+      START,
+      `
+policies: { timezone: UTC }
+milestones:
+  - { key: second_order, kind: nth_event, event: order.placed, n: 2 }
+`,
+    );
+    await send(instance, [
+      customerEvent('c-past', 'reg-past', 'customer.registered', { birthday: '--04-15' }),
+      customerEvent('c-soon', 'reg-soon', 'customer.registered', { birthday: '--05-02' }),
+    ]);
+    // A tick under this program drops the birthday schedule the earlier specs' program had.
+    await instance.scheduler.drainNow();
+    instance.program.replace(
+      parseProgram(`
+policies: { timezone: UTC }
+milestones:
+  - { key: birthday, kind: anniversary, date: birthday, at: "09:00" }
+`),
+    );
+    await instance.scheduler.drainNow();
+    const scheduled = await queryRows<{ customer_id: string; fire_at: Date }>(
+      instance.db,
+      `SELECT customer_id, fire_at FROM milestones.schedule WHERE customer_id IN ('c-past', 'c-soon') ORDER BY customer_id`,
+    );
+    // c-past's birthday this year was before the milestone existed: next year, not now.
+    expect(scheduled.map((row) => [row.customer_id, row.fire_at.toISOString()])).toEqual([
+      ['c-past', '2032-04-15T09:00:00.000Z'],
+      ['c-soon', '2031-05-02T09:00:00.000Z'],
+    ]);
+    instance.clock.moveTo(new Date('2031-05-02T09:00:01Z'));
+    await instance.scheduler.drainNow();
+    expect(reached(instance).map((m) => m.customerId)).toEqual(['c-soon']);
+
+    instance.program.replace(parseProgram(`policies: { timezone: UTC }`));
+    await instance.scheduler.drainNow();
+    const left = await queryRows<{ count: number }>(
+      instance.db,
+      `SELECT count(*)::int AS count FROM milestones.schedule`,
+    );
+    expect(left).toEqual([{ count: 0 }]);
+  });
+
+  it('skips and counts an occurrence missed by more than the grace period', async () => {
+    const instance = await start(START);
+    await send(instance, [
+      customerEvent('c-late', 'reg-late', 'customer.registered', { birthday: '--06-01' }),
+    ]);
+    const before = await missedCount();
+    // The sandbox clock jumps three days past the birthday: 2 days of grace are not enough.
+    instance.clock.moveTo(new Date('2031-06-04T13:00:00Z'));
+    await instance.scheduler.drainNow();
+    expect(reached(instance)).toEqual([]);
+    expect((await missedCount()) - before).toBe(1);
+    const next = await queryRows<{ occurrence: string }>(
+      instance.db,
+      `SELECT occurrence FROM milestones.schedule WHERE customer_id = 'c-late'`,
+    );
+    expect(next).toEqual([{ occurrence: '2032' }]);
+  });
+
+  it('reschedules when the birthday or the timezone changes', async () => {
+    const instance = await start(START);
+    await send(instance, [
+      customerEvent('c-move', 'reg-move', 'customer.registered', { birthday: '--06-01' }),
+    ]);
+    await send(instance, [
+      customerEvent('c-move', 'upd-move', 'customer.updated', {
+        birthday: '--06-03',
+        timezone: 'Asia/Tokyo',
+      }),
+    ]);
+    const scheduled = await queryRows<{ fire_at: Date }>(
+      instance.db,
+      `SELECT fire_at FROM milestones.schedule WHERE customer_id = 'c-move'`,
+    );
+    expect(scheduled.map((row) => row.fire_at.toISOString())).toEqual(['2031-06-03T00:00:00.000Z']);
+  });
+});
+
+async function missedCount(): Promise<number> {
+  const metric = await register.getSingleMetric('milestones_missed_total')?.get();
+  return (metric?.values ?? []).reduce((sum, value) => sum + value.value, 0);
+}

@@ -1,0 +1,21 @@
+import type { BenchCase } from '../bench-case';
+import { deliveryCase } from './delivery';
+import { ingestionHttpCase } from './ingestion-http';
+import { journeysCase } from './journeys';
+import { milestonesScheduleCase } from './milestones-schedule';
+import { orderPathCase } from './order-path';
+import { rawCeilingCase } from './raw-ceiling';
+
+/**
+ * Every benchmark `npm run bench` runs, in this order. A case may compare itself with the
+ * figures of those before it (the order path divides by the raw ceiling), so baselines go first.
+ * Later issues append their case here.
+ */
+export const BENCH_CASES: readonly BenchCase[] = [
+  rawCeilingCase,
+  orderPathCase,
+  ingestionHttpCase,
+  milestonesScheduleCase,
+  journeysCase,
+  deliveryCase,
+];

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { KafkaBus } from '@mmp/bus';
+import { AppConfig } from '@mmp/config';
+import { IngestionModule } from '@mmp/ingestion-service';
+import { loadProgramFromDir, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import type { BenchCase, BenchContext } from '../bench-case';
+import type { Figure } from '../figures';
+import { driver } from './ingestion-http.driver';
+import { RAW_CEILING_FIGURE } from './raw-ceiling';
+
+export const INGESTION_HTTP_FIGURE = 'ingestion over HTTP (batches of 1000 → profiles)';
+
+const PROGRAM_DIR = join(__dirname, '..', '..', '..', '..', 'program');
+const API_KEY = 'bench-key';
+const BATCH_SIZE = 1000;
+/** 60 batches: long enough to average over checkpoints and autovacuum, short enough for a 2-core run. */
+const BATCHES = 60;
+const WARMUP_BATCHES = 6;
+const CONCURRENCY = 8;
+/** 250 customers of 4 events each per batch: registration, two orders, a view. */
+const CUSTOMERS_PER_BATCH = 250;
+
+/**
+ * Ingestion alone, as its process runs it, on a fresh database and the Kafka bus (each event is
+ * published on customer.events.v1, as in production): a concurrent client in the driver thread
+ * posts batches of 1000 new events to `POST /v1/events`; the figure is events per second from
+ * the first measured request to the last answer, each answer having accepted all 1000.
+ */
+export const ingestionHttpCase: BenchCase = {
+  id: 'ingestion-http',
+  description:
+    'ingestion alone: POST /v1/events, batches of 1000 from 4 concurrent requests → profiles → customer.events.v1',
+  async run(context) {
+    const baseUrl = await startIngestion(context);
+    context.log(
+      `ingestion over HTTP: posting ${BATCHES} batches of ${BATCH_SIZE} (${CONCURRENCY} at a time) to ${baseUrl}`,
+    );
+    const result = await context.runDriver(driver, {
+      runId: context.runId,
+      baseUrl,
+      apiKey: API_KEY,
+      warmupBatches: WARMUP_BATCHES,
+      batches: BATCHES,
+      batchSize: BATCH_SIZE,
+      concurrency: CONCURRENCY,
+      customersPerBatch: CUSTOMERS_PER_BATCH,
+    });
+    context.log(
+      `ingestion over HTTP: ${result.events} events in ${result.seconds.toFixed(2)} s; request p50 ${result.requestMs.p50.toFixed(0)} ms, p99 ${result.requestMs.p99.toFixed(0)} ms`,
+    );
+    const rate = result.events / result.seconds;
+    const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
+    const figures: Figure[] = [
+      {
+        name: INGESTION_HTTP_FIGURE,
+        value: rate,
+        unit: 'events/s',
+        ...(ceiling ? { ratio: rate / ceiling } : {}),
+      },
+      { name: 'ingestion over HTTP request p99 (batch of 1000)', value: result.requestMs.p99, unit: 'ms' },
+    ];
+    return figures;
+  },
+};
+
+async function startIngestion(context: BenchContext): Promise<string> {
+  const databaseUrl = await context.createDatabase();
+  const config = AppConfig.fromEnvironment({
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: context.kafka.brokers.join(','),
+    KAFKA_CLIENT_ID: `bench-ingestion-${context.runId}`,
+    PORT: '0',
+    API_KEYS: API_KEY,
+    PROGRAM_DIR,
+    LOG_LEVEL: 'warn',
+  });
+  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
+  const app = await startServices({
+    name: 'ingestion',
+    services: [IngestionModule],
+    config,
+    bus,
+    program: new ProgramStore(loadProgramFromDir(config.programDir)),
+  });
+  context.onCleanup(async () => {
+    await app.close();
+    await bus.stop();
+  });
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+}

@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import { KafkaBus } from '@mmp/bus';
+import { sandboxOutbox } from '@mmp/channel-sandbox';
+import { AppConfig } from '@mmp/config';
+import { loadProgramFromDir, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import { ALL_SERVICES } from '@mmp/platform-services';
+import type { BenchCase, BenchContext } from '../bench-case';
+import type { Figure } from '../figures';
+import {
+  driver,
+  EXPECTED_JOURNEY,
+  HOPS,
+  throwProblems,
+  type OrderPathOutput,
+  type PhaseResult,
+} from './order-path.driver';
+import { RAW_CEILING_FIGURE } from './raw-ceiling';
+
+export const ORDER_PATH_INGESTION_FIGURE = 'order path ingestion (Kafka → profiles)';
+
+/** The shipped program, wherever the bench is started from. */
+const PROGRAM_DIR = join(__dirname, '..', '..', '..', '..', 'program');
+const EVENTS_PER_CUSTOMER = 3;
+
+/**
+ * The walking skeleton's order path on the Kafka bus: all six services in the main thread on a
+ * fresh database, as `npm start` runs them; customer.registered + two order.placed per customer
+ * go into retail.events.v1 from the driver thread (order-path.driver.ts), and each customer must
+ * come out as exactly one `sent` second_order_thanks email.
+ */
+export const orderPathCase: BenchCase = {
+  id: 'order-path',
+  description: 'six services on the Kafka bus: retail events → profile → milestone → journey → sent email',
+  async run(context) {
+    const { options, runId } = context;
+    const started = performance.now();
+    await startPlatform(context);
+    context.log(`order path: platform started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const result = await context.runDriver(driver, {
+      runId,
+      warmupCustomers: options.pathWarmupCustomers,
+      saturatedCustomers: Math.max(1, Math.round(options.pathEvents / EVENTS_PER_CUSTOMER)),
+      chunkCustomers: options.pathChunkCustomers,
+      window: options.pathWindow,
+      latencyCustomers: options.latencyCustomers,
+      latencyLoad: options.latencyLoad,
+      stallTimeoutMs: options.stallTimeoutMs,
+    });
+    verifyProviderGotOneEmailEach(result);
+    context.log(
+      `order path: verified ${result.customers} customers: every event at profiles, exactly one sent ${EXPECTED_JOURNEY} email each` +
+        ` (redelivered records seen: ${result.redelivered.profiles} at profiles, ${result.redelivered.sent} sent)`,
+    );
+    logHops(context, 'saturated', result.saturated);
+    if (result.paced) logHops(context, 'paced', result.paced);
+    return figuresOf(result, context);
+  },
+};
+
+/** Where the end-to-end latency goes, hop by hop: not a figure, a pointer for whoever makes it faster. */
+function logHops(context: BenchContext, name: string, phase: PhaseResult): void {
+  const hops = HOPS.map(
+    (hop) => `${hop} ${phase.hopsMs[hop].p50.toFixed(0)}/${phase.hopsMs[hop].p99.toFixed(0)}`,
+  );
+  context.log(`order path: ${name} hops, p50/p99 ms: ${hops.join(', ')}`);
+}
+
+async function startPlatform(context: BenchContext): Promise<void> {
+  const databaseUrl = await context.createDatabase();
+  const config = AppConfig.fromEnvironment({
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: context.kafka.brokers.join(','),
+    KAFKA_CLIENT_ID: `bench-platform-${context.runId}`,
+    PORT: '0',
+    API_KEYS: 'bench-key',
+    PROGRAM_DIR,
+    LOG_LEVEL: 'warn',
+  });
+  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
+  const app = await startServices({
+    name: 'platform',
+    services: ALL_SERVICES,
+    config,
+    bus,
+    program: new ProgramStore(loadProgramFromDir(config.programDir)),
+  });
+  context.onCleanup(async () => {
+    await app.close();
+    await bus.stop();
+  });
+}
+
+/**
+ * The driver saw one `sent` record per customer; the sandbox provider (in this thread, where the
+ * services run) must have been handed exactly one email per customer too: a duplicate send whose
+ * status event was deduplicated would show only here.
+ */
+function verifyProviderGotOneEmailEach(result: OrderPathOutput): void {
+  const emails = new Map<string, number>();
+  for (const message of sandboxOutbox.all()) {
+    if (message.customerId.startsWith(result.customerPrefix))
+      emails.set(message.customerId, (emails.get(message.customerId) ?? 0) + 1);
+  }
+  const problems = [...emails]
+    .filter(([, count]) => count !== 1)
+    .map(([customerId, count]) => `${customerId}: the sandbox provider got ${count} emails`);
+  if (emails.size !== result.customers) {
+    problems.push(
+      `the sandbox provider got emails for ${emails.size} customers, expected ${result.customers}`,
+    );
+  }
+  throwProblems(problems);
+}
+
+function figuresOf(result: OrderPathOutput, context: BenchContext): Figure[] {
+  const { saturated, paced } = result;
+  const ingestion = saturated.events / saturated.profiledSeconds;
+  const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
+  const figures: Figure[] = [
+    {
+      name: ORDER_PATH_INGESTION_FIGURE,
+      value: ingestion,
+      unit: 'events/s',
+      ...(ceiling ? { ratio: ingestion / ceiling } : {}),
+    },
+    {
+      name: 'order path completed customers',
+      value: saturated.customers / saturated.completedSeconds,
+      unit: 'customers/s',
+    },
+  ];
+  if (paced) {
+    const load = `${Math.round(context.options.latencyLoad * 100)}% load`;
+    figures.push(
+      { name: `order path end-to-end latency p50 (${load})`, value: paced.latencyMs.p50, unit: 'ms' },
+      { name: `order path end-to-end latency p99 (${load})`, value: paced.latencyMs.p99, unit: 'ms' },
+    );
+  }
+  figures.push(
+    { name: 'order path end-to-end latency p50 (saturated)', value: saturated.latencyMs.p50, unit: 'ms' },
+    { name: 'order path end-to-end latency p99 (saturated)', value: saturated.latencyMs.p99, unit: 'ms' },
+  );
+  return figures;
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatTable, formatValue, toReport, writeReport, type Figure } from './figures';
+
+const figures: Figure[] = [
+  { name: 'raw kafkajs consume→produce ceiling', value: 61234.5678, unit: 'events/s' },
+  {
+    name: 'order path ingestion (Kafka → profiles)',
+    value: 3456.78,
+    unit: 'events/s',
+    ratio: 3456.78 / 61234.5678,
+  },
+  { name: 'order path end-to-end latency p50 (50% load)', value: 12.3456, unit: 'ms' },
+];
+
+describe('formatTable', () => {
+  it('prints one aligned row per figure under a header, with the ratio only where there is one', () => {
+    const lines = formatTable(figures).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^benchmark\s+value\s+unit\s+ratio$/);
+    expect(lines[1]).toMatch(/^raw kafkajs consume→produce ceiling\s+61235\s+events\/s$/);
+    expect(lines[2]).toMatch(/^order path ingestion \(Kafka → profiles\)\s+3457\s+events\/s\s+0\.06$/);
+    expect(lines[3]).toMatch(/^order path end-to-end latency p50 \(50% load\)\s+12\.3\s+ms$/);
+    // Every value starts in the same column, whatever the name's length.
+    const valueColumn = (line: string | undefined) => line?.search(/\s\d/);
+    expect(new Set(lines.slice(1).map(valueColumn)).size).toBe(1);
+  });
+
+  it('prints just the header when nothing was measured', () => {
+    expect(formatTable([]).split('\n')).toHaveLength(1);
+  });
+});
+
+describe('formatValue', () => {
+  it('rounds large values to integers and keeps three significant digits below 100', () => {
+    expect(formatValue(123456.7)).toBe('123457');
+    expect(formatValue(100.4)).toBe('100');
+    expect(formatValue(45.678)).toBe('45.7');
+    expect(formatValue(0.012345)).toBe('0.0123');
+    expect(formatValue(0)).toBe('0');
+  });
+});
+
+describe('the JSON report', () => {
+  it('has the documented shape: figures with name, value, unit and an optional ratio', () => {
+    expect(toReport(figures)).toEqual({
+      figures: [
+        { name: 'raw kafkajs consume→produce ceiling', value: 61234.568, unit: 'events/s' },
+        { name: 'order path ingestion (Kafka → profiles)', value: 3456.78, unit: 'events/s', ratio: 0.0565 },
+        { name: 'order path end-to-end latency p50 (50% load)', value: 12.346, unit: 'ms' },
+      ],
+    });
+  });
+
+  it('is written to the given path, creating its directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
+    try {
+      const path = join(dir, 'nested', 'bench.json');
+      await writeReport(path, figures);
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(toReport(figures));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

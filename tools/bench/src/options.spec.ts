@@ -1,0 +1,57 @@
+import { readOptions } from './options';
+
+describe('readOptions', () => {
+  it('has defaults for everything', () => {
+    const options = readOptions({});
+    expect(options.out).toBeUndefined();
+    expect(options.cases).toBeUndefined();
+    expect(options.rawEvents).toBeGreaterThan(0);
+    expect(options.pathEvents).toBeGreaterThan(0);
+    expect(options.pathWindow).toBeGreaterThanOrEqual(options.pathChunkCustomers);
+    expect(options.latencyLoad).toBeGreaterThan(0);
+    expect(options.latencyLoad).toBeLessThanOrEqual(1);
+  });
+
+  it('reads sizes, the case list and the output path', () => {
+    const options = readOptions({
+      BENCH_OUT: ' out/bench.json ',
+      BENCH_CASES: 'raw-ceiling, order-path,',
+      BENCH_RAW_EVENTS: '1_000_000',
+      BENCH_PATH_EVENTS: '9000',
+      BENCH_LATENCY_CUSTOMERS: '0',
+      BENCH_LATENCY_LOAD: '0.25',
+      BENCH_PHASE_TIMEOUT_S: '5',
+    });
+    expect(options).toMatchObject({
+      out: 'out/bench.json',
+      cases: ['raw-ceiling', 'order-path'],
+      rawEvents: 1_000_000,
+      pathEvents: 9000,
+      latencyCustomers: 0,
+      latencyLoad: 0.25,
+      stallTimeoutMs: 5000,
+    });
+  });
+
+  it('treats blank settings as unset', () => {
+    expect(readOptions({ BENCH_OUT: '  ', BENCH_RAW_EVENTS: '' })).toMatchObject({
+      out: undefined,
+      rawEvents: readOptions({}).rawEvents,
+    });
+  });
+
+  it('names the setting that is wrong', () => {
+    expect(() => readOptions({ BENCH_RAW_EVENTS: 'lots' })).toThrow(
+      'BENCH_RAW_EVENTS must be an integer, got lots',
+    );
+    expect(() => readOptions({ BENCH_PATH_EVENTS: '0' })).toThrow(
+      'BENCH_PATH_EVENTS must be a positive integer',
+    );
+    expect(() => readOptions({ BENCH_PATH_WARMUP: '-1' })).toThrow(
+      'BENCH_PATH_WARMUP must be 0 or a positive integer',
+    );
+    expect(() => readOptions({ BENCH_LATENCY_LOAD: '1.5' })).toThrow(
+      'BENCH_LATENCY_LOAD must be a number in (0, 1]',
+    );
+  });
+});
