@@ -32,33 +32,37 @@ function run(command, args) {
   return result.status === 0;
 }
 
-function installCommand() {
-  if (process.platform === 'darwin') return 'brew install kcat';
-  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  return `${asRoot ? '' : 'sudo '}apt-get install -y kcat`;
+/** The Debian packages the tests need that are not on this machine. */
+function missingPackages() {
+  const missing = [];
+  // kcat runs the Kafka mock cluster, unless the tests are pointed at a running Kafka.
+  if (!(process.env.KAFKA_BROKERS || '').trim() && !isOnPath('kcat')) missing.push('kcat');
+  // chromium is the real browser the page tests (unsubscribe page, dashboard) drive.
+  if (!isOnPath('chromium')) missing.push('chromium');
+  return missing;
 }
 
 function main() {
-  if ((process.env.KAFKA_BROKERS || '').trim() || isOnPath('kcat')) return 0;
+  const missing = missingPackages();
+  if (missing.length === 0) return 0;
+  const list = missing.join(' ');
 
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && isOnPath('apt-get')) {
-    console.log(
-      `${TAG} kcat is missing: the integration tests run their Kafka mock cluster in it. Installing it.`,
-    );
-    if (run('apt-get', ['update']) && run('apt-get', ['install', '-y', 'kcat']) && isOnPath('kcat')) {
-      console.log(`${TAG} kcat installed.`);
+    console.log(`${TAG} ${list} missing: the integration tests need ${missing.length > 1 ? 'them' : 'it'}. Installing.`);
+    if (run('apt-get', ['update']) && run('apt-get', ['install', '-y', ...missing]) && missing.every(isOnPath)) {
+      console.log(`${TAG} installed ${list}.`);
       return 0;
     }
-    console.error(
-      `${TAG} installing kcat failed; install it yourself (apt-get install -y kcat) or set KAFKA_BROKERS=host:9092.`,
-    );
+    console.error(`${TAG} installing ${list} failed; install it yourself: apt-get install -y ${list}`);
     return 1;
   }
 
-  console.error(`${TAG} kcat is missing: the integration tests run their Kafka mock cluster in it.`);
-  console.error(`${TAG} Install it:  ${installCommand()}`);
-  console.error(`${TAG} or point the tests at a running Kafka:  KAFKA_BROKERS=host:9092 npm test`);
+  console.error(`${TAG} ${list} missing: the integration tests need ${missing.length > 1 ? 'them' : 'it'}.`);
+  console.error(`${TAG} Install:  ${process.platform === 'darwin' ? 'brew install' : 'sudo apt-get install -y'} ${list}`);
+  if (missing.includes('kcat')) {
+    console.error(`${TAG} or point the tests at a running Kafka instead of kcat:  KAFKA_BROKERS=host:9092 npm test`);
+  }
   return 1;
 }
 
