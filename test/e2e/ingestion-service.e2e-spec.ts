@@ -681,10 +681,29 @@ describe('ingestion, against real Postgres', () => {
       });
       // The visitor's link went with the erasure: its later events start an anonymous profile of their own.
       expect((await profileOf('anon:a-erase')).status).toBe(200);
+      // On Kafka the refusal goes to the DLQ with the same reason.
+      await ingestion.bus.publishRaw(RetailEventsTopic.name, [
+        { key: c, value: JSON.stringify(order('er-5', c, 'o-3', '2.00', 1)) },
+      ]);
+      await ingestion.bus.whenIdle();
+      expect(
+        ingestion.bus
+          .messagesOn(RetailEventsTopic.dlq)
+          .filter((letter) => letter.key === c)
+          .map((letter) => letter.headers['dlq-reason']),
+      ).toEqual([`customerId: customer ${c} was erased: events for this id are not accepted`]);
+      expect((await profileOf(c)).status).toBe(404);
+      // Erasing again is harmless and announces the same erasure again.
       expect(await ingestion.call(`/v1/customers/${c}`, { method: 'DELETE' })).toEqual({
         status: 202,
         body: undefined,
       });
+      expect(
+        ingestion
+          .published(c)
+          .filter((e) => e.type === 'customer.erased')
+          .map((e) => e.eventId),
+      ).toEqual([`customer.erased:${c}`, `customer.erased:${c}`]);
     });
   });
 

@@ -176,6 +176,14 @@ describe('the journeys service on one database', () => {
     ]);
     await second.app.get(TimerScheduler).drainNow();
     expect(requested(second.bus)).toHaveLength(1);
+
+    // And the journey carries on from there: its wait ends and the follow-up goes out once.
+    second.clock.moveTo(new Date(at.getTime() + 86_400_000 + 120_000));
+    await second.app.get(TimerScheduler).drainNow();
+    expect(requested(second.bus).map((m) => [m.customerId, m.stepId])).toEqual([
+      ['c-stranded', 'hello'],
+      ['c-stranded', 'again'],
+    ]);
   });
 
   it('fires every due timer exactly once with two schedulers claiming at the same time', async () => {

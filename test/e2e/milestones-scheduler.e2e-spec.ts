@@ -2,7 +2,9 @@ import { InMemoryBus, type OutgoingMessage } from '@mmp/bus';
 import { SandboxClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import {
+  CUSTOMER_ERASED_EVENT_TYPE,
   CustomerEventsTopic,
+  erasureEventId,
   MilestonesReachedTopic,
   type CustomerEventV1,
   type MilestoneReachedV1,
@@ -309,6 +311,31 @@ milestones:
       `SELECT fire_at FROM milestones.schedule WHERE customer_id = 'c-move'`,
     );
     expect(scheduled.map((row) => row.fire_at.toISOString())).toEqual(['2031-06-03T00:00:00.000Z']);
+  });
+
+  it('keeps no trait of an erased customer and schedules nothing more for them', async () => {
+    const instance = await start(START);
+    await send(instance, [
+      customerEvent('c-erased', 'o-e1', 'order.placed', { birthday: '--06-01', email: 'e@example.com' }, 1),
+      customerEvent('c-erased', 'o-e2', 'order.placed', { birthday: '--06-01', email: 'e@example.com' }, 2),
+    ]);
+    await send(instance, [
+      {
+        ...customerEvent('c-erased', erasureEventId('c-erased'), CUSTOMER_ERASED_EVENT_TYPE, {}, 2),
+        triggerable: false,
+      },
+    ]);
+    const kept = await queryRows<{ traits: unknown }>(
+      instance.db,
+      `SELECT profile->'traits' AS traits FROM milestones.occurrences WHERE customer_id = 'c-erased'
+       UNION ALL SELECT profile->'traits' FROM milestones.customer_snapshots WHERE customer_id = 'c-erased'`,
+    );
+    expect(kept).toEqual([{ traits: {} }, { traits: {} }]);
+    const scheduled = await queryRows<{ count: number }>(
+      instance.db,
+      `SELECT count(*)::int AS count FROM milestones.schedule WHERE customer_id = 'c-erased'`,
+    );
+    expect(scheduled).toEqual([{ count: 0 }]);
   });
 });
 

@@ -1,1 +1,3 @@
-export {};
+export * from './receipt-consequence';
+export * from './sms-keyword';
+export * from './twilio-signature';

@@ -17,7 +17,7 @@ const BATCH_SIZE = 1000;
 /** 60 batches: long enough to average over checkpoints and autovacuum, short enough for a 2-core run. */
 const BATCHES = 60;
 const WARMUP_BATCHES = 6;
-const CONCURRENCY = 8;
+const CONCURRENCY = 4;
 /** 250 customers of 4 events each per batch: registration, two orders, a view. */
 const CUSTOMERS_PER_BATCH = 250;
 

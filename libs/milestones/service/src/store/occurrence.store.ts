@@ -105,6 +105,20 @@ export class OccurrenceStore {
     );
   }
 
+  /**
+   * Erasure: the profiles kept for publishing lose their traits (the personal part); the
+   * occurrences themselves stay, as aggregates do.
+   */
+  async eraseTraits(executor: SqlExecutor, customerIds: readonly string[]): Promise<void> {
+    if (customerIds.length === 0) return;
+    await runSql(
+      executor,
+      `UPDATE milestones.occurrences SET profile = jsonb_set(profile, '{traits}', '{}'::jsonb)
+        WHERE customer_id = ANY($1::text[])`,
+      [customerIds],
+    );
+  }
+
   async reachedBy(customerId: string): Promise<ReachedMilestone[]> {
     const rows = await queryRows<{ milestone_key: string; occurrence: string; reached_at: Date }>(
       this.db,

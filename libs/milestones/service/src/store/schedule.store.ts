@@ -176,6 +176,14 @@ export class ScheduleStore {
     );
   }
 
+  /** Erasure: nothing more is scheduled for these customers, due or not. */
+  async forget(executor: SqlExecutor, customerIds: readonly string[]): Promise<void> {
+    if (customerIds.length === 0) return;
+    await runSql(executor, `DELETE FROM milestones.schedule WHERE customer_id = ANY($1::text[])`, [
+      customerIds,
+    ]);
+  }
+
   /**
    * Claims up to `limit` entries due by `now`, locked until the transaction ends; rows another
    * instance holds are skipped, so instances share the due set and none fires a row twice.

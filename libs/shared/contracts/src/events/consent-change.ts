@@ -14,5 +14,11 @@ export const ConsentChangeV1 = z.object({
   source: z.string(),
   actor: z.string().nullable(),
   changedAt: IsoDateTime,
+  /**
+   * Set for the suppression list: the change concerns this one address on `channel` (a
+   * permanent bounce suppresses it), not the customer's consent for the channel. Absent or
+   * null for consent changes.
+   */
+  address: z.string().nullable().optional(),
 });
 export type ConsentChangeV1 = z.infer<typeof ConsentChangeV1>;

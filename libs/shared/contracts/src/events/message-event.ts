@@ -46,5 +46,7 @@ export const MessageEventV1 = z.object({
   status: MessageStatus,
   reason: z.string().nullable(),
   occurredAt: IsoDateTime,
+  /** The address that bounced, on `bounced` events only: consent suppresses it. */
+  address: z.string().nullable().optional(),
 });
 export type MessageEventV1 = z.infer<typeof MessageEventV1>;

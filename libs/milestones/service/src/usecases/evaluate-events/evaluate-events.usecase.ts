@@ -1,5 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import type { CustomerEventV1 } from '@mmp/contracts';
+import { isErasureEvent, type CustomerEventV1 } from '@mmp/contracts';
 import { evaluateCustomerEvents, nextFire, type MilestoneState } from '@mmp/milestones-domain';
 import { isTimedMilestone, ProgramStore } from '@mmp/program';
 import { withTransaction } from '@mmp/persistence';
@@ -70,6 +70,11 @@ export class EvaluateEventsUsecase {
       await this.schedule.saveStates(tx, changedStates);
       await this.schedule.upsertSchedule(tx, scheduled, { keep: 'due', now });
       await this.schedule.unschedule(tx, unscheduled, now);
+      // An erased customer's snapshot already lost its traits (the erasure event's profile has
+      // none); what was scheduled and the profiles kept for publishing go too.
+      const erased = [...new Set(events.filter(isErasureEvent).map((event) => event.customerId))];
+      await this.schedule.forget(tx, erased);
+      await this.occurrences.eraseTraits(tx, erased);
       return this.occurrences.record(
         tx,
         reached,
