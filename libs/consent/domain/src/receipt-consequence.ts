@@ -1,4 +1,4 @@
-import type { Channel } from '@mmp/contracts';
+import { suppressionAddress, type Channel } from '@mmp/contracts';
 
 /** What consent does about a delivery status event (SPEC section 6, SES webhooks). */
 export type ReceiptConsequence =
@@ -26,17 +26,11 @@ export function receiptConsequence(event: ReceiptEvent, fallbackAddress?: string
   return {
     kind: 'suppress_address',
     channel: event.channel,
-    address: normalizeAddress(event.channel, address),
+    address: suppressionAddress(event.channel, address),
     reason: event.reason ?? 'permanent_bounce',
   };
 }
 
 function isPermanentBounce(reason: string | null): boolean {
   return reason === 'permanent' || reason === 'permanent_bounce' || (reason?.startsWith('permanent_bounce:') ?? false);
-}
-
-/** Addresses compare case-insensitively for email (providers treat them so) and exactly otherwise. */
-export function normalizeAddress(channel: Channel, address: string): string {
-  const trimmed = address.trim();
-  return channel === 'email' ? trimmed.toLowerCase() : trimmed;
 }

@@ -9,5 +9,6 @@ export * from './events/message-requested';
 export * from './events/message-event';
 export * from './events/consent-change';
 export * from './events/analytics';
+export * from './events/journey-entry';
 export * from './events/program-changed';
 export * from './topics/topics';

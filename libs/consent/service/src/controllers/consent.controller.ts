@@ -1,16 +1,20 @@
-import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
-import { Channel, ConsentChangesTopic, ConsentStatus, validate, type ConsentChangeV1 } from '@mmp/contracts';
+import { Channel, ConsentStatus, validate } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { ProgramStore } from '@mmp/program';
-import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ConsentStore } from '../store/consent.store';
+import { ConsentStore, type RecordedChange, type SuppressedAddress } from '../store/consent.store';
+import { RecordConsentChangesUsecase } from '../usecases/record-consent-changes/record-consent-changes.usecase';
+import { clientInfoOf } from './client-info.util';
 
 const ConsentUpdate = z.strictObject({
   status: ConsentStatus,
   source: z.string().min(1).max(128),
+  /** Who made the change on the retailer's side (a support agent, a preference centre); `api` when absent. */
+  actor: z.string().min(1).max(256).optional(),
 });
 
 export interface ChannelConsent {
@@ -18,6 +22,8 @@ export interface ChannelConsent {
   /** `opt-in`: sent only after an opt-in; `opt-out`: sent unless opted out (policies.consent). */
   model: 'opt-in' | 'opt-out';
   status: ConsentStatus | 'not_set';
+  /** Whether a message on this channel may be sent now, under the model and the status. */
+  allowed: boolean;
   source: string | null;
   changedAt: string | null;
 }
@@ -27,33 +33,43 @@ export class ConsentController {
   constructor(
     private readonly store: ConsentStore,
     private readonly program: ProgramStore,
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    private readonly recordChanges: RecordConsentChangesUsecase,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get(':customerId/consent')
-  async get(
-    @Param('customerId') customerId: string,
-  ): Promise<{ customerId: string; channels: ChannelConsent[] }> {
-    const current = await this.store.current(customerId);
+  async get(@Param('customerId') customerId: string): Promise<{
+    customerId: string;
+    channels: ChannelConsent[];
+    suppressedAddresses: SuppressedAddress[];
+  }> {
+    const [current, suppressedAddresses] = await Promise.all([
+      this.store.current(customerId),
+      this.store.suppressedAddresses(customerId),
+    ]);
     const models = this.program.current().policies.consent;
     return {
       customerId,
       channels: Channel.options.map((channel) => {
         const change = current.find((c) => c.channel === channel);
+        const status = change?.status ?? 'not_set';
+        const model = models[channel];
         return {
           channel,
-          model: models[channel],
-          status: change?.status ?? 'not_set',
+          model,
+          status,
+          allowed: model === 'opt-out' ? status !== 'opted_out' : status === 'opted_in',
           source: change?.source ?? null,
           changedAt: change?.changedAt ?? null,
         };
       }),
+      suppressedAddresses,
     };
   }
 
+  /** Every change, newest first: status, source, actor, time, and IP, user agent and message where known. */
   @Get(':customerId/consent/history')
-  async history(@Param('customerId') customerId: string): Promise<ConsentChangeV1[]> {
+  async history(@Param('customerId') customerId: string): Promise<RecordedChange[]> {
     return this.store.history(customerId);
   }
 
@@ -62,7 +78,8 @@ export class ConsentController {
     @Param('customerId') customerId: string,
     @Param('channel') channelParam: string,
     @Body() body: unknown,
-  ): Promise<ConsentChangeV1> {
+    @Req() req: Request,
+  ): Promise<RecordedChange> {
     const channel = validate(Channel, channelParam);
     if (!channel.ok) {
       throw AppError.validation(`unknown channel ${channelParam}`, [
@@ -71,32 +88,22 @@ export class ConsentController {
     }
     const update = validate(ConsentUpdate, body);
     if (!update.ok) throw AppError.validation('invalid consent change', update.issues);
-    const change: ConsentChangeV1 = {
+    const change: RecordedChange = {
       schemaVersion: 1,
       changeId: randomUUID(),
       customerId,
       channel: channel.value,
       status: update.value.status,
       source: update.value.source,
-      actor: 'api',
+      actor: update.value.actor ?? 'api',
       changedAt: this.clock.now().toISOString(),
+      address: null,
+      ...clientInfoOf(req),
+      messageId: null,
     };
-    await this.store.record(change);
-    await this.publishPending();
+    // An explicit change through the API is always recorded, even when it repeats the status:
+    // it is the retailer's statement of consent at that time.
+    await this.recordChanges.execute([change], { onlyIfChanged: false });
     return change;
-  }
-
-  /** Publishes every change not yet on consent.changes.v1, this one and any an earlier failure left. */
-  private async publishPending(): Promise<void> {
-    const pending = await this.store.unpublished();
-    if (pending.length === 0) return;
-    await this.bus.publish(
-      ConsentChangesTopic,
-      pending.map((c) => ({ key: c.customerId, value: c })),
-    );
-    await this.store.markPublished(
-      pending.map((c) => c.changeId),
-      this.clock.now(),
-    );
   }
 }

@@ -94,12 +94,22 @@ export class CreateDeliveryTables1764000000000 implements MigrationInterface {
         changed_at  timestamptz NOT NULL,
         CONSTRAINT consent_view_pk PRIMARY KEY (customer_id, channel)
       )`);
+    // Delivery's view of the suppression list (consent.changes.v1 changes with an address):
+    // the latest status per address, in the form suppressionAddress() gives it.
+    await db.query(`
+      CREATE TABLE delivery.suppressed_addresses (
+        channel     text NOT NULL,
+        address     text NOT NULL,
+        status      text NOT NULL,
+        changed_at  timestamptz NOT NULL,
+        CONSTRAINT suppressed_addresses_pk PRIMARY KEY (channel, address)
+      )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(
       `DROP TABLE delivery.customer_snapshots, delivery.unregistered_push_tokens, delivery.dead_letters,
-                  delivery.consent_view, delivery.status_outbox, delivery.messages`,
+                  delivery.consent_view, delivery.suppressed_addresses, delivery.status_outbox, delivery.messages`,
     );
   }
 }

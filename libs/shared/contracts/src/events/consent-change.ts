@@ -22,3 +22,13 @@ export const ConsentChangeV1 = z.object({
   address: z.string().nullable().optional(),
 });
 export type ConsentChangeV1 = z.infer<typeof ConsentChangeV1>;
+
+/**
+ * The form an address takes on the suppression list (`address` of consent.changes.v1): email
+ * addresses compare case-insensitively, as providers treat them; phone numbers (E.164) and
+ * push tokens exactly. Producers and consumers both compare addresses in this form.
+ */
+export function suppressionAddress(channel: Channel, address: string): string {
+  const trimmed = address.trim();
+  return channel === 'email' ? trimmed.toLowerCase() : trimmed;
+}

@@ -1,6 +1,7 @@
 import { ConversionV1, JourneyMetricsV1 } from '../events/analytics';
 import { ConsentChangeV1 } from '../events/consent-change';
 import { CustomerEventV1 } from '../events/customer-event';
+import { JourneyEntryV1 } from '../events/journey-entry';
 import { MessageEventV1 } from '../events/message-event';
 import { MessageRequestedV1 } from '../events/message-requested';
 import { MilestoneReachedV1 } from '../events/milestone-reached';
@@ -56,6 +57,14 @@ export const ConsentChangesTopic = defineTopic({
   description: 'Every consent change, keyed by customer; delivery keeps its own view from it.',
 });
 
+export const JourneyEntriesTopic = defineTopic({
+  name: 'journeys.entries.v1',
+  schemaVersion: 1,
+  schema: JourneyEntryV1,
+  description:
+    'One message per journey instance entered, treatment and holdout alike, with its goal window: the denominators of lift.',
+});
+
 export const ConversionsTopic = defineTopic({
   name: 'analytics.conversions.v1',
   schemaVersion: 1,
@@ -85,6 +94,7 @@ export const AllTopics = [
   MessagesRequestedTopic,
   MessagesEventsTopic,
   ConsentChangesTopic,
+  JourneyEntriesTopic,
   ConversionsTopic,
   JourneyMetricsTopic,
   ProgramChangesTopic,
