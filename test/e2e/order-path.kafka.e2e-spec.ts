@@ -104,10 +104,16 @@ describe('the order path, as six service processes over Kafka', () => {
 
   it('sends nothing twice when the retailer and every internal topic redeliver', async () => {
     const events = orderPathEvents(customerId);
-    const milestone = recordsOn(MilestonesReachedTopic.name, customerId);
-    const requested = recordsOn(MessagesRequestedTopic.name, customerId);
-    expect(milestone).toHaveLength(1);
-    expect(requested).toHaveLength(1);
+    // Our tap reads each partition at its own pace: wait until it has caught up on both topics.
+    const { milestone, requested } = await eventually(() => {
+      const found = {
+        milestone: recordsOn(MilestonesReachedTopic.name, customerId),
+        requested: recordsOn(MessagesRequestedTopic.name, customerId),
+      };
+      expect(found.milestone).toHaveLength(1);
+      expect(found.requested).toHaveLength(1);
+      return found;
+    });
     const messageId = String(requested[0]?.value['messageId']);
 
     // Redeliver: the retailer retries over HTTP and Kafka; every internal hop sees its messages again.
