@@ -117,7 +117,7 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
  */
 export function journeyReport(journeyKey: string, figures: JourneyFigures): JourneyReport {
   const group = (name: Group): GroupFigures =>
-    figures.groups.find((g) => g.group === name) ?? { group: name, entered: 0, conversions: 0, revenue: '0' };
+    figures.groups.find((g) => g.group === name) ?? { group: name, entered: 0, conversions: 0, revenue: '0.00' };
   const treatment = group('treatment');
   const holdout = group('holdout');
   const touches = (kind: 'open' | 'click'): TouchCount =>

@@ -18,7 +18,10 @@ export interface ReceiptEvent {
  * every other status, changes nothing. `fallbackAddress` is the customer's address as consent
  * last saw it, for a bounce that does not name its address.
  */
-export function receiptConsequence(event: ReceiptEvent, fallbackAddress?: string): ReceiptConsequence | undefined {
+export function receiptConsequence(
+  event: ReceiptEvent,
+  fallbackAddress?: string,
+): ReceiptConsequence | undefined {
   if (event.reason === 'complaint') return { kind: 'opt_out', channel: 'email', reason: 'complaint' };
   if (event.status !== 'bounced' || !isPermanentBounce(event.reason)) return undefined;
   const address = event.address ?? fallbackAddress;
@@ -32,5 +35,9 @@ export function receiptConsequence(event: ReceiptEvent, fallbackAddress?: string
 }
 
 function isPermanentBounce(reason: string | null): boolean {
-  return reason === 'permanent' || reason === 'permanent_bounce' || (reason?.startsWith('permanent_bounce:') ?? false);
+  return (
+    reason === 'permanent' ||
+    reason === 'permanent_bounce' ||
+    (reason?.startsWith('permanent_bounce:') ?? false)
+  );
 }

@@ -3,7 +3,16 @@
  * message whose whole body is one of them, in any case and with surrounding spaces, changes
  * the sender's SMS consent. Anything else is an ordinary reply and changes nothing.
  */
-export const OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'];
+export const OPT_OUT_KEYWORDS = [
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'REVOKE',
+  'OPTOUT',
+];
 export const OPT_IN_KEYWORDS = ['START', 'UNSTOP', 'YES'];
 
 export type KeywordIntent = 'opted_out' | 'opted_in';

@@ -3,7 +3,13 @@ import { twilioSignature, verifyTwilioSignature } from './twilio-signature';
 
 const token = '12345';
 const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-const fields = { CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234', From: '+12349013030', To: '+18005551212' };
+const fields = {
+  CallSid: 'CA1234567890ABCDE',
+  Caller: '+12349013030',
+  Digits: '1234',
+  From: '+12349013030',
+  To: '+18005551212',
+};
 
 describe('Twilio request signatures', () => {
   it('sign the URL followed by the sorted field names and values', () => {
@@ -19,10 +25,20 @@ describe('Twilio request signatures', () => {
 
   it('accept the URL with or without its default port, as the SDK does', () => {
     expect(
-      verifyTwilioSignature(token, twilioSignature(token, 'https://mycompany.com:443/myapp.php?foo=1&bar=2', fields), url, fields),
+      verifyTwilioSignature(
+        token,
+        twilioSignature(token, 'https://mycompany.com:443/myapp.php?foo=1&bar=2', fields),
+        url,
+        fields,
+      ),
     ).toBe(true);
     expect(
-      verifyTwilioSignature(token, twilioSignature(token, url, fields), 'https://mycompany.com:443/myapp.php?foo=1&bar=2', fields),
+      verifyTwilioSignature(
+        token,
+        twilioSignature(token, url, fields),
+        'https://mycompany.com:443/myapp.php?foo=1&bar=2',
+        fields,
+      ),
     ).toBe(true);
   });
 

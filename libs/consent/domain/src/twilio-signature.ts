@@ -7,7 +7,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * algorithm of the SDK's `validateRequest`, including its tolerance of a URL written with or
  * without the default port (Twilio signs the URL as it was configured).
  */
-export function twilioSignature(authToken: string, url: string, fields: Readonly<Record<string, string>>): string {
+export function twilioSignature(
+  authToken: string,
+  url: string,
+  fields: Readonly<Record<string, string>>,
+): string {
   const data = Object.keys(fields)
     .sort()
     .reduce((acc, name) => acc + name + fields[name], url);

@@ -1,20 +1,24 @@
-import { OnMessages, type IncomingMessage } from '@mmp/bus';
-import { MessagesEventsTopic, type MessageEventV1 } from '@mmp/contracts';
+import { journeyReport, type JourneyReport } from '@mmp/analytics-domain';
+import { ProgramStore } from '@mmp/program';
 import { Controller, Get, Param } from '@nestjs/common';
-import { MessageFactsStore, type StatusCounts } from '../store/message-facts.store';
+import { JourneyMetricsStore } from '../store/journey-metrics.store';
 
 @Controller()
 export class AnalyticsController {
-  constructor(private readonly facts: MessageFactsStore) {}
+  constructor(
+    private readonly metrics: JourneyMetricsStore,
+    private readonly program: ProgramStore,
+  ) {}
 
-  @OnMessages(MessagesEventsTopic, 'analytics')
-  async onMessageEvents(batch: readonly IncomingMessage<MessageEventV1>[]): Promise<void> {
-    await this.facts.record(batch.map((message) => message.value));
+  /** The journeys of the program in force, for the dashboard's picker. */
+  @Get('v1/analytics/journeys')
+  journeys(): { journeys: string[] } {
+    return { journeys: this.program.current().journeys.map((journey) => journey.key) };
   }
 
-  /** Message counts per status for a journey; entries, conversions and lift come with attribution. */
+  /** Entrants, message counts, conversions, lift with its interval and revenue: overall, per step, per variant. */
   @Get('v1/analytics/journeys/:journeyKey')
-  async journey(@Param('journeyKey') journeyKey: string): Promise<{ journeyKey: string } & StatusCounts> {
-    return { journeyKey, ...(await this.facts.countsFor(journeyKey)) };
+  async journey(@Param('journeyKey') journeyKey: string): Promise<JourneyReport> {
+    return journeyReport(journeyKey, await this.metrics.figures(journeyKey));
   }
 }

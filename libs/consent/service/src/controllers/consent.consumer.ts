@@ -1,11 +1,13 @@
 import { OnMessages, type IncomingMessage } from '@mmp/bus';
+import { CLOCK, type Clock } from '@mmp/clock';
 import {
   CustomerEventsTopic,
+  isErasureEvent,
   MessagesEventsTopic,
   type CustomerEventV1,
   type MessageEventV1,
 } from '@mmp/contracts';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { ConsentStore } from '../store/consent.store';
 import { ApplyReceiptsUsecase } from '../usecases/apply-receipts/apply-receipts.usecase';
 
@@ -14,6 +16,7 @@ export class ConsentConsumer {
   constructor(
     private readonly applyReceipts: ApplyReceiptsUsecase,
     private readonly store: ConsentStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Bounces and complaints: the suppression list and complaint opt-outs. */
@@ -28,14 +31,20 @@ export class ConsentConsumer {
    */
   @OnMessages(CustomerEventsTopic, 'consent')
   async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
+    const events = batch.map((m) => m.value);
+    const erased = [...new Set(events.filter(isErasureEvent).map((e) => e.customerId))];
     await this.store.saveContacts(
-      batch.map(({ value }) => ({
+      events
+        .filter((value) => !erased.includes(value.customerId))
+        .map((value) => ({
         customerId: value.customerId,
         email: stringTrait(value.profile.traits['email']),
         phone: stringTrait(value.profile.traits['phone']),
         seenAt: new Date(value.receivedAt),
       })),
     );
+    // Erasure (customer.erased): after the contacts, so nothing of the batch outlives it.
+    await this.store.eraseCustomers(erased, this.clock.now());
   }
 }
 

@@ -21,7 +21,9 @@ export class CreateConsentTables1764000000000 implements MigrationInterface {
         message_id   text,
         published_at timestamptz
       )`);
-    await db.query(`CREATE INDEX changes_customer_idx ON consent.changes (customer_id, channel, changed_at DESC)`);
+    await db.query(
+      `CREATE INDEX changes_customer_idx ON consent.changes (customer_id, channel, changed_at DESC)`,
+    );
     await db.query(
       `CREATE INDEX changes_unpublished_idx ON consent.changes (changed_at) WHERE published_at IS NULL`,
     );
@@ -35,9 +37,16 @@ export class CreateConsentTables1764000000000 implements MigrationInterface {
         seen_at     timestamptz NOT NULL
       )`);
     await db.query(`CREATE INDEX contacts_phone_idx ON consent.contacts (phone) WHERE phone IS NOT NULL`);
+    // Customers erased (customer.erased): a late or replayed profile never brings their addresses back.
+    await db.query(`
+      CREATE TABLE consent.erased_customers (
+        customer_id text PRIMARY KEY,
+        erased_at   timestamptz NOT NULL
+      )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`DROP TABLE consent.erased_customers`);
     await db.query(`DROP TABLE consent.contacts`);
     await db.query(`DROP TABLE consent.changes`);
   }

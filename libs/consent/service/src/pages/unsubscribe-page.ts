@@ -7,13 +7,18 @@
 /** Headers for every unsubscribe page: nothing loads from elsewhere, the token never leaks in a Referer. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-robots-tag': 'noindex',
 };
 
-const CHANNEL_WORDS: Readonly<Record<string, string>> = { email: 'emails', sms: 'text messages', push: 'push notifications' };
+const CHANNEL_WORDS: Readonly<Record<string, string>> = {
+  email: 'emails',
+  sms: 'text messages',
+  push: 'push notifications',
+};
 
 export function confirmPage(channel: string): string {
   const what = escapeHtml(CHANNEL_WORDS[channel] ?? channel);

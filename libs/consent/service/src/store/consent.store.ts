@@ -1,5 +1,5 @@
 import type { Channel, ConsentChangeV1, ConsentStatus } from '@mmp/contracts';
-import { InjectServiceDatabase, queryRows, runSql } from '@mmp/persistence';
+import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -153,11 +153,44 @@ export class ConsentStore {
     await runSql(
       this.db,
       `INSERT INTO consent.contacts AS k (customer_id, email, phone, seen_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS t(customer_id, email, phone, seen_at)
+        WHERE NOT EXISTS (SELECT 1 FROM consent.erased_customers e WHERE e.customer_id = t.customer_id)
        ON CONFLICT (customer_id) DO UPDATE SET email = excluded.email, phone = excluded.phone, seen_at = excluded.seen_at
        WHERE k.seen_at <= excluded.seen_at`,
-      [rows.map((c) => c.customerId), rows.map((c) => c.email), rows.map((c) => c.phone), rows.map((c) => c.seenAt)],
+      [
+        rows.map((c) => c.customerId),
+        rows.map((c) => c.email),
+        rows.map((c) => c.phone),
+        rows.map((c) => c.seenAt),
+      ],
     );
+  }
+
+  /**
+   * Erases customers (SPEC section 6): their contacts go, and so do their suppression-list
+   * entries (each names an address); their consent history keeps only what it is an aggregate
+   * of (channel, status, source, time), losing IP addresses and user agents. Safe to repeat.
+   */
+  async eraseCustomers(customerIds: readonly string[], now: Date): Promise<void> {
+    if (customerIds.length === 0) return;
+    await withTransaction(this.db, async (tx) => {
+      await runSql(
+        tx,
+        `INSERT INTO consent.erased_customers (customer_id, erased_at)
+         SELECT c, $2 FROM unnest($1::text[]) AS c ON CONFLICT (customer_id) DO NOTHING`,
+        [customerIds, now],
+      );
+      await runSql(tx, `DELETE FROM consent.contacts WHERE customer_id = ANY($1::text[])`, [customerIds]);
+      await runSql(tx, `DELETE FROM consent.changes WHERE customer_id = ANY($1::text[]) AND address IS NOT NULL`, [
+        customerIds,
+      ]);
+      await runSql(
+        tx,
+        `UPDATE consent.changes SET ip = NULL, user_agent = NULL
+          WHERE customer_id = ANY($1::text[]) AND (ip IS NOT NULL OR user_agent IS NOT NULL)`,
+        [customerIds],
+      );
+    });
   }
 
   /** Every customer whose profile carries this phone number (a shared family phone maps to several). */

@@ -1,11 +1,16 @@
 import { OnMessages, type IncomingMessage } from '@mmp/bus';
+import { CLOCK, type Clock } from '@mmp/clock';
 import {
   ConsentChangesTopic,
+  CustomerEventsTopic,
+  isErasureEvent,
+  type CustomerEventV1,
   MessagesRequestedTopic,
+  suppressionAddress,
   type ConsentChangeV1,
   type MessageRequestedV1,
 } from '@mmp/contracts';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessageStore } from '../store/message.store';
 import { SendMessagesUsecase } from '../usecases/send-messages/send-messages.usecase';
 
@@ -14,6 +19,7 @@ export class DeliveryConsumer {
   constructor(
     private readonly sendMessages: SendMessagesUsecase,
     private readonly store: MessageStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @OnMessages(MessagesRequestedTopic, 'delivery')
@@ -30,7 +36,15 @@ export class DeliveryConsumer {
         channel: value.channel,
         status: value.status,
         changedAt: new Date(value.changedAt),
+        address: value.address ? suppressionAddress(value.channel, value.address) : null,
       })),
     );
+  }
+
+  /** Erasure (`customer.erased`): the customer's addresses, bodies and snapshots go. Other events are not delivery's. */
+  @OnMessages(CustomerEventsTopic, 'delivery')
+  async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
+    const erased = batch.filter(({ value }) => isErasureEvent(value)).map(({ value }) => value.customerId);
+    await this.store.eraseCustomers([...new Set(erased)], this.clock.now());
   }
 }

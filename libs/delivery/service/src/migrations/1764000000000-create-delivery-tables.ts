@@ -102,14 +102,26 @@ export class CreateDeliveryTables1764000000000 implements MigrationInterface {
         address     text NOT NULL,
         status      text NOT NULL,
         changed_at  timestamptz NOT NULL,
+        -- Whose address it is, so that an erasure can remove it.
+        customer_id text NOT NULL,
         CONSTRAINT suppressed_addresses_pk PRIMARY KEY (channel, address)
+      )`);
+    await db.query(
+      `CREATE INDEX suppressed_addresses_customer_idx ON delivery.suppressed_addresses (customer_id)`,
+    );
+    // Customers erased (customer.erased on customer.events.v1): a request still in flight for
+    // one is suppressed without storing its address, body or profile again.
+    await db.query(`
+      CREATE TABLE delivery.erased_customers (
+        customer_id text PRIMARY KEY,
+        erased_at   timestamptz NOT NULL
       )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(
       `DROP TABLE delivery.customer_snapshots, delivery.unregistered_push_tokens, delivery.dead_letters,
-                  delivery.consent_view, delivery.suppressed_addresses, delivery.status_outbox, delivery.messages`,
+                  delivery.consent_view, delivery.suppressed_addresses, delivery.erased_customers, delivery.status_outbox, delivery.messages`,
     );
   }
 }

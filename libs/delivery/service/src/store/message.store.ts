@@ -5,6 +5,24 @@ import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** A change of delivery's consent view: channel consent, or (with an address) the suppression list. */
+export interface ConsentViewChange {
+  customerId: string;
+  channel: string;
+  status: string;
+  changedAt: Date;
+  /** In suppressionAddress() form. */
+  address?: string | null | undefined;
+}
+
+/** The key of an address in the sets suppressedAmong() answers. */
+export const suppressionKey = (channel: string, address: string): string => `${channel}/${address}`;
+
+/** A queued retry's recipient in suppressionAddress() form, from the rendered message it keeps. */
+const retryRecipientSql = (alias: string): string =>
+  `CASE WHEN ${alias}.channel = 'email' THEN lower(btrim(${alias}.pending_outbound->>'to'))
+        ELSE btrim(${alias}.pending_outbound->>'to') END`;
+
 export interface NewMessage {
   messageId: string;
   customerId: string;
@@ -126,14 +144,87 @@ export class MessageStore {
     return { sendable, outcomeUnknown };
   }
 
-  /** Marks messages as handed to a provider, just before the calls. */
-  async markHandedOver(messageIds: readonly string[], now: Date): Promise<void> {
-    if (messageIds.length === 0) return;
-    await runSql(
+  /**
+   * Marks messages as handed to a provider, just before the calls, unless consent changed since
+   * they were decided: a message whose customer opted out of its channel, or whose address went
+   * on the suppression list, in the meantime is withheld with that reason (SPEC section 6: an
+   * opt-out is honoured for every message not yet handed to a provider). Recipients are in
+   * suppressionAddress() form.
+   */
+  async handOver(
+    messages: readonly { messageId: string; recipient: string }[],
+    now: Date,
+  ): Promise<{ handedOver: Set<string>; withheld: Map<string, 'consent' | 'suppression_list'> }> {
+    if (messages.length === 0) return { handedOver: new Set(), withheld: new Map() };
+    const rows = await queryRows<{ message_id: string; withheld: 'consent' | 'suppression_list' | null }>(
       this.db,
-      `UPDATE delivery.messages SET handed_over_at = $2, updated_at = $2 WHERE message_id = ANY($1::text[])`,
-      [messageIds, now],
+      `WITH judged AS (
+         SELECT m.message_id,
+                CASE WHEN EXISTS (SELECT 1 FROM delivery.consent_view v
+                                   WHERE v.customer_id = m.customer_id AND v.channel = m.channel AND v.status = 'opted_out')
+                       THEN 'consent'
+                     WHEN EXISTS (SELECT 1 FROM delivery.suppressed_addresses s
+                                   WHERE s.channel = m.channel AND s.address = t.recipient AND s.status = 'opted_out')
+                       THEN 'suppression_list'
+                END AS withheld
+           FROM delivery.messages m JOIN unnest($1::text[], $2::text[]) AS t(message_id, recipient) USING (message_id)
+          WHERE m.status = 'queued'
+          FOR UPDATE OF m),
+       handed AS (
+         UPDATE delivery.messages m SET handed_over_at = $3, updated_at = $3
+           FROM judged j WHERE m.message_id = j.message_id AND j.withheld IS NULL)
+       SELECT message_id, withheld FROM judged`,
+      [messages.map((m) => m.messageId), messages.map((m) => m.recipient), now],
     );
+    const handedOver = new Set<string>();
+    const withheld = new Map<string, 'consent' | 'suppression_list'>();
+    for (const row of rows) {
+      if (row.withheld) withheld.set(row.message_id, row.withheld);
+      else handedOver.add(row.message_id);
+    }
+    return { handedOver, withheld };
+  }
+
+  /**
+   * Suppresses the queued retries whose customer opted out of the channel, or whose address went
+   * on the suppression list, since their first attempt, and writes their status events: a
+   * retry is a message not yet handed to a provider, so the opt-out holds for it too. Returns
+   * the message ids.
+   */
+  async withholdRetries(now: Date): Promise<string[]> {
+    const rows = await queryRows<{ message_id: string }>(
+      this.db,
+      `WITH judged AS (
+         SELECT m.message_id,
+                CASE WHEN EXISTS (SELECT 1 FROM delivery.consent_view v
+                                   WHERE v.customer_id = m.customer_id AND v.channel = m.channel AND v.status = 'opted_out')
+                       THEN 'consent'
+                     WHEN EXISTS (SELECT 1 FROM delivery.suppressed_addresses s
+                                   WHERE s.channel = m.channel AND s.status = 'opted_out'
+                                     AND s.address = ${retryRecipientSql('m')})
+                       THEN 'suppression_list'
+                END AS reason
+           FROM delivery.messages m
+          WHERE m.status = 'queued' AND m.next_attempt_at IS NOT NULL AND m.pending_outbound IS NOT NULL
+          FOR UPDATE OF m SKIP LOCKED),
+       withheld AS (
+         UPDATE delivery.messages m
+            SET status = 'suppressed', reason = j.reason, next_attempt_at = NULL, pending_outbound = NULL, updated_at = $1
+           FROM judged j WHERE m.message_id = j.message_id AND j.reason IS NOT NULL
+         RETURNING m.*)
+       INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+       SELECT message_id || ':suppressed', message_id,
+              jsonb_build_object('schemaVersion', 1, 'messageId', message_id, 'customerId', customer_id,
+                'journeyKey', journey_key, 'stepId', step_id, 'milestoneKey', milestone_key, 'channel', channel,
+                'template', template, 'variant', variant, 'status', 'suppressed', 'reason', reason,
+                'occurredAt', to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+              $1
+         FROM withheld
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING message_id`,
+      [now],
+    );
+    return rows.map((r) => r.message_id);
   }
 
   async consentOf(tx: EntityManager, customerIds: readonly string[]): Promise<Map<string, ConsentState>> {
@@ -248,9 +339,14 @@ export class MessageStore {
       this.db,
       `UPDATE delivery.messages m SET handed_over_at = $1, next_attempt_at = NULL, updated_at = $1
         WHERE m.message_id IN (
-              SELECT message_id FROM delivery.messages
-               WHERE next_attempt_at <= $1 AND status = 'queued' AND pending_outbound IS NOT NULL
-               ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+              SELECT q.message_id FROM delivery.messages q
+               WHERE q.next_attempt_at <= $1 AND q.status = 'queued' AND q.pending_outbound IS NOT NULL
+                 -- Consent that changed since the first attempt: withholdRetries() suppresses these.
+                 AND NOT EXISTS (SELECT 1 FROM delivery.consent_view v
+                                  WHERE v.customer_id = q.customer_id AND v.channel = q.channel AND v.status = 'opted_out')
+                 AND NOT EXISTS (SELECT 1 FROM delivery.suppressed_addresses s
+                                  WHERE s.channel = q.channel AND s.status = 'opted_out' AND s.address = ${retryRecipientSql('q')})
+               ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING m.message_id, m.customer_id, m.journey_key, m.step_id, m.milestone_key, m.channel, m.template,
                   m.variant, m.attempts, m.pending_outbound`,
       [now, limit],
@@ -322,6 +418,7 @@ export class MessageStore {
       tx,
       `INSERT INTO delivery.customer_snapshots AS s (customer_id, profile, seen_at)
        SELECT c, p, $3 FROM unnest($1::text[], $2::jsonb[]) AS t(c, p)
+        WHERE NOT EXISTS (SELECT 1 FROM delivery.erased_customers e WHERE e.customer_id = t.c)
        ON CONFLICT (customer_id) DO UPDATE SET profile = excluded.profile, seen_at = excluded.seen_at`,
       [[...latest.keys()], [...latest.values()].map((s) => JSON.stringify(s)), now],
     );
@@ -397,16 +494,19 @@ export class MessageStore {
           WHERE m.provider = $5 AND r.status = 'complained'),
        events AS (
          SELECT message_id || ':' || status AS event_id, message_id, customer_id, journey_key, step_id, milestone_key,
-                channel, template, variant, status, reason, event_at FROM updated
+                channel, template, variant, status, reason, event_at,
+                CASE WHEN status = 'bounced' THEN recipient END AS address FROM updated
          UNION ALL
          SELECT message_id || ':complaint', message_id, customer_id, journey_key, step_id, milestone_key,
-                channel, template, variant, status, 'complaint', event_at FROM complained)
+                channel, template, variant, status, 'complaint', event_at, NULL FROM complained)
        INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
        SELECT e.event_id, e.message_id,
               jsonb_build_object('schemaVersion', 1, 'messageId', e.message_id, 'customerId', e.customer_id,
                 'journeyKey', e.journey_key, 'stepId', e.step_id, 'milestoneKey', e.milestone_key,
                 'channel', e.channel, 'template', e.template, 'variant', e.variant, 'status', e.status,
-                'reason', e.reason, 'occurredAt', to_char(e.event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+                'reason', e.reason, 'occurredAt', to_char(e.event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+              -- A bounce names its address, for consent's suppression list.
+              || CASE WHEN e.address IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('address', e.address) END,
               $6
          FROM events e
        ON CONFLICT (event_id) DO NOTHING
@@ -445,11 +545,33 @@ export class MessageStore {
     );
   }
 
-  /** Keeps the latest consent per customer and channel; an older change arriving late changes nothing. */
-  async applyConsentChanges(
-    changes: readonly { customerId: string; channel: string; status: string; changedAt: Date }[],
-  ): Promise<void> {
-    if (changes.length === 0) return;
+  /**
+   * Keeps the latest consent per customer and channel, and the latest suppression-list status
+   * per address (changes that name an address); an older change arriving late changes nothing.
+   */
+  async applyConsentChanges(changes: readonly ConsentViewChange[]): Promise<void> {
+    const addressed = changes.filter((c) => c.address);
+    if (addressed.length > 0)
+      await runSql(
+        this.db,
+        `INSERT INTO delivery.suppressed_addresses AS v (channel, address, status, changed_at, customer_id)
+         SELECT DISTINCT ON (ch, a) ch, a, s, t, c
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(ch, a, s, t, c)
+          WHERE NOT EXISTS (SELECT 1 FROM delivery.erased_customers e WHERE e.customer_id = u.c)
+          ORDER BY ch, a, t DESC
+         ON CONFLICT (channel, address) DO UPDATE
+           SET status = excluded.status, changed_at = excluded.changed_at, customer_id = excluded.customer_id
+         WHERE v.changed_at <= excluded.changed_at`,
+        [
+          addressed.map((c) => c.channel),
+          addressed.map((c) => c.address),
+          addressed.map((c) => c.status),
+          addressed.map((c) => c.changedAt),
+          addressed.map((c) => c.customerId),
+        ],
+      );
+    const consent = changes.filter((c) => !c.address);
+    if (consent.length === 0) return;
     await runSql(
       this.db,
       `INSERT INTO delivery.consent_view AS v (customer_id, channel, status, changed_at)
@@ -460,12 +582,77 @@ export class MessageStore {
          SET status = excluded.status, changed_at = excluded.changed_at
        WHERE v.changed_at <= excluded.changed_at`,
       [
-        changes.map((c) => c.customerId),
-        changes.map((c) => c.channel),
-        changes.map((c) => c.status),
-        changes.map((c) => c.changedAt),
+        consent.map((c) => c.customerId),
+        consent.map((c) => c.channel),
+        consent.map((c) => c.status),
+        consent.map((c) => c.changedAt),
       ],
     );
+  }
+
+  /** Which of these customers were erased. */
+  async erasedAmong(tx: EntityManager, customerIds: readonly string[]): Promise<Set<string>> {
+    if (customerIds.length === 0) return new Set();
+    const rows = await queryRows<{ customer_id: string }>(
+      tx,
+      `SELECT customer_id FROM delivery.erased_customers WHERE customer_id = ANY($1::text[])`,
+      [customerIds],
+    );
+    return new Set(rows.map((r) => r.customer_id));
+  }
+
+  /**
+   * Erases customers (SPEC section 6): their messages keep only what aggregates need (ids,
+   * journey, template, status, times), losing address, subject, body, the rendered message
+   * of a pending retry and the provider's words; their profile snapshots, dead letters,
+   * reported push tokens and suppressed addresses go, and the bounce address leaves their
+   * status events. A queued message not yet handed to a provider is never sent: it fails
+   * with reason `customer_erased`. Safe to repeat.
+   */
+  async eraseCustomers(customerIds: readonly string[], now: Date): Promise<void> {
+    if (customerIds.length === 0) return;
+    await withTransaction(this.db, async (tx) => {
+      await runSql(
+        tx,
+        `INSERT INTO delivery.erased_customers (customer_id, erased_at)
+         SELECT c, $2 FROM unnest($1::text[]) AS c ON CONFLICT (customer_id) DO NOTHING`,
+        [customerIds, now],
+      );
+      await runSql(
+        tx,
+        `UPDATE delivery.messages
+            SET recipient = NULL, subject = NULL, body = NULL, pending_outbound = NULL, last_error = NULL,
+                next_attempt_at = NULL, updated_at = $2,
+                status = CASE WHEN status = 'queued' AND handed_over_at IS NULL THEN 'failed' ELSE status END,
+                reason = CASE WHEN status = 'queued' AND handed_over_at IS NULL THEN 'customer_erased' ELSE reason END
+          WHERE customer_id = ANY($1::text[])`,
+        [customerIds, now],
+      );
+      await runSql(
+        tx,
+        `UPDATE delivery.status_outbox SET payload = payload - 'address'
+          WHERE payload ? 'address' AND payload->>'customerId' = ANY($1::text[])`,
+        [customerIds],
+      );
+      for (const table of ['customer_snapshots', 'dead_letters', 'unregistered_push_tokens', 'suppressed_addresses'])
+        await runSql(tx, `DELETE FROM delivery.${table} WHERE customer_id = ANY($1::text[])`, [customerIds]);
+    });
+  }
+
+  /** Which of these addresses (in suppressionAddress() form) are on the suppression list now. */
+  async suppressedAmong(
+    tx: EntityManager,
+    candidates: readonly { channel: Channel; address: string }[],
+  ): Promise<Set<string>> {
+    if (candidates.length === 0) return new Set();
+    const rows = await queryRows<{ channel: string; address: string }>(
+      tx,
+      `SELECT s.channel, s.address FROM delivery.suppressed_addresses s
+         JOIN unnest($1::text[], $2::text[]) AS c(channel, address) USING (channel, address)
+        WHERE s.status = 'opted_out'`,
+      [candidates.map((c) => c.channel), candidates.map((c) => c.address)],
+    );
+    return new Set(rows.map((r) => suppressionKey(r.channel, r.address)));
   }
 
   async messagesOf(customerId: string): Promise<MessageView[]> {

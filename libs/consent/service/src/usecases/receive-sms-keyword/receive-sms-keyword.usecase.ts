@@ -37,7 +37,8 @@ export class ReceiveSmsKeywordUsecase {
 
   async execute(sms: InboundSms): Promise<KeywordOutcome> {
     const authToken = this.config.channels.sms.twilioAuthToken;
-    if (!authToken) throw new AppError('unauthorized', 'TWILIO_AUTH_TOKEN is not set: inbound SMS cannot be verified');
+    if (!authToken)
+      throw new AppError('unauthorized', 'TWILIO_AUTH_TOKEN is not set: inbound SMS cannot be verified');
     if (!sms.signature || !verifyTwilioSignature(authToken, sms.signature, sms.url, sms.fields))
       throw new AppError('unauthorized', 'X-Twilio-Signature does not match');
     const from = sms.fields['From'];
@@ -46,7 +47,9 @@ export class ReceiveSmsKeywordUsecase {
     if (!intent || !from || !sid) return { keyword: intent ?? null, changed: [] };
     const customers = await this.store.customersWithPhone(from);
     if (customers.length === 0) {
-      this.logger.warn(`SMS keyword from a number no customer profile carries (message ${sid}): nothing changed`);
+      this.logger.warn(
+        `SMS keyword from a number no customer profile carries (message ${sid}): nothing changed`,
+      );
       return { keyword: intent, changed: [] };
     }
     const changedAt = this.clock.now().toISOString();

@@ -50,6 +50,9 @@ export class RetryDueMessagesUsecase implements OnApplicationBootstrap, OnApplic
       );
       await this.publisher.publishPending(stale);
     }
+    // An opt-out (or a suppressed address) since the first attempt holds for the retry too.
+    const withheld = await this.store.withholdRetries(now);
+    if (withheld.length > 0) await this.publisher.publishPending(withheld);
     let total = 0;
     for (;;) {
       const due = await this.store.claimDueRetries(this.clock.now(), RETRY_BATCH);

@@ -1,6 +1,6 @@
 import type { OutboundMessage } from '@mmp/channel-sdk';
 import { CLOCK, type Clock } from '@mmp/clock';
-import type { MessageRequestedV1 } from '@mmp/contracts';
+import { suppressionAddress, type MessageRequestedV1 } from '@mmp/contracts';
 import { consentAllows, resolveAddress } from '@mmp/delivery-domain';
 import { ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
@@ -12,7 +12,7 @@ import {
   recordDispatched,
 } from '../../sending/provider-dispatcher';
 import { StatusPublisher } from '../../sending/status-publisher';
-import { MessageStore, type MessageOutcome } from '../../store/message.store';
+import { MessageStore, suppressionKey, type MessageOutcome } from '../../store/message.store';
 
 /** Provider calls in flight at once per batch: enough to hide latency; the rate limit does the rest. */
 export const SEND_CONCURRENCY = 16;
@@ -46,6 +46,8 @@ export class SendMessagesUsecase {
       const claim = await this.store.claim(tx, requests.map(toNewMessage), now);
       const consent = await this.store.consentOf(tx, customerIds);
       const unregistered = await this.store.unregisteredTokensOf(tx, customerIds);
+      const suppressed = await this.store.suppressedAmong(tx, listableAddresses(requests));
+      const erased = await this.store.erasedAmong(tx, customerIds);
       await this.store.saveSnapshots(
         tx,
         requests.map((r) => r.customer),
@@ -60,11 +62,15 @@ export class SendMessagesUsecase {
         if (claim.outcomeUnknown.has(request.messageId)) {
           // A provider may have it already: a second birthday email is worse than a missing one.
           decided.push(messageOutcome(request, 'failed', 'outcome_unknown', now));
+        } else if (claim.sendable.has(request.messageId) && erased.has(request.customerId)) {
+          // A request still in flight when its customer was erased: nothing of them is stored again.
+          decided.push(messageOutcome(request, 'suppressed', 'customer_erased', now));
         } else if (claim.sendable.has(request.messageId)) {
           const decision = this.decide(
             request,
             consent.get(`${request.customerId}/${request.channel}`),
             unregistered.get(request.customerId),
+            suppressed,
             now,
           );
           if ('outbound' in decision) toSend.push(decision);
@@ -75,15 +81,25 @@ export class SendMessagesUsecase {
       return toSend;
     });
 
-    if (ready.length > 0) {
-      await this.store.markHandedOver(
-        ready.map((r) => r.request.messageId),
-        this.clock.now(),
-      );
-      const dispatched = await mapWithConcurrency(ready, SEND_CONCURRENCY, (item) =>
+    // Consent may have changed since the decisions: the handover checks it again, atomically.
+    const gate = await this.store.handOver(
+      ready.map((r) => ({
+        messageId: r.request.messageId,
+        recipient: suppressionAddress(r.request.channel, [r.outbound.to].flat().join(',')),
+      })),
+      this.clock.now(),
+    );
+    const withheld = ready.flatMap((r) => {
+      const reason = gate.withheld.get(r.request.messageId);
+      return reason ? [messageOutcome(r.request, 'suppressed', reason, this.clock.now())] : [];
+    });
+    await this.store.recordOutcomes(withheld, this.clock.now());
+    const handedOver = ready.filter((r) => gate.handedOver.has(r.request.messageId));
+    if (handedOver.length > 0) {
+      const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
         this.dispatcher.dispatch(item.request, item.outbound, 0),
       );
-      const customers = new Map(ready.map((r) => [r.request.messageId, r.request.customerId]));
+      const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
       await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
     }
     await this.publisher.publishPending(requests.map((r) => r.messageId));
@@ -93,6 +109,7 @@ export class SendMessagesUsecase {
     request: MessageRequestedV1,
     consent: 'opted_in' | 'opted_out' | undefined,
     unregisteredTokens: ReadonlySet<string> | undefined,
+    suppressed: ReadonlySet<string>,
     now: Date,
   ): ReadyToSend | MessageOutcome {
     const program = this.program.current();
@@ -105,6 +122,11 @@ export class SendMessagesUsecase {
     const to = resolveAddress(request.channel, request.customer.traits, unregisteredTokens);
     if (!to) return messageOutcome(request, 'suppressed', 'missing_address', now);
     const recipient = typeof to === 'string' ? to : to.join(',');
+    if (
+      typeof to === 'string' &&
+      suppressed.has(suppressionKey(request.channel, suppressionAddress(request.channel, to)))
+    )
+      return messageOutcome(request, 'suppressed', 'suppression_list', now, { to: recipient });
 
     const input = {
       messageId: request.messageId,
@@ -137,4 +159,14 @@ function toNewMessage(request: MessageRequestedV1) {
     template: request.template,
     variant: request.variant,
   };
+}
+
+/** The single addresses (email, phone) these requests would go to, as the suppression list holds them. */
+function listableAddresses(requests: readonly MessageRequestedV1[]) {
+  return requests.flatMap((request) => {
+    const to = resolveAddress(request.channel, request.customer.traits);
+    return typeof to === 'string'
+      ? [{ channel: request.channel, address: suppressionAddress(request.channel, to) }]
+      : [];
+  });
 }

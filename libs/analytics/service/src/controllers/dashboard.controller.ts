@@ -1,0 +1,26 @@
+import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
+import { createReadStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Read once: the page is static, its figures come from the analytics API in the browser. */
+const PAGE = readFileSync(join(__dirname, '../dashboard/dashboard.html'));
+/** echarts is served by the platform itself: the dashboard works offline and loads nothing from a CDN. */
+const ECHARTS = require.resolve('echarts/dist/echarts.min.js');
+
+/** The analytics dashboard (no bearer key: the page asks for one and calls /v1 with it). */
+@Controller('dashboard')
+export class DashboardController {
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'")
+  page(): Buffer {
+    return PAGE;
+  }
+
+  @Get('echarts.min.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=86400')
+  echarts(): StreamableFile {
+    return new StreamableFile(createReadStream(ECHARTS));
+  }
+}

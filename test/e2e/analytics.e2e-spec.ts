@@ -1,0 +1,468 @@
+import { liftOf } from '@mmp/analytics-domain';
+import { AnalyticsModule } from '@mmp/analytics-service';
+import { InMemoryBus } from '@mmp/bus';
+import { SandboxClock } from '@mmp/clock';
+import { AppConfig } from '@mmp/config';
+import {
+  ConversionsTopic,
+  CustomerEventsTopic,
+  JourneyEntriesTopic,
+  MessagesEventsTopic,
+  type CustomerEventV1,
+  type JourneyEntryV1,
+  type MessageEventV1,
+} from '@mmp/contracts';
+import { signLinkToken } from '@mmp/links';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
+import { parseProgram, ProgramStore } from '@mmp/program';
+import { startServices } from '@mmp/server';
+import type { INestApplication } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { useTestDatabase } from '../support';
+
+/**
+ * The analytics service alone on real Postgres and the in-process bus. Journey entries, message
+ * statuses and customer events are published as journeys, delivery and ingestion would.
+ */
+
+const LINK_SECRET = 'analytics-e2e-link-secret';
+const PROGRAM = `
+milestones:
+  - { key: birthday, kind: anniversary, date: birthday, at: "09:00" }
+journeys:
+  - key: birthday_sequence
+    trigger: birthday
+    holdoutPercent: 10
+    goal: { event: order.placed, withinDays: 7 }
+    steps:
+      - { id: celebrate, send: { template: birthday_email } }
+templates:
+  birthday_email: { channel: email, subject: 'Happy birthday', text: 'Happy birthday' }
+`;
+const ENTERED = new Date('2030-03-15T14:00:00Z');
+const WINDOW_ENDS = new Date('2030-03-22T14:00:00Z');
+const AN_HOUR_LATER = new Date(ENTERED.getTime() + 3_600_000);
+const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15';
+
+const at = (offsetMs: number): string => new Date(ENTERED.getTime() + offsetMs).toISOString();
+
+function entry(customerId: string, group: 'treatment' | 'holdout'): JourneyEntryV1 {
+  return {
+    schemaVersion: 1,
+    instanceId: `inst-${customerId}`,
+    journeyKey: 'birthday_sequence',
+    journeyVersion: 1,
+    customerId,
+    milestoneKey: 'birthday',
+    group,
+    enteredAt: ENTERED.toISOString(),
+    goal: { event: 'order.placed', windowEndsAt: WINDOW_ENDS.toISOString() },
+  };
+}
+
+function customerEvent(
+  eventId: string,
+  customerId: string,
+  type: string,
+  occurredAt: string,
+  properties: Record<string, unknown>,
+): CustomerEventV1 {
+  return {
+    schemaVersion: 1,
+    eventId,
+    type,
+    occurredAt,
+    receivedAt: occurredAt,
+    customerId,
+    anonymousId: null,
+    properties,
+    triggerable: true,
+    profile: {
+      customerId,
+      traits: {},
+      attributes: {
+        lifetimeOrders: 1,
+        lifetimeValue: '0',
+        currency: 'USD',
+        firstOrderAt: null,
+        lastOrderAt: null,
+        registeredAt: null,
+        eventCounts: {},
+      },
+    },
+  };
+}
+
+function messageEvent(
+  customerId: string,
+  stepId: string,
+  status: MessageEventV1['status'],
+  variant: string | null = null,
+): MessageEventV1 {
+  return {
+    schemaVersion: 1,
+    messageId: `msg-${customerId}-${stepId}`,
+    customerId,
+    journeyKey: 'birthday_sequence',
+    stepId,
+    milestoneKey: 'birthday',
+    channel: 'email',
+    template: variant ?? 'birthday_email',
+    variant,
+    status,
+    reason: null,
+    occurredAt: ENTERED.toISOString(),
+  };
+}
+
+const ORDER = (id: string, total: string): Record<string, unknown> => ({ orderId: id, total, currency: 'USD' });
+
+describe('the analytics service', () => {
+  const database = useTestDatabase();
+  let app: INestApplication;
+  let bus: InMemoryBus;
+  let clock: SandboxClock;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    bus = new InMemoryBus();
+    clock = new SandboxClock();
+    clock.moveTo(AN_HOUR_LATER);
+    const config = AppConfig.fromEnvironment({
+      DATABASE_URL: database.url,
+      PORT: '0',
+      API_KEYS: 'test-key',
+      LINK_SECRET,
+      SANDBOX: 'true',
+      LOG_LEVEL: 'warn',
+    });
+    app = await startServices({
+      name: 'analytics',
+      services: [AnalyticsModule],
+      config,
+      bus,
+      clock,
+      program: new ProgramStore(parseProgram(PROGRAM)),
+    });
+    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+
+    await publishAll();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** Orders and refunds first for some customers and after the entries for others: arrival order must not matter. */
+  async function publishAll(): Promise<void> {
+    await bus.publish(CustomerEventsTopic, [
+      // c-3 buys at the very instant of entry, before its entry reaches analytics; 20.00 is refunded.
+      { key: 'c-3', value: customerEvent('e-c3-order', 'c-3', 'order.placed', at(0), ORDER('o-3', '50.00')) },
+      {
+        key: 'c-3',
+        value: customerEvent('e-c3-refund', 'c-3', 'order.refunded', at(86_400_000), {
+          orderId: 'o-3',
+          amount: '20.00',
+          currency: 'USD',
+        }),
+      },
+    ]);
+    await bus.whenIdle();
+    await bus.publish(
+      JourneyEntriesTopic,
+      [entry('c-1', 'treatment'), entry('c-2', 'treatment'), entry('c-3', 'treatment'), entry('c-4', 'treatment')]
+        .concat([entry('h-1', 'holdout'), entry('h-2', 'holdout')])
+        .map((value) => ({ key: value.customerId, value })),
+    );
+    await bus.publish(MessagesEventsTopic, [
+      ...['c-1', 'c-2', 'c-3', 'c-4'].map((c) => messageEvent(c, 'celebrate', 'sent')),
+      messageEvent('c-1', 'celebrate', 'delivered'),
+      messageEvent('c-2', 'celebrate', 'bounced'),
+      messageEvent('c-1', 'nudge', 'sent', 'followup_a'),
+      messageEvent('c-3', 'nudge', 'sent', 'followup_b'),
+      messageEvent('c-4', 'nudge', 'suppressed', 'followup_a'),
+    ].map((value) => ({ key: value.customerId, value })));
+    await bus.whenIdle();
+    await bus.publish(CustomerEventsTopic, [
+      // c-1 buys exactly at the end of the window: a conversion.
+      { key: 'c-1', value: customerEvent('e-c1-order', 'c-1', 'order.placed', WINDOW_ENDS.toISOString(), ORDER('o-1', '100.00')) },
+      // c-2 buys a millisecond after it, and browsed inside it: no conversion, no revenue.
+      { key: 'c-2', value: customerEvent('e-c2-order', 'c-2', 'order.placed', at(7 * 86_400_000 + 1), ORDER('o-2', '75.00')) },
+      { key: 'c-2', value: customerEvent('e-c2-view', 'c-2', 'product.viewed', at(60_000), { sku: 's-1' }) },
+      // h-1 of the holdout buys inside the window, counted by the same rule.
+      { key: 'h-1', value: customerEvent('e-h1-order', 'h-1', 'order.placed', at(2 * 86_400_000), ORDER('o-9', '40.10')) },
+    ]);
+    await bus.whenIdle();
+  }
+
+  async function report(): Promise<Record<string, unknown>> {
+    const response = await fetch(`${baseUrl}/v1/analytics/journeys/birthday_sequence`, {
+      headers: { authorization: 'Bearer test-key' },
+    });
+    expect(response.status).toBe(200);
+    const body: unknown = await response.json();
+    if (typeof body !== 'object' || body === null) throw new Error('expected an object');
+    return { ...body };
+  }
+
+  function conversionsPublished(): unknown[] {
+    return bus.messagesOn(ConversionsTopic.name).map((m) => m.value);
+  }
+
+  function touchCount(): Promise<{ touches: number }[]> {
+    const db = app.get<DataSource>(serviceDatabaseToken('analytics'));
+    return queryRows<{ touches: number }>(db, `SELECT count(*)::int AS touches FROM analytics.touches`);
+  }
+
+  function tokenFor(customerId: string, stepId: string, purpose: 'open' | 'click', url?: string): string {
+    return signLinkToken(
+      { purpose, customerId, channel: 'email', messageId: `msg-${customerId}-${stepId}`, ...(url ? { url } : {}) },
+      LINK_SECRET,
+    );
+  }
+
+  describe('attribution', () => {
+    it('publishes one conversion per converted entry, at the window edges, for treatment and holdout alike', () => {
+      expect(conversionsPublished()).toEqual(
+        expect.arrayContaining([
+          {
+            schemaVersion: 1,
+            conversionId: 'inst-c-3',
+            journeyKey: 'birthday_sequence',
+            customerId: 'c-3',
+            group: 'treatment',
+            goalEvent: 'order.placed',
+            eventId: 'e-c3-order',
+            enteredAt: ENTERED.toISOString(),
+            convertedAt: ENTERED.toISOString(),
+            revenue: '50.00',
+            currency: 'USD',
+          },
+          expect.objectContaining({ conversionId: 'inst-c-1', eventId: 'e-c1-order', convertedAt: WINDOW_ENDS.toISOString() }),
+          expect.objectContaining({ conversionId: 'inst-h-1', group: 'holdout', revenue: '40.10' }),
+        ]),
+      );
+      expect(conversionsPublished()).toHaveLength(3);
+    });
+
+    it('publishes nothing again when every topic is redelivered', async () => {
+      const before = conversionsPublished().length;
+      await bus.publish(JourneyEntriesTopic, [{ key: 'c-1', value: entry('c-1', 'treatment') }]);
+      await bus.publish(CustomerEventsTopic, [
+        { key: 'c-1', value: customerEvent('e-c1-order', 'c-1', 'order.placed', WINDOW_ENDS.toISOString(), ORDER('o-1', '100.00')) },
+      ]);
+      await bus.whenIdle();
+      expect(conversionsPublished()).toHaveLength(before);
+    });
+  });
+
+  describe('GET /v1/analytics/journeys/{key}', () => {
+    it('answers entrants, message counts, conversions, lift with its interval and net revenue', async () => {
+      const lift = liftOf({ conversions: 2, entered: 4 }, { conversions: 1, entered: 2 });
+      expect(await report()).toMatchObject({
+        journeyKey: 'birthday_sequence',
+        entered: 6,
+        holdout: 2,
+        sent: 6,
+        delivered: 1,
+        bounced: 1,
+        suppressed: 1,
+        conversions: { treatment: 2, holdout: 1 },
+        conversionRate: { treatment: 0.5, holdout: 0.5 },
+        lift: 0,
+        liftInterval: [lift.interval?.lo, lift.interval?.hi],
+        // c-1 100.00 + c-3 50.00 - 20.00 refunded; c-2's order fell outside the window.
+        revenue: { treatment: '130.00', holdout: '40.10' },
+      });
+    });
+
+    it('answers per step and per variant, each variant against the whole holdout', async () => {
+      const body = await report();
+      expect(body['steps']).toEqual([
+        { stepId: 'celebrate', sent: 4, delivered: 1, opened: 0, clicked: 0, bounced: 1, failed: 0, suppressed: 0 },
+        { stepId: 'nudge', sent: 2, delivered: 0, opened: 0, clicked: 0, bounced: 0, failed: 0, suppressed: 1 },
+      ]);
+      const a = liftOf({ conversions: 1, entered: 1 }, { conversions: 1, entered: 2 });
+      expect(body['variants']).toEqual([
+        expect.objectContaining({
+          stepId: 'nudge',
+          variant: 'followup_a',
+          entered: 1,
+          sent: 1,
+          suppressed: 1,
+          conversions: { treatment: 1, holdout: 1 },
+          conversionRate: { treatment: 1, holdout: 0.5 },
+          lift: 0.5,
+          liftInterval: [a.interval?.lo, a.interval?.hi],
+        }),
+        expect.objectContaining({ stepId: 'nudge', variant: 'followup_b', entered: 1, sent: 1, lift: 0.5 }),
+      ]);
+    });
+
+    it('answers zeros and no lift for a journey nobody entered', async () => {
+      const response = await fetch(`${baseUrl}/v1/analytics/journeys/nobody`, {
+        headers: { authorization: 'Bearer test-key' },
+      });
+      expect(await response.json()).toMatchObject({
+        entered: 0,
+        holdout: 0,
+        sent: 0,
+        conversions: { treatment: 0, holdout: 0 },
+        conversionRate: { treatment: null, holdout: null },
+        lift: null,
+        liftInterval: null,
+        revenue: { treatment: '0.00', holdout: '0.00' },
+      });
+    });
+  });
+
+  describe('tracking', () => {
+    it('serves the pixel, records the first human open once and publishes it as opened', async () => {
+      const token = tokenFor('c-1', 'celebrate', 'open');
+      for (let i = 0; i < 2; i += 1) {
+        const response = await fetch(`${baseUrl}/t/o/${token}`, { headers: { 'user-agent': BROWSER } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('image/gif');
+        expect(response.headers.get('cache-control')).toBe('no-store, private');
+        expect(Buffer.from(await response.arrayBuffer())).toHaveLength(42);
+      }
+      // A privacy proxy fetches c-3's pixel: recorded and flagged, not an open.
+      await fetch(`${baseUrl}/t/o/${tokenFor('c-3', 'celebrate', 'open')}`, {
+        headers: { 'user-agent': 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)' },
+      });
+      await bus.whenIdle();
+
+      const body = await report();
+      expect(body['opened']).toBe(1);
+      expect(body['tracking']).toEqual({ opens: 3, machineOpens: 1, clicks: 0, machineClicks: 0 });
+      const opened = bus
+        .messagesOn(MessagesEventsTopic.name)
+        .map((m) => MessagesEventsTopic.schema.parse(m.value))
+        .filter((m) => m.status === 'opened');
+      expect(opened).toEqual([
+        // The sandbox clock keeps ticking from an hour after sending.
+        { ...messageEvent('c-1', 'celebrate', 'opened'), occurredAt: expect.stringMatching(/^2030-03-15T15:00:0\d\.\d{3}Z$/) },
+      ]);
+    });
+
+    it('redirects a click to the signed URL only, and records it', async () => {
+      const url = 'https://shop.example/birthday?offer=BDAY20';
+      const response = await fetch(`${baseUrl}/t/c/${tokenFor('c-1', 'celebrate', 'click', url)}`, {
+        headers: { 'user-agent': BROWSER },
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe(url);
+      await bus.whenIdle();
+      const body = await report();
+      expect(body['clicked']).toBe(1);
+      expect(body['tracking']).toEqual({ opens: 3, machineOpens: 1, clicks: 1, machineClicks: 0 });
+    });
+
+    it('rejects tampered, foreign-purpose and unsafe tokens with 400 and records nothing', async () => {
+      const before = await touchCount();
+      const token = tokenFor('c-1', 'celebrate', 'click', 'https://shop.example/');
+      const [body, signature] = token.split('.');
+      const forgedBody = Buffer.from(
+        JSON.stringify({ purpose: 'click', customerId: 'c-1', channel: 'email', messageId: 'msg-c-1-celebrate', url: 'https://evil.example/' }),
+      ).toString('base64url');
+      const attempts = [
+        `/t/c/${forgedBody}.${signature}`,
+        `/t/c/${body}.${signature}x`,
+        `/t/c/${tokenFor('c-1', 'celebrate', 'open')}`,
+        `/t/o/${token}`,
+        `/t/c/${tokenFor('c-1', 'celebrate', 'click', 'javascript:alert(1)')}`,
+      ];
+      for (const path of attempts) {
+        const response = await fetch(`${baseUrl}${path}`, { redirect: 'manual' });
+        expect({ path, status: response.status, location: response.headers.get('location') }).toEqual({
+          path,
+          status: 400,
+          location: null,
+        });
+      }
+      expect(await touchCount()).toEqual(before);
+    });
+  });
+  describe('the dashboard', () => {
+    it('shows the figures and charts the API answers for the seeded journey', async () => {
+      const api = await report();
+      const userDataDir = mkdtempSync(join(tmpdir(), 'mmp-dashboard-'));
+      const browser = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+        viewport: { width: 1280, height: 1000 },
+      });
+      try {
+        const page = await browser.newPage();
+        const requested: string[] = [];
+        page.on('request', (request) => requested.push(new URL(request.url()).host));
+        await page.goto(`${baseUrl}/dashboard#key=test-key&journey=birthday_sequence`);
+        await page.waitForSelector('body[data-loaded="birthday_sequence"]');
+
+        const figure = (name: string): Promise<string | null> =>
+          page.locator(`[data-figure="${name}"]`).textContent();
+        expect({
+          entered: await figure('entered'),
+          holdout: await figure('holdout'),
+          sent: await figure('sent'),
+          opened: await figure('opened'),
+          clicked: await figure('clicked'),
+          treatment: await figure('conversions.treatment'),
+          holdoutConversions: await figure('conversions.holdout'),
+          lift: await figure('lift'),
+          revenue: await figure('revenue.treatment'),
+        }).toEqual({
+          entered: '6',
+          holdout: '2',
+          sent: '6',
+          opened: String(api['opened']),
+          clicked: String(api['clicked']),
+          treatment: '2',
+          holdoutConversions: '1',
+          lift: '0.0 pts',
+          revenue: '130.00',
+        });
+        const seriesOf = (chart: string): Promise<unknown> =>
+          page.evaluate(
+            `echarts.getInstanceByDom(document.getElementById(${JSON.stringify(chart)})).getOption().series.map((s) => s.data)`,
+          );
+        // entered (treatment) -> sent -> opened -> clicked -> converted
+        expect(await seriesOf('funnel')).toEqual([[4, 6, api['opened'], api['clicked'], 2]]);
+        expect(await seriesOf('variants')).toEqual([
+          [1, 1],
+          [0, 0],
+          [0, 0],
+        ]);
+        const interval = api['liftInterval'];
+        if (!Array.isArray(interval)) throw new Error('expected a lift interval');
+        const [lo, hi] = interval.map((x) => Number(x) * 100);
+        expect(await seriesOf('lift')).toEqual([
+          [[lo, lo, 0, hi, hi], expect.any(Array), expect.any(Array)],
+          [0, 50, 50],
+        ]);
+        // Everything came from the platform itself: no CDN.
+        expect([...new Set(requested)]).toEqual([new URL(baseUrl).host]);
+
+        mkdirSync(join(__dirname, '../artifacts'), { recursive: true });
+        await page.screenshot({ path: join(__dirname, '../artifacts/analytics-dashboard.png'), fullPage: true });
+      } finally {
+        await browser.close();
+        rmSync(userDataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
