@@ -46,7 +46,8 @@ templates:
 const ENTERED = new Date('2030-03-15T14:00:00Z');
 const WINDOW_ENDS = new Date('2030-03-22T14:00:00Z');
 const AN_HOUR_LATER = new Date(ENTERED.getTime() + 3_600_000);
-const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15';
+const BROWSER =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15';
 
 const at = (offsetMs: number): string => new Date(ENTERED.getTime() + offsetMs).toISOString();
 
@@ -119,7 +120,11 @@ function messageEvent(
   };
 }
 
-const ORDER = (id: string, total: string): Record<string, unknown> => ({ orderId: id, total, currency: 'USD' });
+const ORDER = (id: string, total: string): Record<string, unknown> => ({
+  orderId: id,
+  total,
+  currency: 'USD',
+});
 
 describe('the analytics service', () => {
   const database = useTestDatabase();
@@ -174,27 +179,56 @@ describe('the analytics service', () => {
     await bus.whenIdle();
     await bus.publish(
       JourneyEntriesTopic,
-      [entry('c-1', 'treatment'), entry('c-2', 'treatment'), entry('c-3', 'treatment'), entry('c-4', 'treatment')]
+      [
+        entry('c-1', 'treatment'),
+        entry('c-2', 'treatment'),
+        entry('c-3', 'treatment'),
+        entry('c-4', 'treatment'),
+      ]
         .concat([entry('h-1', 'holdout'), entry('h-2', 'holdout')])
         .map((value) => ({ key: value.customerId, value })),
     );
-    await bus.publish(MessagesEventsTopic, [
-      ...['c-1', 'c-2', 'c-3', 'c-4'].map((c) => messageEvent(c, 'celebrate', 'sent')),
-      messageEvent('c-1', 'celebrate', 'delivered'),
-      messageEvent('c-2', 'celebrate', 'bounced'),
-      messageEvent('c-1', 'nudge', 'sent', 'followup_a'),
-      messageEvent('c-3', 'nudge', 'sent', 'followup_b'),
-      messageEvent('c-4', 'nudge', 'suppressed', 'followup_a'),
-    ].map((value) => ({ key: value.customerId, value })));
+    await bus.publish(
+      MessagesEventsTopic,
+      [
+        ...['c-1', 'c-2', 'c-3', 'c-4'].map((c) => messageEvent(c, 'celebrate', 'sent')),
+        messageEvent('c-1', 'celebrate', 'delivered'),
+        messageEvent('c-2', 'celebrate', 'bounced'),
+        messageEvent('c-1', 'nudge', 'sent', 'followup_a'),
+        messageEvent('c-3', 'nudge', 'sent', 'followup_b'),
+        messageEvent('c-4', 'nudge', 'suppressed', 'followup_a'),
+      ].map((value) => ({ key: value.customerId, value })),
+    );
     await bus.whenIdle();
     await bus.publish(CustomerEventsTopic, [
       // c-1 buys exactly at the end of the window: a conversion.
-      { key: 'c-1', value: customerEvent('e-c1-order', 'c-1', 'order.placed', WINDOW_ENDS.toISOString(), ORDER('o-1', '100.00')) },
+      {
+        key: 'c-1',
+        value: customerEvent(
+          'e-c1-order',
+          'c-1',
+          'order.placed',
+          WINDOW_ENDS.toISOString(),
+          ORDER('o-1', '100.00'),
+        ),
+      },
       // c-2 buys a millisecond after it, and browsed inside it: no conversion, no revenue.
-      { key: 'c-2', value: customerEvent('e-c2-order', 'c-2', 'order.placed', at(7 * 86_400_000 + 1), ORDER('o-2', '75.00')) },
+      {
+        key: 'c-2',
+        value: customerEvent(
+          'e-c2-order',
+          'c-2',
+          'order.placed',
+          at(7 * 86_400_000 + 1),
+          ORDER('o-2', '75.00'),
+        ),
+      },
       { key: 'c-2', value: customerEvent('e-c2-view', 'c-2', 'product.viewed', at(60_000), { sku: 's-1' }) },
       // h-1 of the holdout buys inside the window, counted by the same rule.
-      { key: 'h-1', value: customerEvent('e-h1-order', 'h-1', 'order.placed', at(2 * 86_400_000), ORDER('o-9', '40.10')) },
+      {
+        key: 'h-1',
+        value: customerEvent('e-h1-order', 'h-1', 'order.placed', at(2 * 86_400_000), ORDER('o-9', '40.10')),
+      },
     ]);
     await bus.whenIdle();
   }
@@ -220,7 +254,13 @@ describe('the analytics service', () => {
 
   function tokenFor(customerId: string, stepId: string, purpose: 'open' | 'click', url?: string): string {
     return signLinkToken(
-      { purpose, customerId, channel: 'email', messageId: `msg-${customerId}-${stepId}`, ...(url ? { url } : {}) },
+      {
+        purpose,
+        customerId,
+        channel: 'email',
+        messageId: `msg-${customerId}-${stepId}`,
+        ...(url ? { url } : {}),
+      },
       LINK_SECRET,
     );
   }
@@ -242,7 +282,11 @@ describe('the analytics service', () => {
             revenue: '50.00',
             currency: 'USD',
           },
-          expect.objectContaining({ conversionId: 'inst-c-1', eventId: 'e-c1-order', convertedAt: WINDOW_ENDS.toISOString() }),
+          expect.objectContaining({
+            conversionId: 'inst-c-1',
+            eventId: 'e-c1-order',
+            convertedAt: WINDOW_ENDS.toISOString(),
+          }),
           expect.objectContaining({ conversionId: 'inst-h-1', group: 'holdout', revenue: '40.10' }),
         ]),
       );
@@ -253,7 +297,16 @@ describe('the analytics service', () => {
       const before = conversionsPublished().length;
       await bus.publish(JourneyEntriesTopic, [{ key: 'c-1', value: entry('c-1', 'treatment') }]);
       await bus.publish(CustomerEventsTopic, [
-        { key: 'c-1', value: customerEvent('e-c1-order', 'c-1', 'order.placed', WINDOW_ENDS.toISOString(), ORDER('o-1', '100.00')) },
+        {
+          key: 'c-1',
+          value: customerEvent(
+            'e-c1-order',
+            'c-1',
+            'order.placed',
+            WINDOW_ENDS.toISOString(),
+            ORDER('o-1', '100.00'),
+          ),
+        },
       ]);
       await bus.whenIdle();
       expect(conversionsPublished()).toHaveLength(before);
@@ -283,8 +336,26 @@ describe('the analytics service', () => {
     it('answers per step and per variant, each variant against the whole holdout', async () => {
       const body = await report();
       expect(body['steps']).toEqual([
-        { stepId: 'celebrate', sent: 4, delivered: 1, opened: 0, clicked: 0, bounced: 1, failed: 0, suppressed: 0 },
-        { stepId: 'nudge', sent: 2, delivered: 0, opened: 0, clicked: 0, bounced: 0, failed: 0, suppressed: 1 },
+        {
+          stepId: 'celebrate',
+          sent: 4,
+          delivered: 1,
+          opened: 0,
+          clicked: 0,
+          bounced: 1,
+          failed: 0,
+          suppressed: 0,
+        },
+        {
+          stepId: 'nudge',
+          sent: 2,
+          delivered: 0,
+          opened: 0,
+          clicked: 0,
+          bounced: 0,
+          failed: 0,
+          suppressed: 1,
+        },
       ]);
       const a = liftOf({ conversions: 1, entered: 1 }, { conversions: 1, entered: 2 });
       expect(body['variants']).toEqual([
@@ -345,7 +416,10 @@ describe('the analytics service', () => {
         .filter((m) => m.status === 'opened');
       expect(opened).toEqual([
         // The sandbox clock keeps ticking from an hour after sending.
-        { ...messageEvent('c-1', 'celebrate', 'opened'), occurredAt: expect.stringMatching(/^2030-03-15T15:00:0\d\.\d{3}Z$/) },
+        {
+          ...messageEvent('c-1', 'celebrate', 'opened'),
+          occurredAt: expect.stringMatching(/^2030-03-15T15:00:0\d\.\d{3}Z$/),
+        },
       ]);
     });
 
@@ -368,7 +442,13 @@ describe('the analytics service', () => {
       const token = tokenFor('c-1', 'celebrate', 'click', 'https://shop.example/');
       const [body, signature] = token.split('.');
       const forgedBody = Buffer.from(
-        JSON.stringify({ purpose: 'click', customerId: 'c-1', channel: 'email', messageId: 'msg-c-1-celebrate', url: 'https://evil.example/' }),
+        JSON.stringify({
+          purpose: 'click',
+          customerId: 'c-1',
+          channel: 'email',
+          messageId: 'msg-c-1-celebrate',
+          url: 'https://evil.example/',
+        }),
       ).toString('base64url');
       const attempts = [
         `/t/c/${forgedBody}.${signature}`,
@@ -410,8 +490,24 @@ describe('the analytics service', () => {
         const page = await browser.newPage();
         const requested: string[] = [];
         page.on('request', (request) => requested.push(new URL(request.url()).host));
-        await page.goto(`${baseUrl}/dashboard#key=test-key&journey=birthday_sequence`);
-        await page.waitForSelector('body[data-loaded="birthday_sequence"]');
+        const problems: string[] = [];
+        page.on('pageerror', (error) => problems.push(error.message));
+        page.on('console', (message) => {
+          if (message.type() === 'error') problems.push(`${message.text()} ${message.location().url}`);
+        });
+        const served = await page.goto(`${baseUrl}/dashboard#key=test-key&journey=birthday_sequence`);
+        expect({ status: served?.status(), type: served?.headers()['content-type'] }).toEqual({
+          status: 200,
+          type: 'text/html; charset=utf-8',
+        });
+        await page
+          .waitForSelector('body[data-loaded="birthday_sequence"]', { timeout: 10_000 })
+          .catch(() => undefined);
+        expect({
+          loaded: await page.locator('body').getAttribute('data-loaded'),
+          status: await page.locator('#status').textContent(),
+          problems: problems.filter((problem) => !problem.includes('/favicon.ico')),
+        }).toEqual({ loaded: 'birthday_sequence', status: '', problems: [] });
 
         const figure = (name: string): Promise<string | null> =>
           page.locator(`[data-figure="${name}"]`).textContent();
@@ -458,7 +554,10 @@ describe('the analytics service', () => {
         expect([...new Set(requested)]).toEqual([new URL(baseUrl).host]);
 
         mkdirSync(join(__dirname, '../artifacts'), { recursive: true });
-        await page.screenshot({ path: join(__dirname, '../artifacts/analytics-dashboard.png'), fullPage: true });
+        await page.screenshot({
+          path: join(__dirname, '../artifacts/analytics-dashboard.png'),
+          fullPage: true,
+        });
       } finally {
         await browser.close();
         rmSync(userDataDir, { recursive: true, force: true });

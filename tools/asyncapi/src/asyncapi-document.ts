@@ -44,7 +44,9 @@ export function asyncApiDocument(): Record<string, unknown> {
   const operations: Record<string, unknown> = {};
   for (const topic of topics) {
     const id = pascal(topic.name);
-    const audience = PUBLIC_TOPICS.has(topic.name) ? 'For data teams: a public, versioned contract.' : 'Between services.';
+    const audience = PUBLIC_TOPICS.has(topic.name)
+      ? 'For data teams: a public, versioned contract.'
+      : 'Between services.';
     messages[id] = {
       name: id,
       title: topic.name,
@@ -86,7 +88,10 @@ export function asyncApiDocument(): Record<string, unknown> {
         KafkaHeaders: {
           type: 'object',
           properties: {
-            [Headers.schemaVersion]: { type: 'string', description: 'The payload schema version, such as "1".' },
+            [Headers.schemaVersion]: {
+              type: 'string',
+              description: 'The payload schema version, such as "1".',
+            },
             [Headers.traceparent]: { type: 'string', description: 'W3C trace context.' },
             [Headers.contentType]: { type: 'string', const: 'application/json' },
           },

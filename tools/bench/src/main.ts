@@ -21,9 +21,13 @@ async function main(): Promise<number> {
   const cases = selectCases(BENCH_CASES, options.cases);
   const runId = randomBytes(4).toString('hex');
   const teardown = new CleanupStack();
+  let caseCleanup: CleanupStack | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: cleaning up`);
-    void teardown.run().finally(() => process.exit(130));
+    // The running case first (its services still use the cluster and the database), then the run's.
+    void (caseCleanup?.run() ?? Promise.resolve())
+      .then(() => teardown.run())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -49,7 +53,8 @@ async function main(): Promise<number> {
     ];
 
     for (const benchCase of cases) {
-      const caseCleanup = new CleanupStack();
+      const cleanup = new CleanupStack();
+      caseCleanup = cleanup;
       const context: BenchContext = {
         runId,
         options,
@@ -64,7 +69,7 @@ async function main(): Promise<number> {
         },
         figure: (name) => figures.find((figure) => figure.name === name),
         log,
-        onCleanup: (step) => caseCleanup.push(step),
+        onCleanup: (step) => cleanup.push(step),
       };
       log(`${benchCase.id}: ${benchCase.description}`);
       const startedAt = performance.now();
@@ -76,7 +81,8 @@ async function main(): Promise<number> {
           `${benchCase.id} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
       } finally {
-        await caseCleanup.run();
+        await cleanup.run();
+        caseCleanup = undefined;
       }
       log(`${benchCase.id}: done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     }

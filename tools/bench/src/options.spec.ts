@@ -8,8 +8,7 @@ describe('readOptions', () => {
     expect(options.rawEvents).toBeGreaterThan(0);
     expect(options.pathEvents).toBeGreaterThan(0);
     expect(options.pathWindow).toBeGreaterThanOrEqual(options.pathChunkCustomers);
-    expect(options.latencyLoad).toBeGreaterThan(0);
-    expect(options.latencyLoad).toBeLessThanOrEqual(1);
+    expect(options.latencyRate).toBeGreaterThan(0);
   });
 
   it('reads sizes, the case list and the output path', () => {
@@ -19,7 +18,7 @@ describe('readOptions', () => {
       BENCH_RAW_EVENTS: '1_000_000',
       BENCH_PATH_EVENTS: '9000',
       BENCH_LATENCY_CUSTOMERS: '0',
-      BENCH_LATENCY_LOAD: '0.25',
+      BENCH_LATENCY_RATE: '20',
       BENCH_PHASE_TIMEOUT_S: '5',
     });
     expect(options).toMatchObject({
@@ -28,7 +27,7 @@ describe('readOptions', () => {
       rawEvents: 1_000_000,
       pathEvents: 9000,
       latencyCustomers: 0,
-      latencyLoad: 0.25,
+      latencyRate: 20,
       stallTimeoutMs: 5000,
     });
   });
@@ -50,8 +49,8 @@ describe('readOptions', () => {
     expect(() => readOptions({ BENCH_PATH_WARMUP: '-1' })).toThrow(
       'BENCH_PATH_WARMUP must be 0 or a positive integer',
     );
-    expect(() => readOptions({ BENCH_LATENCY_LOAD: '1.5' })).toThrow(
-      'BENCH_LATENCY_LOAD must be a number in (0, 1]',
+    expect(() => readOptions({ BENCH_LATENCY_RATE: '2.5' })).toThrow(
+      'BENCH_LATENCY_RATE must be an integer, got 2.5',
     );
   });
 });

@@ -1,4 +1,9 @@
-import { attributeConversions, orderFiguresOf, type CustomerActivity, type JourneyEntry } from './attribution';
+import {
+  attributeConversions,
+  orderFiguresOf,
+  type CustomerActivity,
+  type JourneyEntry,
+} from './attribution';
 
 const entry = (overrides: Partial<JourneyEntry> = {}): JourneyEntry => ({
   instanceId: 'i-1',
@@ -46,7 +51,12 @@ describe('attributeConversions', () => {
   it('takes the earliest goal event whatever the arrival order, and never another type or customer', () => {
     const activities: CustomerActivity[] = [
       order('e-later', '2027-03-18T00:00:00Z'),
-      { eventId: 'e-view', customerId: 'c-1', type: 'product.viewed', occurredAt: new Date('2027-03-15T14:00:00Z') },
+      {
+        eventId: 'e-view',
+        customerId: 'c-1',
+        type: 'product.viewed',
+        occurredAt: new Date('2027-03-15T14:00:00Z'),
+      },
       order('e-other', '2027-03-15T14:00:00Z', 'c-9'),
       order('e-b', '2027-03-17T00:00:00Z'),
       order('e-a', '2027-03-17T00:00:00Z'),

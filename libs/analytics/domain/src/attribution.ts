@@ -59,7 +59,12 @@ export function attributeConversions(
       if (activity.type !== goal.event || !withinGoalWindow(entry, activity.occurredAt)) continue;
       if (!first || isEarlier(activity, first)) first = activity;
     }
-    if (first) attributions.push({ instanceId: entry.instanceId, eventId: first.eventId, convertedAt: first.occurredAt });
+    if (first)
+      attributions.push({
+        instanceId: entry.instanceId,
+        eventId: first.eventId,
+        convertedAt: first.occurredAt,
+      });
   }
   return attributions;
 }
@@ -87,5 +92,9 @@ export function orderFiguresOf(type: string, properties: Readonly<Record<string,
   const amountKey = type === 'order.placed' ? 'total' : type === 'order.refunded' ? 'amount' : null;
   if (!amountKey) return { orderId: null, amount: null, currency: null };
   const amount = text(amountKey);
-  return { orderId: text('orderId'), amount: amount && DECIMAL.test(amount) ? amount : null, currency: text('currency') };
+  return {
+    orderId: text('orderId'),
+    amount: amount && DECIMAL.test(amount) ? amount : null,
+    currency: text('currency'),
+  };
 }

@@ -83,7 +83,15 @@ export interface JourneyReport extends MessageCounts, Effect {
 const COUNTED = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'failed', 'suppressed'] as const;
 
 function countsOf(facts: readonly { status: string; messages: number }[]): MessageCounts {
-  const counts: MessageCounts = { sent: 0, delivered: 0, opened: 0, clicked: 0, bounced: 0, failed: 0, suppressed: 0 };
+  const counts: MessageCounts = {
+    sent: 0,
+    delivered: 0,
+    opened: 0,
+    clicked: 0,
+    bounced: 0,
+    failed: 0,
+    suppressed: 0,
+  };
   for (const fact of facts) {
     const status = COUNTED.find((name) => name === fact.status);
     if (status) counts[status] += fact.messages;
@@ -117,7 +125,12 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
  */
 export function journeyReport(journeyKey: string, figures: JourneyFigures): JourneyReport {
   const group = (name: Group): GroupFigures =>
-    figures.groups.find((g) => g.group === name) ?? { group: name, entered: 0, conversions: 0, revenue: '0.00' };
+    figures.groups.find((g) => g.group === name) ?? {
+      group: name,
+      entered: 0,
+      conversions: 0,
+      revenue: '0.00',
+    };
   const treatment = group('treatment');
   const holdout = group('holdout');
   const touches = (kind: 'open' | 'click'): TouchCount =>
@@ -136,7 +149,10 @@ export function journeyReport(journeyKey: string, figures: JourneyFigures): Jour
       clicks: touches('click').total,
       machineClicks: touches('click').machine,
     },
-    steps: [...groupBy(figures.facts, (f) => f.stepId)].map(([stepId, facts]) => ({ stepId, ...countsOf(facts) })),
+    steps: [...groupBy(figures.facts, (f) => f.stepId)].map(([stepId, facts]) => ({
+      stepId,
+      ...countsOf(facts),
+    })),
     variants: figures.variants.map((variant) => ({
       stepId: variant.stepId,
       variant: variant.variant,

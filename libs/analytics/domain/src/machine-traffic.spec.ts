@@ -2,7 +2,8 @@ import { HUMAN_REACTION_MS, machineReasonOf } from './machine-traffic';
 
 const sentAt = new Date('2027-03-15T10:00:00Z');
 const later = new Date(sentAt.getTime() + 60 * 60_000);
-const person = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
+const person =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 
 describe('machineReasonOf', () => {
   it('takes a browser an hour after sending for a person', () => {
@@ -26,7 +27,9 @@ describe('machineReasonOf', () => {
   it('flags a browser that opens within seconds of sending, and not one a moment later', () => {
     const soon = new Date(sentAt.getTime() + HUMAN_REACTION_MS - 1);
     const justLate = new Date(sentAt.getTime() + HUMAN_REACTION_MS);
-    expect(machineReasonOf({ kind: 'open', userAgent: person, at: soon, sentAt })).toBe('too_soon_after_send');
+    expect(machineReasonOf({ kind: 'open', userAgent: person, at: soon, sentAt })).toBe(
+      'too_soon_after_send',
+    );
     expect(machineReasonOf({ kind: 'open', userAgent: person, at: justLate, sentAt })).toBeNull();
   });
 });

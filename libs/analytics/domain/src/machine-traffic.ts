@@ -39,6 +39,7 @@ export interface Touch {
 export function machineReasonOf(touch: Touch): MachineReason | null {
   const agent = touch.userAgent?.trim() ?? '';
   if (agent === '' || MACHINE_AGENTS.some((pattern) => pattern.test(agent))) return 'user_agent';
-  if (touch.sentAt && touch.at.getTime() - touch.sentAt.getTime() < HUMAN_REACTION_MS) return 'too_soon_after_send';
+  if (touch.sentAt && touch.at.getTime() - touch.sentAt.getTime() < HUMAN_REACTION_MS)
+    return 'too_soon_after_send';
   return null;
 }

@@ -1,4 +1,5 @@
 import type { BenchCase } from '../bench-case';
+import { analyticsCase } from './analytics';
 import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
 import { journeysCase } from './journeys';
@@ -18,4 +19,5 @@ export const BENCH_CASES: readonly BenchCase[] = [
   milestonesScheduleCase,
   journeysCase,
   deliveryCase,
+  analyticsCase,
 ];

@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Read once: the page is static, its figures come from the analytics API in the browser. */
-const PAGE = readFileSync(join(__dirname, '../dashboard/dashboard.html'));
+const PAGE = readFileSync(join(__dirname, '../dashboard/dashboard.html'), 'utf8');
 /** echarts is served by the platform itself: the dashboard works offline and loads nothing from a CDN. */
 const ECHARTS = require.resolve('echarts/dist/echarts.min.js');
 
@@ -12,8 +12,11 @@ const ECHARTS = require.resolve('echarts/dist/echarts.min.js');
 export class DashboardController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'")
-  page(): Buffer {
+  @Header(
+    'Content-Security-Policy',
+    "default-src 'self'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+  )
+  page(): string {
     return PAGE;
   }
 

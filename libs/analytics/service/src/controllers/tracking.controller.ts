@@ -18,7 +18,10 @@ export class TrackingController {
   ): Promise<void> {
     await this.recordTouch.execute('open', token, userAgent ?? null);
     // Never cached, or a second open by the same reader would not reach us.
-    response.status(200).set({ 'Content-Type': 'image/gif', 'Cache-Control': 'no-store, private' }).send(PIXEL);
+    response
+      .status(200)
+      .set({ 'Content-Type': 'image/gif', 'Cache-Control': 'no-store, private' })
+      .send(PIXEL);
   }
 
   @Get('c/:token')

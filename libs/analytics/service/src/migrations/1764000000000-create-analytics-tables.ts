@@ -21,7 +21,9 @@ export class CreateAnalyticsTables1764000000000 implements MigrationInterface {
         occurred_at   timestamptz NOT NULL,
         CONSTRAINT message_facts_pk PRIMARY KEY (message_id, status)
       )`);
-    await db.query(`CREATE INDEX message_facts_journey_idx ON analytics.message_facts (journey_key, step_id, variant, status, occurred_at)`);
+    await db.query(
+      `CREATE INDEX message_facts_journey_idx ON analytics.message_facts (journey_key, step_id, variant, status, occurred_at)`,
+    );
 
     // Every open and click, repeats and machines included: the facts above keep only the first human one.
     await db.query(`

@@ -124,7 +124,11 @@ export class AttributionStore {
          FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS c(instance_id, event_id, converted_at)
          JOIN analytics.entries e ON e.instance_id = c.instance_id
        ON CONFLICT (instance_id) DO NOTHING`,
-      [conversions.map((c) => c.instanceId), conversions.map((c) => c.eventId), conversions.map((c) => c.convertedAt)],
+      [
+        conversions.map((c) => c.instanceId),
+        conversions.map((c) => c.eventId),
+        conversions.map((c) => c.convertedAt),
+      ],
     );
   }
 
@@ -157,10 +161,11 @@ export class AttributionStore {
 
   async markPublished(instanceIds: readonly string[], at: Date): Promise<void> {
     if (instanceIds.length === 0) return;
-    await runSql(this.db, `UPDATE analytics.conversions SET published_at = $2 WHERE instance_id = ANY($1::text[])`, [
-      instanceIds,
-      at,
-    ]);
+    await runSql(
+      this.db,
+      `UPDATE analytics.conversions SET published_at = $2 WHERE instance_id = ANY($1::text[])`,
+      [instanceIds, at],
+    );
   }
 }
 

@@ -37,11 +37,11 @@ export class ConsentConsumer {
       events
         .filter((value) => !erased.includes(value.customerId))
         .map((value) => ({
-        customerId: value.customerId,
-        email: stringTrait(value.profile.traits['email']),
-        phone: stringTrait(value.profile.traits['phone']),
-        seenAt: new Date(value.receivedAt),
-      })),
+          customerId: value.customerId,
+          email: stringTrait(value.profile.traits['email']),
+          phone: stringTrait(value.profile.traits['phone']),
+          seenAt: new Date(value.receivedAt),
+        })),
     );
     // Erasure (customer.erased): after the contacts, so nothing of the batch outlives it.
     await this.store.eraseCustomers(erased, this.clock.now());

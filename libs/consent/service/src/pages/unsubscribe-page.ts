@@ -20,8 +20,12 @@ const CHANNEL_WORDS: Readonly<Record<string, string>> = {
   push: 'push notifications',
 };
 
+function channelInWords(channel: string): string {
+  return Object.hasOwn(CHANNEL_WORDS, channel) ? (CHANNEL_WORDS[channel] ?? channel) : channel;
+}
+
 export function confirmPage(channel: string): string {
-  const what = escapeHtml(CHANNEL_WORDS[channel] ?? channel);
+  const what = escapeHtml(channelInWords(channel));
   return page(
     'Unsubscribe',
     `<h1>Unsubscribe?</h1>
@@ -34,7 +38,7 @@ export function confirmPage(channel: string): string {
 }
 
 export function unsubscribedPage(channel: string): string {
-  const what = escapeHtml(CHANNEL_WORDS[channel] ?? channel);
+  const what = escapeHtml(channelInWords(channel));
   return page(
     'Unsubscribed',
     `<h1 id="done">You are unsubscribed</h1>

@@ -181,9 +181,11 @@ export class ConsentStore {
         [customerIds, now],
       );
       await runSql(tx, `DELETE FROM consent.contacts WHERE customer_id = ANY($1::text[])`, [customerIds]);
-      await runSql(tx, `DELETE FROM consent.changes WHERE customer_id = ANY($1::text[]) AND address IS NOT NULL`, [
-        customerIds,
-      ]);
+      await runSql(
+        tx,
+        `DELETE FROM consent.changes WHERE customer_id = ANY($1::text[]) AND address IS NOT NULL`,
+        [customerIds],
+      );
       await runSql(
         tx,
         `UPDATE consent.changes SET ip = NULL, user_agent = NULL

@@ -15,6 +15,9 @@ export interface ConsentViewChange {
   address?: string | null | undefined;
 }
 
+/** Why the handover withheld a message decided before consent changed. */
+export type WithheldReason = 'consent' | 'suppression_list' | 'customer_erased';
+
 /** The key of an address in the sets suppressedAmong() answers. */
 export const suppressionKey = (channel: string, address: string): string => `${channel}/${address}`;
 
@@ -146,21 +149,23 @@ export class MessageStore {
 
   /**
    * Marks messages as handed to a provider, just before the calls, unless consent changed since
-   * they were decided: a message whose customer opted out of its channel, or whose address went
-   * on the suppression list, in the meantime is withheld with that reason (SPEC section 6: an
+   * they were decided: a message whose customer was erased or opted out of its channel, or whose
+   * address went on the suppression list, in the meantime is withheld with that reason (SPEC section 6: an
    * opt-out is honoured for every message not yet handed to a provider). Recipients are in
    * suppressionAddress() form.
    */
   async handOver(
     messages: readonly { messageId: string; recipient: string }[],
     now: Date,
-  ): Promise<{ handedOver: Set<string>; withheld: Map<string, 'consent' | 'suppression_list'> }> {
+  ): Promise<{ handedOver: Set<string>; withheld: Map<string, WithheldReason> }> {
     if (messages.length === 0) return { handedOver: new Set(), withheld: new Map() };
-    const rows = await queryRows<{ message_id: string; withheld: 'consent' | 'suppression_list' | null }>(
+    const rows = await queryRows<{ message_id: string; withheld: WithheldReason | null }>(
       this.db,
       `WITH judged AS (
          SELECT m.message_id,
-                CASE WHEN EXISTS (SELECT 1 FROM delivery.consent_view v
+                CASE WHEN EXISTS (SELECT 1 FROM delivery.erased_customers e WHERE e.customer_id = m.customer_id)
+                       THEN 'customer_erased'
+                     WHEN EXISTS (SELECT 1 FROM delivery.consent_view v
                                    WHERE v.customer_id = m.customer_id AND v.channel = m.channel AND v.status = 'opted_out')
                        THEN 'consent'
                      WHEN EXISTS (SELECT 1 FROM delivery.suppressed_addresses s
@@ -177,7 +182,7 @@ export class MessageStore {
       [messages.map((m) => m.messageId), messages.map((m) => m.recipient), now],
     );
     const handedOver = new Set<string>();
-    const withheld = new Map<string, 'consent' | 'suppression_list'>();
+    const withheld = new Map<string, WithheldReason>();
     for (const row of rows) {
       if (row.withheld) withheld.set(row.message_id, row.withheld);
       else handedOver.add(row.message_id);
@@ -634,7 +639,12 @@ export class MessageStore {
           WHERE payload ? 'address' AND payload->>'customerId' = ANY($1::text[])`,
         [customerIds],
       );
-      for (const table of ['customer_snapshots', 'dead_letters', 'unregistered_push_tokens', 'suppressed_addresses'])
+      for (const table of [
+        'customer_snapshots',
+        'dead_letters',
+        'unregistered_push_tokens',
+        'suppressed_addresses',
+      ])
         await runSql(tx, `DELETE FROM delivery.${table} WHERE customer_id = ANY($1::text[])`, [customerIds]);
     });
   }

@@ -10,7 +10,9 @@ import { IsoDateTime } from './primitives';
  */
 export const JourneyEntryV1 = z.object({
   schemaVersion: z.literal(1),
-  instanceId: z.string().describe('Deterministic id of the instance (journey and occurrence): the idempotency key.'),
+  instanceId: z
+    .string()
+    .describe('Deterministic id of the instance (journey and occurrence): the idempotency key.'),
   journeyKey: z.string(),
   journeyVersion: z.number().int().positive(),
   customerId: z.string(),
@@ -20,7 +22,9 @@ export const JourneyEntryV1 = z.object({
   goal: z
     .object({
       event: z.string().describe('The goal event type, such as order.placed.'),
-      windowEndsAt: IsoDateTime.describe('Inclusive end of the goal window; it starts at enteredAt, inclusive.'),
+      windowEndsAt: IsoDateTime.describe(
+        'Inclusive end of the goal window; it starts at enteredAt, inclusive.',
+      ),
     })
     .nullable(),
 });

@@ -29,12 +29,17 @@ export class RecordTouchUseCase {
   ) {}
 
   /** Answers where a click goes (the signed original URL); null for an open. */
-  async execute(kind: TouchKind, token: string, userAgent: string | null): Promise<{ redirectTo: string | null }> {
+  async execute(
+    kind: TouchKind,
+    token: string,
+    userAgent: string | null,
+  ): Promise<{ redirectTo: string | null }> {
     const now = this.clock.now();
     const verified = verifyLinkToken(token, this.config.linkSecret, now);
     if (!verified.ok) throw new AppError('bad_request', `invalid tracking token (${verified.reason})`);
     const { payload } = verified;
-    if (payload.purpose !== PURPOSE[kind]) throw new AppError('bad_request', 'invalid tracking token (purpose)');
+    if (payload.purpose !== PURPOSE[kind])
+      throw new AppError('bad_request', 'invalid tracking token (purpose)');
     const redirectTo = kind === 'click' ? safeRedirect(payload.url) : null;
 
     const message = await this.facts.trackedMessage(payload.messageId);
@@ -51,16 +56,17 @@ export class RecordTouchUseCase {
     return { redirectTo };
   }
 
-  private async publish(
-    kind: TouchKind,
-    event: TrackedMessage['event'],
-    at: Date,
-  ): Promise<void> {
+  private async publish(kind: TouchKind, event: TrackedMessage['event'], at: Date): Promise<void> {
     try {
       await this.bus.publish(MessagesEventsTopic, [
         {
           key: event.customerId,
-          value: { ...event, status: kind === 'open' ? 'opened' : 'clicked', reason: null, occurredAt: at.toISOString() },
+          value: {
+            ...event,
+            status: kind === 'open' ? 'opened' : 'clicked',
+            reason: null,
+            occurredAt: at.toISOString(),
+          },
         },
       ]);
     } catch (error) {
