@@ -1,5 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import type { CustomerEventV1 } from '@mmp/contracts';
+import { isErasureEvent, type CustomerEventV1 } from '@mmp/contracts';
 import { exitOnEvent } from '@mmp/journeys-domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { JourneyStore } from '../../store/journey.store';
@@ -8,6 +8,8 @@ import { JourneyStore } from '../../store/journey.store';
  * customer.events.v1 in: live instances learn what the customer did since entering (for
  * branches), `exitOn` events end them at once, and their profile snapshot stays current. Every
  * instance, live or ended, treatment or holdout, records its goal when the event is within its window.
+ * A `customer.erased` event blanks the customer's traits everywhere journeys keeps them and ends
+ * their live instances.
  */
 @Injectable()
 export class TrackCustomerEventsUsecase {
@@ -20,6 +22,9 @@ export class TrackCustomerEventsUsecase {
     if (events.length === 0) return;
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
+      // An erased customer leaves no personal data here, and nothing more is sent to them.
+      const erased = events.filter(isErasureEvent).map((e) => e.customerId);
+      if (erased.length > 0) await this.store.eraseCustomers(tx, erased, now);
       await this.store.recordGoals(
         tx,
         events.map((e) => ({ customerId: e.customerId, type: e.type, occurredAt: new Date(e.occurredAt) })),
