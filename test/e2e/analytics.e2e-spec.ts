@@ -1,5 +1,5 @@
 import { liftOf } from '@mmp/analytics-domain';
-import { AnalyticsModule } from '@mmp/analytics-service';
+import { AnalyticsModule, PublishJourneyMetricsUseCase } from '@mmp/analytics-service';
 import { InMemoryBus } from '@mmp/bus';
 import { SandboxClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
@@ -7,6 +7,7 @@ import {
   ConversionsTopic,
   CustomerEventsTopic,
   JourneyEntriesTopic,
+  JourneyMetricsTopic,
   MessagesEventsTopic,
   type CustomerEventV1,
   type JourneyEntryV1,
@@ -374,6 +375,57 @@ describe('the analytics service', () => {
       ]);
     });
 
+    it('recovers a seeded 5-point lift (15% of 1,800 against 10% of 200) within its interval', async () => {
+      const seeded = (index: number, group: 'treatment' | 'holdout'): JourneyEntryV1 => ({
+        ...entry(`s-${index}`, group),
+        journeyKey: 'seeded_truth',
+      });
+      const entries = [
+        ...Array.from({ length: 1800 }, (_, i) => seeded(i, 'treatment')),
+        ...Array.from({ length: 200 }, (_, i) => seeded(1800 + i, 'holdout')),
+      ];
+      // Every 20th treatment entrant of each 20 buys thrice (15%), every 10th holdout entrant once (10%).
+      const buyers = entries.filter((e, i) => (e.group === 'treatment' ? i % 20 < 3 : i % 10 === 0));
+      await bus.publish(
+        JourneyEntriesTopic,
+        entries.map((value) => ({ key: value.customerId, value })),
+      );
+      await bus.publish(
+        CustomerEventsTopic,
+        buyers.map((buyer) => ({
+          key: buyer.customerId,
+          value: customerEvent(
+            `e-${buyer.customerId}`,
+            buyer.customerId,
+            'order.placed',
+            at(86_400_000),
+            ORDER(`o-${buyer.customerId}`, '10.00'),
+          ),
+        })),
+      );
+      await bus.whenIdle();
+
+      const response = await fetch(`${baseUrl}/v1/analytics/journeys/seeded_truth`, {
+        headers: { authorization: 'Bearer test-key' },
+      });
+      const body: unknown = await response.json();
+      const expected = liftOf({ conversions: 270, entered: 1800 }, { conversions: 20, entered: 200 });
+      expect(body).toMatchObject({
+        entered: 2000,
+        holdout: 200,
+        conversions: { treatment: 270, holdout: 20 },
+        conversionRate: { treatment: 0.15, holdout: 0.1 },
+        liftInterval: [expected.interval?.lo, expected.interval?.hi],
+        revenue: { treatment: '2700.00', holdout: '200.00' },
+      });
+      if (typeof body !== 'object' || body === null || !('lift' in body) || !('liftInterval' in body))
+        throw new Error('expected a lift');
+      const [lo, hi] = Array.isArray(body.liftInterval) ? body.liftInterval.map(Number) : [NaN, NaN];
+      expect(body.lift).toBeCloseTo(0.05, 12);
+      expect(lo).toBeLessThan(0.05);
+      expect(hi).toBeGreaterThan(0.05);
+    });
+
     it('answers zeros and no lift for a journey nobody entered', async () => {
       const response = await fetch(`${baseUrl}/v1/analytics/journeys/nobody`, {
         headers: { authorization: 'Bearer test-key' },
@@ -388,6 +440,32 @@ describe('the analytics service', () => {
         liftInterval: null,
         revenue: { treatment: '0.00', holdout: '0.00' },
       });
+    });
+    it('publishes a snapshot of each journey of the program on analytics.journey-metrics.v1', async () => {
+      await app.get(PublishJourneyMetricsUseCase).publishNow();
+      const snapshots = bus
+        .messagesOn(JourneyMetricsTopic.name)
+        .map((m) => JourneyMetricsTopic.schema.parse(m.value));
+      expect(snapshots).toEqual([
+        {
+          schemaVersion: 1,
+          journeyKey: 'birthday_sequence',
+          computedAt: expect.stringMatching(/^2030-03-15T15:00/),
+          counts: {
+            entered: 6,
+            holdout: 2,
+            sent: 6,
+            delivered: 1,
+            opened: 0,
+            clicked: 0,
+            bounced: 1,
+            failed: 0,
+            suppressed: 1,
+            conversionsTreatment: 2,
+            conversionsHoldout: 1,
+          },
+        },
+      ]);
     });
   });
 

@@ -10,6 +10,7 @@ import { JourneyMetricsStore } from './store/journey-metrics.store';
 import { MessageFactsStore } from './store/message-facts.store';
 import { TouchStore } from './store/touch.store';
 import { AttributeConversionsUseCase } from './usecases/attribute-conversions/attribute-conversions.usecase';
+import { PublishJourneyMetricsUseCase } from './usecases/publish-journey-metrics/publish-journey-metrics.usecase';
 import { RecordTouchUseCase } from './usecases/record-touch/record-touch.usecase';
 
 /** Analytics: tracking, attribution, metrics, lift (SPEC section 2). */
@@ -22,6 +23,7 @@ import { RecordTouchUseCase } from './usecases/record-touch/record-touch.usecase
     MessageFactsStore,
     TouchStore,
     AttributeConversionsUseCase,
+    PublishJourneyMetricsUseCase,
     RecordTouchUseCase,
   ],
 })

@@ -22,7 +22,7 @@ export class CreateAnalyticsTables1764000000000 implements MigrationInterface {
         CONSTRAINT message_facts_pk PRIMARY KEY (message_id, status)
       )`);
     await db.query(
-      `CREATE INDEX message_facts_journey_idx ON analytics.message_facts (journey_key, step_id, variant, status, occurred_at)`,
+      `CREATE INDEX message_facts_journey_idx ON analytics.message_facts (journey_key, step_id, variant, status, occurred_at) INCLUDE (customer_id)`,
     );
 
     // Every open and click, repeats and machines included: the facts above keep only the first human one.
@@ -51,7 +51,9 @@ export class CreateAnalyticsTables1764000000000 implements MigrationInterface {
         goal_ends_at  timestamptz,
         CONSTRAINT entries_pk PRIMARY KEY (instance_id)
       )`);
-    await db.query(`CREATE INDEX entries_journey_idx ON analytics.entries (journey_key, grp)`);
+    await db.query(
+      `CREATE INDEX entries_journey_idx ON analytics.entries (journey_key, grp) INCLUDE (customer_id, instance_id, entered_at, goal_ends_at)`,
+    );
     await db.query(`CREATE INDEX entries_customer_idx ON analytics.entries (customer_id)`);
 
     // Every customer event, narrowly: a goal event may arrive before its entry, and a goal added

@@ -37,6 +37,22 @@ export class AttributionStore {
     return this.db;
   }
 
+  /**
+   * Serialises attribution per customer across transactions: an entry and its goal event arrive
+   * on different topics, and two concurrent transactions would each miss the other's row
+   * (neither sees the other's uncommitted insert), so neither would record the conversion.
+   * Locks are taken in one order, so two batches never deadlock.
+   */
+  async lockCustomers(customerIds: readonly string[], executor: SqlExecutor): Promise<void> {
+    await runSql(
+      executor,
+      `SELECT pg_advisory_xact_lock(k)
+         FROM (SELECT DISTINCT hashtextextended('analytics.attribution:' || c, 0) AS k
+                 FROM unnest($1::text[]) AS c ORDER BY k) AS keys`,
+      [customerIds],
+    );
+  }
+
   async recordEntries(entries: readonly JourneyEntryV1[], executor: SqlExecutor): Promise<void> {
     if (entries.length === 0) return;
     await runSql(

@@ -53,6 +53,7 @@ export class AttributeConversionsUseCase {
     const customers = [...new Set(customerIds)];
     if (customers.length === 0) return;
     await withTransaction(this.store.database, async (executor) => {
+      await this.store.lockCustomers(customers, executor);
       await record(executor);
       const pending = await this.store.unconvertedEntries(customers, executor);
       const activity = await this.store.goalActivity(pending, executor);
