@@ -57,7 +57,7 @@ function entry(customerId: string, group: 'treatment' | 'holdout'): JourneyEntry
     schemaVersion: 1,
     instanceId: `inst-${customerId}`,
     journeyKey: 'birthday_sequence',
-    journeyVersion: 1,
+    journeyVersion: '3f9a1c0b7d2e',
     customerId,
     milestoneKey: 'birthday',
     group,

@@ -73,6 +73,12 @@ describe('the order path, in one process', () => {
     expect(milestones.body).toEqual([
       { key: 'second_order', occurrence: '2', reachedAt: expect.any(String) },
     ]);
+
+    // Journeys publishes the entry, so analytics counts the entrant next to the send.
+    await eventually(async () => {
+      const analytics = await api(baseUrl, '/v1/analytics/journeys/second_order_thanks');
+      expect(analytics.body).toMatchObject({ entered: 1, holdout: 0, sent: 1 });
+    });
   });
 
   it('sends nothing twice when every hop is redelivered', async () => {
@@ -107,6 +113,9 @@ describe('the order path, in one process', () => {
     expect(messages.body[0]).toMatchObject(expectedSecondOrderMessage(customerId));
     const milestones = await api(baseUrl, `/v1/customers/${customerId}/milestones`);
     expect(milestones.body).toHaveLength(1);
+    // Two customers so far (this one and the first test's): redelivery added no entrant and no send.
+    const analytics = await api(baseUrl, '/v1/analytics/journeys/second_order_thanks');
+    expect(analytics.body).toMatchObject({ entered: 2, holdout: 0, sent: 2 });
   });
 
   it('records a message journeys suppressed, and calls no provider for it', async () => {

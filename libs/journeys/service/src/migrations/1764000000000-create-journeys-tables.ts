@@ -34,12 +34,17 @@ export class CreateJourneysTables1764000000000 implements MigrationInterface {
         goal_event      text,
         goal_ends_at    timestamptz,
         goal_reached_at timestamptz,
+        -- Null until the entry reached journeys.entries.v1 (analytics' denominators).
+        entry_published_at timestamptz,
         CONSTRAINT instances_wait_reason_ck CHECK (wait_reason IN ('wait', 'quiet_hours'))
       )`);
     // Re-entry while an instance is active is ignored: at most one live instance per journey and customer.
     await db.query(`
       CREATE UNIQUE INDEX instances_one_live_idx ON journeys.instances (journey_key, customer_id)
        WHERE status IN ('active', 'waiting')`);
+    await db.query(
+      `CREATE INDEX instances_unpublished_entry_idx ON journeys.instances (entered_at) WHERE entry_published_at IS NULL`,
+    );
     await db.query(`CREATE INDEX instances_due_idx ON journeys.instances (wake_at) WHERE status = 'waiting'`);
     await db.query(
       `CREATE INDEX instances_customer_idx ON journeys.instances (customer_id, entered_at DESC)`,

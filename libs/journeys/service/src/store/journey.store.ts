@@ -1,4 +1,4 @@
-import type { CustomerProfileSnapshot, MessageRequestedV1 } from '@mmp/contracts';
+import type { CustomerProfileSnapshot, JourneyEntryV1, MessageRequestedV1 } from '@mmp/contracts';
 import type { Channel } from '@mmp/contracts';
 import type { Group, InstanceState, InstanceStatus, LedgerEntry, WaitReason } from '@mmp/journeys-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
@@ -254,6 +254,67 @@ export class JourneyStore {
       [customerIds],
     );
     return rows.map(toLoaded);
+  }
+
+  /** Entries of these instances not yet on journeys.entries.v1: new ones, and any a crash left behind. */
+  async pendingEntries(instanceIds: readonly string[]): Promise<JourneyEntryV1[]> {
+    if (instanceIds.length === 0) return [];
+    return this.unpublishedEntries(`instance_id = ANY($1::text[])`, [instanceIds]);
+  }
+
+  /** Entries still unpublished long after their commit: stranded by a crash with no redelivery to come. */
+  async staleEntries(before: Date, limit: number): Promise<JourneyEntryV1[]> {
+    return this.unpublishedEntries(`entered_at < $1`, [before], limit);
+  }
+
+  private async unpublishedEntries(
+    where: string,
+    parameters: readonly unknown[],
+    limit = 10_000,
+  ): Promise<JourneyEntryV1[]> {
+    const rows = await queryRows<{
+      instance_id: string;
+      journey_key: string;
+      journey_version: string;
+      customer_id: string;
+      milestone_key: string;
+      grp: Group;
+      entered_at: Date;
+      goal_event: string | null;
+      goal_ends_at: Date | null;
+    }>(
+      this.db,
+      `SELECT instance_id, journey_key, journey_version, customer_id, milestone ->> 'key' AS milestone_key,
+              grp, entered_at, goal_event, goal_ends_at
+         FROM journeys.instances
+        WHERE entry_published_at IS NULL AND ${where}
+        ORDER BY entered_at, instance_id
+        LIMIT ${limit}`,
+      parameters,
+    );
+    return rows.map((row) => ({
+      schemaVersion: 1,
+      instanceId: row.instance_id,
+      journeyKey: row.journey_key,
+      journeyVersion: row.journey_version,
+      customerId: row.customer_id,
+      milestoneKey: row.milestone_key,
+      group: row.grp,
+      enteredAt: row.entered_at.toISOString(),
+      goal:
+        row.goal_event && row.goal_ends_at
+          ? { event: row.goal_event, windowEndsAt: row.goal_ends_at.toISOString() }
+          : null,
+    }));
+  }
+
+  async markEntriesPublished(instanceIds: readonly string[], now: Date): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await runSql(
+      this.db,
+      `UPDATE journeys.instances SET entry_published_at = $2 WHERE instance_id = ANY($1::text[])`,
+      [instanceIds, now],
+    );
   }
 
   /**

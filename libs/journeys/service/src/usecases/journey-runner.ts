@@ -1,9 +1,11 @@
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
 import {
+  JourneyEntriesTopic,
   MessagesRequestedTopic,
   type Channel,
   type CustomerProfileSnapshot,
+  type JourneyEntryV1,
   type MessageRequestedV1,
 } from '@mmp/contracts';
 import {
@@ -136,9 +138,32 @@ export class JourneyRunner {
    * Returns how many it published. A message published twice is harmless: messageId dedupes.
    */
   async publishStale(olderThanMs: number, limit: number): Promise<number> {
-    const stale = await this.store.staleOutbox(new Date(this.clock.now().getTime() - olderThanMs), limit);
+    const before = new Date(this.clock.now().getTime() - olderThanMs);
+    const stale = await this.store.staleOutbox(before, limit);
     await this.publish(stale);
-    return stale.length;
+    const staleEntries = await this.store.staleEntries(before, limit);
+    await this.publishEntryRecords(staleEntries);
+    return stale.length + staleEntries.length;
+  }
+
+  /**
+   * Publishes the entries of these instances not yet on journeys.entries.v1: analytics counts
+   * entrants (treatment and holdout alike) and attributes goals from them.
+   */
+  async publishEntries(instanceIds: readonly string[]): Promise<void> {
+    await this.publishEntryRecords(await this.store.pendingEntries(instanceIds));
+  }
+
+  private async publishEntryRecords(entries: readonly JourneyEntryV1[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.bus.publish(
+      JourneyEntriesTopic,
+      entries.map((entry) => ({ key: entry.customerId, value: entry })),
+    );
+    await this.store.markEntriesPublished(
+      entries.map((entry) => entry.instanceId),
+      this.clock.now(),
+    );
   }
 
   /** Publishes messages just committed to the outbox, then marks them published. */

@@ -14,7 +14,7 @@ export const JourneyEntryV1 = z.object({
     .string()
     .describe('Deterministic id of the instance (journey and occurrence): the idempotency key.'),
   journeyKey: z.string(),
-  journeyVersion: z.number().int().positive(),
+  journeyVersion: z.string().describe('The version of the journey definition the instance runs on.'),
   customerId: z.string(),
   milestoneKey: z.string(),
   group: z.enum(['treatment', 'holdout']),

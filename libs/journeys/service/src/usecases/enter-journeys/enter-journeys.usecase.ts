@@ -61,6 +61,8 @@ export class EnterJourneysUsecase {
       await this.store.insertOutbox(tx, outbox, now);
     });
     // Instances created now, and any a crash left with unpublished sends.
-    await this.runner.publishPending(candidates.map((c) => c.record.state.instanceId));
+    const instanceIds = candidates.map((c) => c.record.state.instanceId);
+    await this.runner.publishEntries(instanceIds);
+    await this.runner.publishPending(instanceIds);
   }
 }
