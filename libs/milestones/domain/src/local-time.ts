@@ -1,6 +1,6 @@
-import type { CustomerProfileSnapshot } from '@mmp/contracts';
+import { isValidTimeZone, type CustomerProfileSnapshot } from '@mmp/contracts';
 import { parseTimeOfDay } from '@mmp/program';
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 
 /** A calendar date with no zone: a birthday, or the local date of an instant. */
 export interface LocalDate {
@@ -9,23 +9,10 @@ export interface LocalDate {
   day: number;
 }
 
-/** Zone names seen so far and whether they are valid: checking one builds an Intl formatter, too slow per customer. */
-const zoneValidity = new Map<string, boolean>();
-
-function isValidZone(zone: string): boolean {
-  let valid = zoneValidity.get(zone);
-  if (valid === undefined) {
-    valid = IANAZone.isValidZone(zone);
-    // Bounded: a flood of made-up names must not grow the cache without end.
-    if (zoneValidity.size < 10_000) zoneValidity.set(zone, valid);
-  }
-  return valid;
-}
-
 /** The customer's own zone when the profile names a valid one, otherwise the program's default. */
 export function zoneOf(profile: CustomerProfileSnapshot, defaultZone: string): string {
   const timezone = profile.traits['timezone'];
-  return typeof timezone === 'string' && isValidZone(timezone) ? timezone : defaultZone;
+  return typeof timezone === 'string' && isValidTimeZone(timezone) ? timezone : defaultZone;
 }
 
 /**

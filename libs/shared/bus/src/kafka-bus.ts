@@ -42,6 +42,12 @@ export interface KafkaBusOptions {
    * that restart consumers lower it.
    */
   sessionTimeoutMs?: number;
+  /**
+   * The longest an empty fetch waits for data (default 100 ms). A real broker answers as soon as
+   * data arrives, so this only bounds idle polling; librdkafka's mock cluster always waits the
+   * whole time, which made it a floor on every hop's latency.
+   */
+  maxWaitTimeMs?: number;
 }
 
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -59,6 +65,7 @@ export class KafkaBus implements MessageBus {
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly sessionTimeoutMs: number;
+  private readonly maxWaitTimeMs: number;
   private readonly metrics: BusMetrics = busMetrics();
   private readonly logger = new Logger('KafkaBus');
   private readonly subscriptions: SubscriptionHandle[] = [];
@@ -78,6 +85,7 @@ export class KafkaBus implements MessageBus {
     this.retry = resolveRetryPolicy(options.retry);
     this.concurrency = options.partitionsConsumedConcurrently ?? 4;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
     const logger = this.logger;
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -171,6 +179,7 @@ export class KafkaBus implements MessageBus {
       logger: this.logger,
       concurrency: this.concurrency,
       sessionTimeoutMs: this.sessionTimeoutMs,
+      maxWaitTimeMs: this.maxWaitTimeMs,
     };
   }
 
@@ -228,6 +237,7 @@ interface SubscriptionContext {
   logger: Logger;
   concurrency: number;
   sessionTimeoutMs: number;
+  maxWaitTimeMs: number;
 }
 
 interface SubscriptionHost {
@@ -266,14 +276,13 @@ class KafkaSubscription<T> implements SubscriptionHandle {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const { concurrency, logger, sessionTimeoutMs } = this.bus.context();
+    const { concurrency, logger, sessionTimeoutMs, maxWaitTimeMs } = this.bus.context();
     const consumer = this.kafka.consumer({
       groupId: kafkaGroupId(this.subscription),
       allowAutoTopicCreation: true,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
-      // Bounds how long stop() waits for an idle fetch; a real broker answers as soon as data arrives.
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: maxWaitTimeMs,
     });
     this.consumer = consumer;
     this.crashed = false;

@@ -12,10 +12,12 @@ export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABL
 export async function withTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
-  isolationLevel: IsolationLevel = 'READ COMMITTED',
+  isolationLevel?: IsolationLevel,
 ): Promise<T> {
   try {
-    return await dataSource.transaction(isolationLevel, work);
+    // Without a level, Postgres' default (READ COMMITTED) applies and no SET TRANSACTION is sent:
+    // on hot paths that statement was a third of all round trips.
+    return await (isolationLevel ? dataSource.transaction(isolationLevel, work) : dataSource.transaction(work));
   } catch (error) {
     throw toUnavailable(error);
   }

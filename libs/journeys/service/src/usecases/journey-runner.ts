@@ -1,6 +1,7 @@
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
 import {
+  isValidTimeZone,
   JourneyEntriesTopic,
   MessagesRequestedTopic,
   type Channel,
@@ -19,7 +20,6 @@ import {
 } from '@mmp/journeys-domain';
 import { ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { IANAZone } from 'luxon';
 import type { EntityManager } from 'typeorm';
 import {
   JourneyStore,
@@ -54,7 +54,7 @@ export class JourneyRunner {
   /** The customer's zone, or the program's default when the profile has none (or an unknown one). */
   timezoneOf(profile: CustomerProfileSnapshot): string {
     const zone = profile.traits['timezone'];
-    return typeof zone === 'string' && IANAZone.isValidZone(zone)
+    return typeof zone === 'string' && isValidTimeZone(zone)
       ? zone
       : this.program.current().policies.timezone;
   }

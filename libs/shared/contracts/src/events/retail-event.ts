@@ -11,7 +11,8 @@ const ShortText = z.string().max(1024, 'must be at most 1024 characters');
  * stream of made-up names cannot grow the cache.
  */
 const timeZoneAnswers = new Map<string, boolean>();
-const isValidTimeZone = (zone: string): boolean => {
+/** Whether `zone` is an IANA time zone; answers are cached (a check builds an Intl formatter). */
+export const isValidTimeZone = (zone: string): boolean => {
   const known = timeZoneAnswers.get(zone);
   if (known !== undefined) return known;
   let valid: boolean;
