@@ -1,7 +1,12 @@
 import { InMemoryBus } from '@mmp/bus';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
 import { AppConfig } from '@mmp/config';
-import { MessagesRequestedTopic, MilestonesReachedTopic, RetailEventsTopic } from '@mmp/contracts';
+import {
+  MessagesEventsTopic,
+  MessagesRequestedTopic,
+  MilestonesReachedTopic,
+  RetailEventsTopic,
+} from '@mmp/contracts';
 import type { INestApplication } from '@nestjs/common';
 import { eventually, useTestDatabase } from '../support';
 import { api, expectedSecondOrderMessage, orderPathEvents } from './order-events';
@@ -57,7 +62,10 @@ describe('the order path, in one process', () => {
       to: `${customerId}@example.com`,
       subject: 'Thanks for your second order, Ann!',
       text: 'Your order 2 means a lot to us.',
-      html: '<p>Your order 2 means a lot to us.</p>',
+      // Tracking is on by default: the open pixel follows the body (SPEC section 7).
+      html: expect.stringMatching(
+        /^<p>Your order 2 means a lot to us\.<\/p><img src="http:\/\/localhost:0\/t\/o\/[\w-]+\.[\w-]+" width="1" height="1" alt="" style="display:none">$/,
+      ),
     });
     expect(sent[0]?.headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:0\/u\/[\w-]+\.[\w-]+>$/);
     expect(sent[0]?.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
@@ -116,6 +124,39 @@ describe('the order path, in one process', () => {
     // Two customers so far (this one and the first test's): redelivery added no entrant and no send.
     const analytics = await api(baseUrl, '/v1/analytics/journeys/second_order_thanks');
     expect(analytics.body).toMatchObject({ entered: 2, holdout: 0, sent: 2 });
+  });
+
+  it('shows an open and a click analytics recorded, and never moves a status back', async () => {
+    const customerId = 'c-inproc-5';
+    await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
+    const [sent] = await eventually(async () => {
+      const res = await api(baseUrl, `/v1/customers/${customerId}/messages`);
+      expect(res.body[0]?.status).toBe('sent');
+      return res.body;
+    });
+    const event = (status: 'opened' | 'clicked' | 'delivered') => ({
+      key: customerId,
+      value: {
+        schemaVersion: 1 as const,
+        messageId: sent.messageId,
+        customerId,
+        journeyKey: sent.journeyKey,
+        stepId: sent.stepId,
+        milestoneKey: sent.milestoneKey,
+        channel: 'email' as const,
+        template: sent.template,
+        variant: null,
+        status,
+        reason: null,
+        occurredAt: new Date().toISOString(),
+      },
+    });
+    await bus.publish(MessagesEventsTopic, [event('opened')]);
+    await bus.whenIdle();
+    expect((await api(baseUrl, `/v1/customers/${customerId}/messages`)).body[0].status).toBe('opened');
+    await bus.publish(MessagesEventsTopic, [event('clicked'), event('delivered'), event('opened')]);
+    await bus.whenIdle();
+    expect((await api(baseUrl, `/v1/customers/${customerId}/messages`)).body[0].status).toBe('clicked');
   });
 
   it('records a message journeys suppressed, and calls no provider for it', async () => {

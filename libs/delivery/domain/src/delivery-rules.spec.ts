@@ -111,16 +111,16 @@ describe('link tracking', () => {
     );
   });
 
-  it('is applied by the renderer when the template turns it on', () => {
+  it('is applied by the renderer unless the template turns it off', () => {
     const renderer = new TemplateRenderer();
-    const on = renderer.render(
-      { channel: 'email', subject: 's', html: '<a href="https://shop.example/">Shop</a>', tracking: true },
+    const byDefault = renderer.render(
+      { channel: 'email', subject: 's', html: '<a href="https://shop.example/">Shop</a>' },
       context,
       { tracker },
     );
-    expect(on).toMatchObject({ ok: true, message: { html: expect.stringContaining('/t/c/') } });
+    expect(byDefault).toMatchObject({ ok: true, message: { html: expect.stringContaining('/t/c/') } });
     const off = renderer.render(
-      { channel: 'email', subject: 's', html: '<a href="https://shop.example/">Shop</a>' },
+      { channel: 'email', subject: 's', html: '<a href="https://shop.example/">Shop</a>', tracking: false },
       context,
       { tracker },
     );

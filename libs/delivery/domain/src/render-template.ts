@@ -87,7 +87,8 @@ export class TemplateRenderer {
         if (layout === undefined) throw new Error(`no layout is called "${template.layout}"`);
         html = this.renderField(layout, { ...context, body: html }, helpers);
       }
-      if (html !== undefined && options.tracker && template.tracking === true)
+      // Tracking is on unless a template turns it off (SPEC section 7: email links are wrapped).
+      if (html !== undefined && options.tracker && template.tracking !== false)
         html = trackLinks(html, options.tracker, [context.unsubscribeUrl]);
       return {
         ok: true,

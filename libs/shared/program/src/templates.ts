@@ -45,7 +45,7 @@ export const EmailTemplate = z
     text: TemplateSource.optional(),
     /** A layout of the program's `layouts` that wraps the html body. */
     layout: z.string().optional(),
-    /** Click and open tracking: links wrapped through PUBLIC_URL/t/c/..., an open pixel /t/o/... */
+    /** Click and open tracking (on unless `false`): links wrapped through PUBLIC_URL/t/c/..., an open pixel /t/o/... */
     tracking: z.boolean().optional(),
     description: z.string().optional(),
   })

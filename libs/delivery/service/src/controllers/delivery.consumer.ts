@@ -5,7 +5,9 @@ import {
   CustomerEventsTopic,
   isErasureEvent,
   type CustomerEventV1,
+  MessagesEventsTopic,
   MessagesRequestedTopic,
+  type MessageEventV1,
   suppressionAddress,
   type ConsentChangeV1,
   type MessageRequestedV1,
@@ -46,5 +48,16 @@ export class DeliveryConsumer {
   async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
     const erased = batch.filter(({ value }) => isErasureEvent(value)).map(({ value }) => value.customerId);
     await this.store.eraseCustomers([...new Set(erased)], this.clock.now());
+  }
+
+  /** Opens and clicks come from analytics' tracking endpoints; the message list shows them. */
+  @OnMessages(MessagesEventsTopic, 'delivery')
+  async onMessageEvents(batch: readonly IncomingMessage<MessageEventV1>[]): Promise<void> {
+    const engagement = batch.flatMap(({ value }) =>
+      value.status === 'opened' || value.status === 'clicked'
+        ? [{ messageId: value.messageId, status: value.status }]
+        : [],
+    );
+    await this.store.applyEngagement(engagement, this.clock.now());
   }
 }

@@ -6,6 +6,13 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** A change of delivery's consent view: channel consent, or (with an address) the suppression list. */
+/**
+ * How far along a message is: a status only ever moves to a higher rank, so a late `delivered`
+ * never undoes a `clicked`. `suppressed` is final.
+ */
+const STATUS_RANK_VALUES = `VALUES ('queued', 0), ('sent', 1), ('delivered', 2), ('bounced', 3), ('failed', 3),
+  ('opened', 4), ('clicked', 5), ('suppressed', 9)`;
+
 export interface ConsentViewChange {
   customerId: string;
   channel: string;
@@ -485,8 +492,7 @@ export class MessageStore {
       `WITH r AS (
          SELECT DISTINCT ON (pmid, status) pmid, status, reason, at
            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(pmid, status, reason, at)),
-       rank(status, n) AS (VALUES ('queued', 0), ('sent', 1), ('delivered', 2), ('bounced', 3), ('failed', 3),
-                                  ('opened', 4), ('clicked', 5), ('suppressed', 9)),
+       rank(status, n) AS (${STATUS_RANK_VALUES}),
        updated AS (
          UPDATE delivery.messages m
             SET status = r.status, reason = r.reason, updated_at = $6
@@ -526,6 +532,31 @@ export class MessageStore {
       ],
     );
     return [...new Set(rows.map((r) => r.message_id))];
+  }
+
+  /**
+   * Opens and clicks that analytics recorded (and already published on messages.events.v1), so
+   * the customer's message list shows them; one statement, moving statuses forward only.
+   */
+  async applyEngagement(
+    events: readonly { messageId: string; status: 'opened' | 'clicked' }[],
+    now: Date,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await runSql(
+      this.db,
+      `WITH r AS (
+         SELECT DISTINCT ON (id) id, status
+           FROM unnest($1::text[], $2::text[]) AS u(id, status)
+          ORDER BY id, (status = 'clicked') DESC),
+       rank(status, n) AS (${STATUS_RANK_VALUES})
+       UPDATE delivery.messages m
+          SET status = r.status, updated_at = $3
+         FROM r, rank old_rank, rank new_rank
+        WHERE m.message_id = r.id AND old_rank.status = m.status AND new_rank.status = r.status
+          AND new_rank.n > old_rank.n`,
+      [events.map((e) => e.messageId), events.map((e) => e.status), now],
+    );
   }
 
   async pendingStatusEvents(
