@@ -94,7 +94,7 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:channel-sdk',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'],
+              onlyDependOnLibsWithTags: ['type:channel-sdk', 'type:contracts', 'type:domain'],
               bannedExternalImports: [...frameworks, ...providerSdks],
             },
             {

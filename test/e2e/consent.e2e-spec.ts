@@ -634,7 +634,12 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
         return holding;
       };
       expect(await tablesHolding()).toEqual(
-        expect.arrayContaining(['consent.contacts', 'delivery.messages', 'ingestion.profiles', 'journeys.instances']),
+        expect.arrayContaining([
+          'consent.contacts',
+          'delivery.messages',
+          'ingestion.profiles',
+          'journeys.instances',
+        ]),
       );
 
       const erased = await fetch(`${baseUrl}/v1/customers/${customerId}`, {

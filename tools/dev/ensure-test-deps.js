@@ -49,8 +49,14 @@ function main() {
 
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && isOnPath('apt-get')) {
-    console.log(`${TAG} ${list} missing: the integration tests need ${missing.length > 1 ? 'them' : 'it'}. Installing.`);
-    if (run('apt-get', ['update']) && run('apt-get', ['install', '-y', ...missing]) && missing.every(isOnPath)) {
+    console.log(
+      `${TAG} ${list} missing: the integration tests need ${missing.length > 1 ? 'them' : 'it'}. Installing.`,
+    );
+    if (
+      run('apt-get', ['update']) &&
+      run('apt-get', ['install', '-y', ...missing]) &&
+      missing.every(isOnPath)
+    ) {
       console.log(`${TAG} installed ${list}.`);
       return 0;
     }
@@ -59,9 +65,13 @@ function main() {
   }
 
   console.error(`${TAG} ${list} missing: the integration tests need ${missing.length > 1 ? 'them' : 'it'}.`);
-  console.error(`${TAG} Install:  ${process.platform === 'darwin' ? 'brew install' : 'sudo apt-get install -y'} ${list}`);
+  console.error(
+    `${TAG} Install:  ${process.platform === 'darwin' ? 'brew install' : 'sudo apt-get install -y'} ${list}`,
+  );
   if (missing.includes('kcat')) {
-    console.error(`${TAG} or point the tests at a running Kafka instead of kcat:  KAFKA_BROKERS=host:9092 npm test`);
+    console.error(
+      `${TAG} or point the tests at a running Kafka instead of kcat:  KAFKA_BROKERS=host:9092 npm test`,
+    );
   }
   return 1;
 }

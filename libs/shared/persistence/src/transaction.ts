@@ -17,7 +17,9 @@ export async function withTransaction<T>(
   try {
     // Without a level, Postgres' default (READ COMMITTED) applies and no SET TRANSACTION is sent:
     // on hot paths that statement was a third of all round trips.
-    return await (isolationLevel ? dataSource.transaction(isolationLevel, work) : dataSource.transaction(work));
+    return await (isolationLevel
+      ? dataSource.transaction(isolationLevel, work)
+      : dataSource.transaction(work));
   } catch (error) {
     throw toUnavailable(error);
   }
