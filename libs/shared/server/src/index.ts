@@ -7,3 +7,4 @@ export * from './readiness';
 export { ProgramModule } from './program.module';
 export { ProgramSync } from './program-sync';
 export { runServiceProcess, startServices, type ServiceProcessOptions } from './run-service';
+export { PollingWorker } from './polling-worker';

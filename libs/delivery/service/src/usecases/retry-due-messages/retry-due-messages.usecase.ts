@@ -1,11 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { PollingWorker } from '@mmp/server';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { mapWithConcurrency, ProviderDispatcher, recordDispatched } from '../../sending/provider-dispatcher';
 import { DELIVERY_TIMING, type DeliveryTiming } from '../../sending/delivery-timing';
 import { StatusPublisher } from '../../sending/status-publisher';
@@ -26,19 +21,18 @@ export const STALE_HANDOVER_MS = 60 * 60_000;
  * claimed and marked handed over in one statement, sent once more, and recorded like a first send.
  */
 @Injectable()
-export class RetryDueMessagesUsecase implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RetryDueMessagesUsecase extends PollingWorker {
   private readonly logger = new Logger('DeliveryRetries');
-  private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
-  private running: Promise<number> | undefined;
 
   constructor(
     private readonly store: MessageStore,
     private readonly dispatcher: ProviderDispatcher,
     private readonly publisher: StatusPublisher,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) clock: Clock,
     @Inject(DELIVERY_TIMING) private readonly timing: DeliveryTiming,
-  ) {}
+  ) {
+    super(clock, timing.retryPollMs > 0 ? timing.retryPollMs : 1000);
+  }
 
   /** Sends every retry due now; returns how many provider calls it made. */
   async execute(): Promise<number> {
@@ -67,29 +61,12 @@ export class RetryDueMessagesUsecase implements OnApplicationBootstrap, OnApplic
     }
   }
 
-  /** The loop runs on wall time every `retryPollMs`, and at once when the sandbox clock jumps. */
-  onApplicationBootstrap(): void {
-    if (this.timing.retryPollMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.timing.retryPollMs);
-    this.timer.unref();
-    this.unsubscribe = this.clock.onAdvance(() => this.tick());
+  /** The loop runs on wall time every `retryPollMs`, and at once when the sandbox clock jumps; 0 turns it off. */
+  override onApplicationBootstrap(): void {
+    if (this.timing.retryPollMs > 0) super.onApplicationBootstrap();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.unsubscribe?.();
-    await this.running;
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.execute()
-      .catch((error: unknown) => {
-        this.logger.warn(`retry round failed: ${error instanceof Error ? error.message : String(error)}`);
-        return 0;
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
+  protected async work(): Promise<void> {
+    await this.execute();
   }
 }
