@@ -8,3 +8,4 @@ export { eventually } from './eventually';
 export { createTestDatabase, type TestDatabase } from './test-database';
 export { uniqueName } from './unique-name';
 export { useTestDatabase, type TestDatabaseHandle } from './use-test-database';
+export { orderPathEvents } from './order-path-events';

@@ -13,6 +13,7 @@ import { defineDriver, type DriverContext } from '../driver';
 import { LatencyRecorder } from '../latency';
 import { Progress } from '../progress';
 import { produceStream, startCollector } from '../streaming';
+import { orderPathEvents } from '@mmp/test-harness';
 
 export interface OrderPathInput {
   runId: string;
@@ -243,37 +244,6 @@ async function streamPhase(
     () => phase.sent >= phase.customers && phase.profiled >= phase.events,
     () => phase.describe(),
   );
-}
-
-/**
- * The order path's input for one customer, as test/e2e/order-events.ts has it (a registration,
- * then two orders), with occurredAt minutes before now: recent enough to trigger.
- */
-function orderPathEvents(customerId: string, now: Date) {
-  const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
-  return [
-    {
-      eventId: `${customerId}-reg`,
-      type: 'customer.registered',
-      occurredAt: at(30),
-      customerId,
-      traits: { email: `${customerId}@example.com`, firstName: 'Ann', timezone: 'America/New_York' },
-    },
-    {
-      eventId: `${customerId}-o1`,
-      type: 'order.placed',
-      occurredAt: at(20),
-      customerId,
-      properties: { orderId: `${customerId}-order-1`, total: '129.90', currency: 'USD' },
-    },
-    {
-      eventId: `${customerId}-o2`,
-      type: 'order.placed',
-      occurredAt: at(10),
-      customerId,
-      properties: { orderId: `${customerId}-order-2`, total: '40.10', currency: 'USD' },
-    },
-  ];
 }
 
 /** One stream of customers and what has come out of the platform for them so far. */
