@@ -1,11 +1,7 @@
-import { InMemoryBus } from '@mmp/bus';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
-import { AppConfig } from '@mmp/config';
 import { CustomerEventsTopic, MilestonesReachedTopic, MessagesRequestedTopic } from '@mmp/contracts';
-import type { INestApplication } from '@nestjs/common';
-import { useTestDatabase } from '../support';
 import { api, orderPathEvents } from './order-events';
-import { startPlatformForTest } from './platform';
+import { usePlatform } from './platform';
 
 /**
  * `policies.maxTriggerAgeHours` (48 in the shipped program), all six services in one process:
@@ -13,41 +9,22 @@ import { startPlatformForTest } from './platform';
  * events arriving fresh send the second-order email (the control that shows the path works).
  */
 describe('a historical import, in one process', () => {
-  const database = useTestDatabase();
-  let app: INestApplication;
-  let bus: InMemoryBus;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    bus = new InMemoryBus();
-    const config = AppConfig.fromEnvironment({
-      DATABASE_URL: database.url,
-      PORT: '0',
-      API_KEYS: 'test-key',
-      PROGRAM_DIR: 'program',
-      LOG_LEVEL: 'warn',
-    });
-    ({ app, baseUrl } = await startPlatformForTest(config, bus));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-  });
+  const platform = usePlatform();
 
   const keyed = (topic: string, customerId: string) =>
-    bus.messagesOn(topic).filter((m) => m.key === customerId);
+    platform.bus.messagesOn(topic).filter((m) => m.key === customerId);
 
   it('updates the profile from events older than maxTriggerAgeHours and reaches no milestone and sends nothing', async () => {
     const customerId = 'c-import-1';
     const threeDaysAgo = new Date(Date.now() - 72 * 3_600_000);
-    const posted = await api(baseUrl, '/v1/events', {
+    const posted = await api(platform.baseUrl, '/v1/events', {
       method: 'POST',
       body: { batch: orderPathEvents(customerId, threeDaysAgo) },
     });
     expect(posted).toEqual({ status: 202, body: { accepted: 3, duplicates: 0, rejected: [] } });
-    await bus.whenIdle();
+    await platform.bus.whenIdle();
 
-    const profile = await api(baseUrl, `/v1/customers/${customerId}`);
+    const profile = await api(platform.baseUrl, `/v1/customers/${customerId}`);
     expect(profile.body.attributes).toMatchObject({
       lifetimeOrders: 2,
       lifetimeValue: '170.00',
@@ -60,15 +37,18 @@ describe('a historical import, in one process', () => {
     ).toEqual([false, false, false]);
     expect(keyed(MilestonesReachedTopic.name, customerId)).toEqual([]);
     expect(keyed(MessagesRequestedTopic.name, customerId)).toEqual([]);
-    expect((await api(baseUrl, `/v1/customers/${customerId}/milestones`)).body).toEqual([]);
-    expect((await api(baseUrl, `/v1/customers/${customerId}/messages`)).body).toEqual([]);
+    expect((await api(platform.baseUrl, `/v1/customers/${customerId}/milestones`)).body).toEqual([]);
+    expect((await api(platform.baseUrl, `/v1/customers/${customerId}/messages`)).body).toEqual([]);
     expect(sandboxOutbox.forCustomer(customerId)).toEqual([]);
   });
 
   it('sends the second-order email for the same events arriving fresh', async () => {
     const customerId = 'c-import-2';
-    await api(baseUrl, '/v1/events', { method: 'POST', body: { batch: orderPathEvents(customerId) } });
-    await bus.whenIdle();
+    await api(platform.baseUrl, '/v1/events', {
+      method: 'POST',
+      body: { batch: orderPathEvents(customerId) },
+    });
+    await platform.bus.whenIdle();
 
     expect(keyed(MilestonesReachedTopic.name, customerId)).toHaveLength(1);
     expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);

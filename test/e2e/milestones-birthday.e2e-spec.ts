@@ -1,13 +1,10 @@
-import { InMemoryBus } from '@mmp/bus';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
-import { AppConfig } from '@mmp/config';
 import { MilestonesReachedTopic } from '@mmp/contracts';
 import { isInHoldout } from '@mmp/journeys-domain';
-import type { INestApplication } from '@nestjs/common';
 import { DateTime } from 'luxon';
-import { eventually, useTestDatabase } from '../support';
+import { eventually } from '../support';
 import { api } from './order-events';
-import { startPlatformForTest } from './platform';
+import { usePlatform } from './platform';
 
 /**
  * A birthday, all six services in one process with SANDBOX=true and the shipped program: the
@@ -15,27 +12,7 @@ import { startPlatformForTest } from './platform';
  * the birthday milestone and the birthday_sequence journey's first email happen once.
  */
 describe('a birthday in the sandbox, in one process', () => {
-  const database = useTestDatabase();
-  let app: INestApplication;
-  let bus: InMemoryBus;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    bus = new InMemoryBus();
-    const config = AppConfig.fromEnvironment({
-      DATABASE_URL: database.url,
-      PORT: '0',
-      API_KEYS: 'test-key',
-      PROGRAM_DIR: 'program',
-      SANDBOX: 'true',
-      LOG_LEVEL: 'warn',
-    });
-    ({ app, baseUrl } = await startPlatformForTest(config, bus));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-  });
+  const platform = usePlatform({ SANDBOX: 'true' });
 
   it('reaches the birthday at 09:00 local time and sends the birthday email exactly once', async () => {
     // A customer the birthday_sequence's 10% holdout does not take, so the email is due.
@@ -44,10 +21,10 @@ describe('a birthday in the sandbox, in one process', () => {
     );
     if (!customerId) throw new Error('no customer outside the holdout');
     const zone = 'Pacific/Auckland';
-    const clock = await api(baseUrl, '/v1/sandbox/clock');
+    const clock = await api(platform.baseUrl, '/v1/sandbox/clock');
     const now = DateTime.fromISO(clock.body.now, { zone });
     const birthday = now.plus({ days: 10 });
-    const posted = await api(baseUrl, '/v1/events', {
+    const posted = await api(platform.baseUrl, '/v1/events', {
       method: 'POST',
       body: {
         eventId: `reg-${customerId}`,
@@ -63,22 +40,29 @@ describe('a birthday in the sandbox, in one process', () => {
       },
     });
     expect(posted.status).toBe(202);
-    await bus.whenIdle();
+    await platform.bus.whenIdle();
 
     const beforeNine = birthday.set({ hour: 8, minute: 59, second: 0, millisecond: 0 });
     expect(
-      (await api(baseUrl, '/v1/sandbox/clock', { method: 'POST', body: { now: beforeNine.toUTC().toISO() } }))
-        .status,
+      (
+        await api(platform.baseUrl, '/v1/sandbox/clock', {
+          method: 'POST',
+          body: { now: beforeNine.toUTC().toISO() },
+        })
+      ).status,
     ).toBe(200);
     // Longer than a scheduler tick: had anything been due, it would have fired by now.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await bus.whenIdle();
-    expect((await api(baseUrl, `/v1/customers/${customerId}/milestones`)).body).toEqual([]);
+    await platform.bus.whenIdle();
+    expect((await api(platform.baseUrl, `/v1/customers/${customerId}/milestones`)).body).toEqual([]);
 
     const atNine = birthday.set({ hour: 9, minute: 0, second: 30, millisecond: 0 });
-    await api(baseUrl, '/v1/sandbox/clock', { method: 'POST', body: { now: atNine.toUTC().toISO() } });
+    await api(platform.baseUrl, '/v1/sandbox/clock', {
+      method: 'POST',
+      body: { now: atNine.toUTC().toISO() },
+    });
     const milestones = await eventually(async () => {
-      const res = await api(baseUrl, `/v1/customers/${customerId}/milestones`);
+      const res = await api(platform.baseUrl, `/v1/customers/${customerId}/milestones`);
       expect(res.body).toHaveLength(1);
       return res.body;
     });
@@ -98,14 +82,14 @@ describe('a birthday in the sandbox, in one process', () => {
     });
 
     // Later ticks and another move of the clock within the day change nothing.
-    await api(baseUrl, '/v1/sandbox/clock', {
+    await api(platform.baseUrl, '/v1/sandbox/clock', {
       method: 'POST',
       body: { now: atNine.plus({ hours: 1 }).toUTC().toISO() },
     });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await bus.whenIdle();
+    await platform.bus.whenIdle();
     expect(sandboxOutbox.forCustomer(customerId)).toHaveLength(1);
-    const reached = bus
+    const reached = platform.bus
       .messagesOn(MilestonesReachedTopic.name)
       .map((m) => MilestonesReachedTopic.schema.parse(m.value))
       .filter((m) => m.customerId === customerId);
