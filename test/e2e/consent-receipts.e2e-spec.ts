@@ -1,5 +1,5 @@
 import { InMemoryBus } from '@mmp/bus';
-import { startSesFake, type SesFake } from '@mmp/channel-testing';
+import { startSesFake, startSnsFake, type SesFake, type SnsFake } from '@mmp/channel-testing';
 import { AppConfig } from '@mmp/config';
 import { ConsentModule } from '@mmp/consent-service';
 import { MessagesEventsTopic, MessagesRequestedTopic, type MessageRequestedV1 } from '@mmp/contracts';
@@ -30,10 +30,11 @@ describe('bounces and complaints from SES reach the suppression list and consent
   let baseUrl: string;
   let bus: InMemoryBus;
   let ses: SesFake;
+  let sns: SnsFake;
   let db: Client;
 
   beforeAll(async () => {
-    ses = await startSesFake();
+    [ses, sns] = await Promise.all([startSesFake(), startSnsFake()]);
     process.env['AWS_ACCESS_KEY_ID'] = 'AKIDLOCAL';
     process.env['AWS_SECRET_ACCESS_KEY'] = 'local-secret';
     const config = AppConfig.fromEnvironment({
@@ -44,6 +45,7 @@ describe('bounces and complaints from SES reach the suppression list and consent
       EMAIL_PROVIDER: 'ses',
       EMAIL_FROM: 'Shop <shop@example.com>',
       SES_ENDPOINT: ses.endpoint,
+      SNS_CERT_URL_PATTERN: sns.certUrlPattern,
     });
     bus = new InMemoryBus();
     app = await startServices({
@@ -62,7 +64,7 @@ describe('bounces and complaints from SES reach the suppression list and consent
   afterAll(async () => {
     await db?.end();
     await app?.close();
-    await ses?.stop();
+    await Promise.all([ses?.stop(), sns?.stop()]);
   });
 
   let sequence = 0;
@@ -116,12 +118,13 @@ describe('bounces and complaints from SES reach the suppression list and consent
     const answer = await fetch(`${baseUrl}/v1/webhooks/ses`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
-      body: JSON.stringify({
-        Type: 'Notification',
-        MessageId: 'n',
-        TopicArn: 'arn:aws:sns:us-east-1:1:ses',
-        Message: JSON.stringify(message),
-      }),
+      body: JSON.stringify(
+        sns.sign({
+          Type: 'Notification',
+          TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+          Message: JSON.stringify(message),
+        }),
+      ),
     });
     expect(answer.status).toBe(200);
     await bus.whenIdle();

@@ -2,12 +2,14 @@ import { InMemoryBus } from '@mmp/bus';
 import {
   startFcmFake,
   startSesFake,
+  startSnsFake,
   startTwilioFake,
   TWILIO_TEST_ACCOUNT_SID,
   TWILIO_TEST_AUTH_TOKEN,
   UNREGISTERED_TOKEN_PREFIX,
   type FcmFake,
   type SesFake,
+  type SnsFake,
   type TwilioFake,
 } from '@mmp/channel-testing';
 import { FixedClock } from '@mmp/clock';
@@ -130,12 +132,18 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
   let ses: SesFake;
   let twilio: TwilioFake;
   let fcm: FcmFake;
+  let sns: SnsFake;
   let send: SendMessagesUsecase;
   let retries: RetryDueMessagesUsecase;
   let db: Client;
 
   beforeAll(async () => {
-    [ses, twilio, fcm] = await Promise.all([startSesFake(), startTwilioFake(), startFcmFake('mmp-test')]);
+    [ses, twilio, fcm, sns] = await Promise.all([
+      startSesFake(),
+      startTwilioFake(),
+      startFcmFake('mmp-test'),
+      startSnsFake(),
+    ]);
     // The AWS SDK reads its credentials from the environment, as it would in production.
     process.env['AWS_ACCESS_KEY_ID'] = 'AKIDLOCAL';
     process.env['AWS_SECRET_ACCESS_KEY'] = 'local-secret';
@@ -148,6 +156,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       EMAIL_PROVIDER: 'ses',
       EMAIL_FROM: 'Shop <shop@example.com>',
       SES_ENDPOINT: ses.endpoint,
+      SNS_CERT_URL_PATTERN: sns.certUrlPattern,
       SMS_PROVIDER: 'twilio',
       SMS_FROM: '+14155550199',
       TWILIO_ACCOUNT_SID: TWILIO_TEST_ACCOUNT_SID,
@@ -178,7 +187,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
   afterAll(async () => {
     await db?.end();
     await app?.close();
-    await Promise.all([ses?.stop(), twilio?.stop(), fcm?.stop()]);
+    await Promise.all([ses?.stop(), twilio?.stop(), fcm?.stop(), sns?.stop()]);
   });
 
   const messagesOf = async (customerId: string) =>
@@ -192,6 +201,11 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       reason: string | null;
       to: string | null;
     }[];
+  const deadLettersOf = (customerId: string) =>
+    bus
+      .messagesOn(MessagesRequestedTopic.dlq)
+      .filter((m) => m.key === customerId)
+      .map((m) => ({ value: m.value, headers: m.headers }));
   const eventsOf = (messageId: string) =>
     bus
       .messagesOn(MessagesEventsTopic.name)
@@ -309,6 +323,25 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     ]);
     clock.advanceBy(60_000);
     expect(await retries.execute()).toBe(0);
+    // The original request goes to messages.requested.v1's DLQ topic, once, with why.
+    expect(deadLettersOf(exhausted.customerId)).toEqual([
+      {
+        value: exhausted,
+        headers: {
+          'dlq-reason': 'retries_exhausted after 3 attempts (last error: twilio_20500)',
+          'dlq-source-topic': 'messages.requested.v1',
+          'dlq-consumer-group': 'delivery',
+          'dlq-attempts': '3',
+          'dlq-last-error': 'twilio_20500',
+          'content-type': 'application/json',
+          'schema-version': '1',
+        },
+      },
+    ]);
+    const marked = await db.query('SELECT published_at FROM delivery.dead_letters WHERE message_id = $1', [
+      exhausted.messageId,
+    ]);
+    expect(marked.rows).toEqual([{ published_at: expect.any(Date) }]);
 
     const rejected = request('sms');
     twilio.failNextWith(400, 21211, "The 'To' number is not a valid phone number.");
@@ -317,6 +350,29 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       { status: 'failed', reason: 'provider_rejected' },
     ]);
     expect(eventsOf(rejected.messageId)).toEqual(['failed/provider_rejected']);
+  });
+
+  it('publishes a dead letter whose publish failed from the sweep after its lease, once', async () => {
+    const exhausted = request('sms');
+    for (let i = 0; i < 3; i++) twilio.failNextWith(500, 20500, 'Internal Server Error');
+    await send.execute([exhausted]);
+    clock.advanceBy(500);
+    await retries.execute();
+    clock.advanceBy(1000);
+    const spy = jest.spyOn(bus, 'publishRaw').mockRejectedValueOnce(new Error('broker down'));
+    await expect(retries.execute()).rejects.toThrow('broker down');
+    spy.mockRestore();
+    expect(await messagesOf(exhausted.customerId)).toMatchObject([
+      { status: 'failed', reason: 'retries_exhausted' },
+    ]);
+    expect(deadLettersOf(exhausted.customerId)).toEqual([]);
+    clock.advanceBy(29_000);
+    await retries.execute();
+    expect(deadLettersOf(exhausted.customerId)).toEqual([]); // within the lease
+    clock.advanceBy(1_001);
+    await retries.execute();
+    await retries.execute();
+    expect(deadLettersOf(exhausted.customerId).map((l) => l.value)).toEqual([exhausted]);
   });
 
   it('fails a retry lost between its provider call and its record as outcome_unknown, an hour on, without resending', async () => {
@@ -400,12 +456,13 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       fetch(`${baseUrl}/v1/webhooks/ses`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
-        body: JSON.stringify({
-          Type: 'Notification',
-          MessageId: 'n',
-          TopicArn: 'arn:aws:sns:us-east-1:1:ses',
-          Message: JSON.stringify(message),
-        }),
+        body: JSON.stringify(
+          sns.sign({
+            Type: 'Notification',
+            TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+            Message: JSON.stringify(message),
+          }),
+        ),
       });
     const deliveredId = await sesIdOf(delivered.messageId);
     const answer = await post({
@@ -452,23 +509,118 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     ]);
   });
 
-  it('logs an SNS subscription confirmation instead of visiting it, and refuses junk', async () => {
+  it('logs a signed SNS subscription confirmation instead of visiting it', async () => {
     const confirm = await fetch(`${baseUrl}/v1/webhooks/ses`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify({
-        Type: 'SubscriptionConfirmation',
-        TopicArn: 'arn:aws:sns:us-east-1:1:ses',
-        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
-      }),
+      body: JSON.stringify(
+        sns.sign(
+          {
+            Type: 'SubscriptionConfirmation',
+            Token: 'token-1',
+            Message: 'You have chosen to subscribe to the topic.',
+            TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+            SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
+          },
+          { version: '2' },
+        ),
+      ),
     });
     expect(await confirm.json()).toEqual({ received: 0, applied: 0, subscription: 'confirmation_logged' });
-    const junk = await fetch(`${baseUrl}/v1/webhooks/ses`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: 'hello',
+  });
+
+  it('refuses with 403 an SNS message unsigned, badly signed or naming an untrusted certificate, and changes nothing', async () => {
+    const req = request('email');
+    await send.execute([req]);
+    const { rows } = await db.query(
+      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
+      [req.messageId],
+    );
+    const envelope = {
+      Type: 'Notification',
+      TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+      Message: JSON.stringify({
+        notificationType: 'Bounce',
+        mail: { messageId: rows[0].provider_message_id },
+        bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [] },
+      }),
+    };
+    const post = async (body: string) => {
+      const answer = await fetch(`${baseUrl}/v1/webhooks/ses`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body,
+      });
+      return {
+        status: answer.status,
+        body: (await answer.json()) as { error: { code: string; message: string } },
+      };
+    };
+    const fetchesBefore = sns.certFetches;
+    const forged = sns.sign(envelope, {
+      overrides: { Message: envelope.Message.replace('Permanent', 'Transient') },
     });
-    expect(junk.status).toBe(401);
+    const answers = [
+      await post(JSON.stringify(envelope)),
+      await post(JSON.stringify(forged)),
+      await post(
+        JSON.stringify({
+          ...forged,
+          Message: envelope.Message,
+          Signature: sns.sign(envelope)['Signature']!.slice(4),
+        }),
+      ),
+      await post(
+        JSON.stringify(
+          sns.sign(envelope, {
+            overrides: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/cert.pem' },
+          }),
+        ),
+      ),
+      await post('hello'),
+    ];
+    expect(answers).toEqual([
+      {
+        status: 403,
+        body: {
+          error: { code: 'forbidden', message: 'webhook rejected: unsigned, or an unknown SignatureVersion' },
+        },
+      },
+      {
+        status: 403,
+        body: { error: { code: 'forbidden', message: 'webhook rejected: the SNS signature does not match' } },
+      },
+      {
+        status: 403,
+        body: { error: { code: 'forbidden', message: 'webhook rejected: the SNS signature does not match' } },
+      },
+      {
+        status: 403,
+        body: {
+          error: {
+            code: 'forbidden',
+            message: 'webhook rejected: SigningCertURL is not a trusted SNS certificate URL',
+          },
+        },
+      },
+      {
+        status: 403,
+        body: {
+          error: {
+            code: 'forbidden',
+            message: 'webhook rejected: not a signed SNS message (the body is not JSON)',
+          },
+        },
+      },
+    ]);
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'sent', reason: null }]);
+
+    // The same message properly signed is applied; the certificate was fetched once, then cached.
+    expect((await post(JSON.stringify(sns.sign(envelope)))).status).toBe(200);
+    expect(eventsOf(req.messageId)).toEqual(['sent', 'bounced/permanent_bounce:General']);
+    expect(sns.certFetches - fetchesBefore).toBeLessThanOrEqual(1);
+    expect(sns.certFetches).toBe(1);
   });
 
   it('accepts only correctly signed Twilio status callbacks', async () => {

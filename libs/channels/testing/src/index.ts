@@ -4,3 +4,4 @@ export * from './http-fake';
 export * from './sample-messages';
 export * from './ses-fake';
 export * from './twilio-fake';
+export * from './sns-fake';

@@ -10,6 +10,7 @@ import { deliveryMigrations } from './migrations';
 import { DELIVERY_TIMING, defaultDeliveryTiming, type DeliveryTiming } from './sending/delivery-timing';
 import { ProviderDispatcher } from './sending/provider-dispatcher';
 import { StatusPublisher } from './sending/status-publisher';
+import { SnsVerifier } from './receipts/sns-verifier';
 import { MessageStore } from './store/message.store';
 import { PreviewTemplateUsecase } from './usecases/preview-template/preview-template.usecase';
 import { ReceiveWebhookUsecase } from './usecases/receive-webhook/receive-webhook.usecase';
@@ -29,6 +30,7 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
     SendMessagesUsecase,
     RetryDueMessagesUsecase,
     ReceiveWebhookUsecase,
+    SnsVerifier,
     PreviewTemplateUsecase,
     { provide: DELIVERY_TIMING, useValue: defaultDeliveryTiming },
   ],

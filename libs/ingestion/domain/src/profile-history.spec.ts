@@ -31,18 +31,30 @@ function canonical(
 
 /**
  * A customer's history: registrations and updates setting and clearing traits, orders with
- * their own ids, partial and full refunds (possibly of orders that arrive later), custom events.
+ * their own ids, partial and full refunds (possibly of orders that arrive later), custom events,
+ * and push tokens registered and unregistered (a few tokens, so the same one comes and goes).
  */
 const historyArbitrary = fc
   .array(
     fc.record({
       customer: fc.constantFrom(...CUSTOMERS),
-      kind: fc.constantFrom('registered', 'updated', 'order', 'refund', 'viewed'),
+      kind: fc.constantFrom(
+        'registered',
+        'updated',
+        'order',
+        'refund',
+        'viewed',
+        'token-registered',
+        'token-unregistered',
+      ),
       minute: fc.integer({ min: 0, max: 60 * 24 * 30 }),
       firstName: fc.option(fc.constantFrom('Ann', 'Bob', 'Cy'), { nil: null }),
       city: fc.option(fc.constantFrom('Oslo', 'Lima'), { nil: null }),
       cents: fc.integer({ min: 1, max: 100_000 }),
       order: fc.integer({ min: 0, max: 5 }),
+      token: fc.constantFrom('tok-a', 'tok-b', 'tok-c'),
+      // Few distinct minutes for tokens, so registrations and unregistrations often tie on occurredAt.
+      sameMinute: fc.boolean(),
     }),
     { minLength: 1, maxLength: 40 },
   )
@@ -79,6 +91,23 @@ const historyArbitrary = fc
           });
         case 'viewed':
           return canonical({ ...base, type: 'product.viewed', properties: { sku: 'sku-1' } });
+        case 'token-registered':
+        case 'token-unregistered': {
+          const occurredAt = spec.sameMinute ? new Date('2027-05-02T00:00:00Z') : base.occurredAt;
+          return spec.kind === 'token-registered'
+            ? canonical({
+                ...base,
+                occurredAt,
+                type: 'push.token.registered',
+                properties: { token: spec.token, platform: 'ios' },
+              })
+            : canonical({
+                ...base,
+                occurredAt,
+                type: 'push.token.unregistered',
+                properties: { token: spec.token, reason: 'provider_unregistered' },
+              });
+        }
       }
     }),
   );

@@ -119,6 +119,84 @@ describe('applyEvents', () => {
   });
 });
 
+describe('push tokens', () => {
+  const token = (eventId: string, type: 'registered' | 'unregistered', tok: string, occurredAt: string) => ({
+    ...event(eventId, `push.token.${type}`, occurredAt),
+    properties: type === 'registered' ? { token: tok, platform: 'ios' } : { token: tok },
+  });
+  const reg = (id: string, tok: string, at: string) => token(id, 'registered', tok, at);
+  const unreg = (id: string, tok: string, at: string) => token(id, 'unregistered', tok, at);
+  const fold = (events: CanonicalEvent[]) =>
+    applyEvents(emptyProfile('c-42'), events, noOrders).state.traits.values['pushTokens'];
+  /** Each history applied in every arrival order (one event per batch) must give the same trait. */
+  const permutations = <T>(items: T[]): T[][] =>
+    items.length <= 1
+      ? [items]
+      : items.flatMap((item, i) =>
+          permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+        );
+  const foldOneByOne = (events: CanonicalEvent[]) =>
+    events.reduce((state, e) => applyEvents(state, [e], noOrders).state, emptyProfile('c-42')).traits.values[
+      'pushTokens'
+    ];
+
+  it.each([
+    ['a registration adds the token', [reg('e-1', 'a', '2027-03-01T00:00:00Z')], ['a']],
+    [
+      'tokens are listed oldest registration first',
+      [reg('e-1', 'b', '2027-03-02T00:00:00Z'), reg('e-2', 'a', '2027-03-01T00:00:00Z')],
+      ['a', 'b'],
+    ],
+    [
+      'a later unregistration removes the token, the trait goes when none is left',
+      [reg('e-1', 'a', '2027-03-01T00:00:00Z'), unreg('e-2', 'a', '2027-03-02T00:00:00Z')],
+      undefined,
+    ],
+    [
+      'an older registration never resurrects a token unregistered later',
+      [
+        reg('e-1', 'a', '2027-03-01T00:00:00Z'),
+        unreg('e-2', 'a', '2027-03-03T00:00:00Z'),
+        reg('e-3', 'b', '2027-03-01T00:00:00Z'),
+      ],
+      ['b'],
+    ],
+    [
+      'a registration after the unregistration brings the token back',
+      [unreg('e-1', 'a', '2027-03-02T00:00:00Z'), reg('e-2', 'a', '2027-03-03T00:00:00Z')],
+      ['a'],
+    ],
+    [
+      'an unregistration of an unknown token leaves the others',
+      [reg('e-1', 'a', '2027-03-01T00:00:00Z'), unreg('e-2', 'z', '2027-03-02T00:00:00Z')],
+      ['a'],
+    ],
+    [
+      'a tie on occurredAt goes to the larger eventId',
+      [reg('e-2', 'a', '2027-03-01T00:00:00Z'), unreg('e-1', 'a', '2027-03-01T00:00:00Z')],
+      ['a'],
+    ],
+  ])('%s, in every arrival order', (_name, events, expected) => {
+    for (const order of permutations(events)) {
+      expect(fold(order)).toEqual(expected);
+      expect(foldOneByOne(order)).toEqual(expected);
+    }
+  });
+
+  it('cannot be set or cleared through traits', () => {
+    const state = applyEvents(
+      emptyProfile('c-42'),
+      [
+        reg('e-1', 'a', '2027-03-01T00:00:00Z'),
+        event('e-2', 'customer.updated', '2027-03-02T00:00:00Z', { pushTokens: null, 'pushTokens/a': 'x' }),
+      ],
+      noOrders,
+    ).state;
+    expect(state.traits.values).toEqual({ pushTokens: ['a'] });
+    expect(state.traits.versions).toEqual({ 'pushTokens/a': '+2027-03-01T00:00:00.000Z|e-1' });
+  });
+});
+
 describe('isTriggerable', () => {
   const received = new Date('2027-03-20T00:00:00Z');
   it('lets recent events trigger and holds back older ones', () => {

@@ -1,7 +1,7 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import type { CanonicalEvent } from './canonical-event';
 import { formatMoney, parseMoney } from './money';
-import { applyTraits, mergeTraitStates, type TraitState } from './traits';
+import { applyPushToken, applyTraits, mergeTraitStates, type TraitState } from './traits';
 
 /** What ingestion keeps per customer besides orders. */
 export interface ProfileState {
@@ -102,6 +102,16 @@ export function applyEvents(
   const applied: AppliedEvent[] = [];
   for (const event of [...events].sort(byOccurrence)) {
     traits = applyTraits(traits, event.traits, event.occurredAt, event.eventId);
+    const token = pushTokenOf(event);
+    if (token !== undefined) {
+      traits = applyPushToken(
+        traits,
+        token,
+        event.type === PUSH_TOKEN_REGISTERED,
+        event.occurredAt,
+        event.eventId,
+      );
+    }
     eventCounts[event.type] = (eventCounts[event.type] ?? 0) + 1;
     if (event.type === 'customer.registered' && (!registeredAt || event.occurredAt < registeredAt)) {
       registeredAt = event.occurredAt;
@@ -115,6 +125,16 @@ export function applyEvents(
     });
   }
   return { state: { customerId: state.customerId, traits, eventCounts, registeredAt }, applied };
+}
+
+export const PUSH_TOKEN_REGISTERED = 'push.token.registered';
+export const PUSH_TOKEN_UNREGISTERED = 'push.token.unregistered';
+
+/** The token a push token event adds or removes (the schema guarantees a non-empty string). */
+function pushTokenOf(event: CanonicalEvent): string | undefined {
+  if (event.type !== PUSH_TOKEN_REGISTERED && event.type !== PUSH_TOKEN_UNREGISTERED) return undefined;
+  const token = event.properties['token'];
+  return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
 
 /** The profile as downstream services see it (customer.events.v1, GET /v1/customers/{id}). */

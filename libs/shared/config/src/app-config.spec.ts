@@ -27,12 +27,27 @@ describe('AppConfig', () => {
     expect(config.publicUrl).toBe('https://m.example.com');
   });
 
+  it('trusts only SNS certificate URLs unless told otherwise', () => {
+    const pattern = AppConfig.fromEnvironment({}).channels.email.snsCertUrlPattern;
+    expect(pattern.test('https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-1.pem')).toBe(true);
+    expect(pattern.test('https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-1.pem')).toBe(
+      true,
+    );
+    expect(pattern.test('http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-1.pem')).toBe(false);
+    expect(pattern.test('https://sns.eu-west-1.amazonaws.com.evil.example/x.pem')).toBe(false);
+    const loopback = AppConfig.fromEnvironment({ SNS_CERT_URL_PATTERN: '^http://127\\.0\\.0\\.1:9/' });
+    expect(loopback.channels.email.snsCertUrlPattern.test('http://127.0.0.1:9/c.pem')).toBe(true);
+  });
+
   it('names the bad setting', () => {
     expect(() => AppConfig.fromEnvironment({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => AppConfig.fromEnvironment({ DATABASE_URL: 'mysql://x' })).toThrow(
       /DATABASE_URL must be a postgres/,
     );
     expect(() => AppConfig.fromEnvironment({ SANDBOX: 'yes' })).toThrow(AppError);
+    expect(() => AppConfig.fromEnvironment({ SNS_CERT_URL_PATTERN: '^https://(' })).toThrow(
+      /SNS_CERT_URL_PATTERN/,
+    );
   });
 
   it('refuses production without real keys and secret', () => {

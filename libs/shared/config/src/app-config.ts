@@ -18,6 +18,15 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
   .transform((value) => value === 'true' || value === '1');
 
+const isRegExp = (value: string): boolean => {
+  try {
+    new RegExp(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z
@@ -35,6 +44,14 @@ const EnvSchema = z.object({
   EMAIL_FROM: z.string().default('Milestones <no-reply@example.com>'),
   SES_REGION: z.string().default('us-east-1'),
   SES_ENDPOINT: z.string().optional(),
+  /**
+   * Which SigningCertURL an SNS message to POST /v1/webhooks/ses may name, a regular expression
+   * matched against the whole URL: SNS's own https hosts unless told (tests name a loopback fake).
+   */
+  SNS_CERT_URL_PATTERN: z
+    .string()
+    .refine(isRegExp, 'must be a regular expression such as ^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com/')
+    .default('^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/'),
   SMS_PROVIDER: z.string().default('sandbox'),
   SMS_FROM: z.string().optional(),
   TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -83,6 +100,8 @@ export class AppConfig {
       from: string;
       sesRegion: string;
       sesEndpoint: string | undefined;
+      /** The SigningCertURLs of SNS messages that are trusted. */
+      snsCertUrlPattern: RegExp;
       rateLimit: string | undefined;
     };
     readonly sms: {
@@ -122,6 +141,7 @@ export class AppConfig {
         from: env.EMAIL_FROM,
         sesRegion: env.SES_REGION,
         sesEndpoint: env.SES_ENDPOINT,
+        snsCertUrlPattern: new RegExp(env.SNS_CERT_URL_PATTERN),
         rateLimit: env.EMAIL_RATE_LIMIT,
       },
       sms: {

@@ -39,4 +39,7 @@ export const Headers = {
   dlqSourcePartition: 'dlq-source-partition',
   dlqSourceOffset: 'dlq-source-offset',
   dlqConsumerGroup: 'dlq-consumer-group',
+  /** On dead letters of exhausted retries (delivery): provider calls made, and the provider's last answer. */
+  dlqAttempts: 'dlq-attempts',
+  dlqLastError: 'dlq-last-error',
 } as const;

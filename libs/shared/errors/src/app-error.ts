@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
@@ -57,6 +58,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 400;
     case 'unauthorized':
       return 401;
+    case 'forbidden':
+      return 403;
     case 'not_found':
       return 404;
     case 'conflict':

@@ -38,10 +38,10 @@ function codeForStatus(status: number): ErrorCode {
   switch (status) {
     case 400:
       return 'bad_request';
-    // No `forbidden` code exists: for a caller both mean "not with these credentials".
     case 401:
-    case 403:
       return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not_found';
     case 409:

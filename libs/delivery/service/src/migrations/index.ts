@@ -1,3 +1,7 @@
 import { CreateDeliveryTables1764000000000 } from './1764000000000-create-delivery-tables';
+import { PushTokenAndDeadLetterOutboxes1764100000000 } from './1764100000000-push-token-and-dead-letter-outboxes';
 
-export const deliveryMigrations = [CreateDeliveryTables1764000000000];
+export const deliveryMigrations = [
+  CreateDeliveryTables1764000000000,
+  PushTokenAndDeadLetterOutboxes1764100000000,
+];

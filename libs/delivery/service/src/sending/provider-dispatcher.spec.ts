@@ -1,5 +1,6 @@
 import type { ChannelSender, OutboundMessage } from '@mmp/channel-sdk';
 import { FixedClock } from '@mmp/clock';
+import type { MessageRequestedV1 } from '@mmp/contracts';
 import type { ChannelRegistry } from '../channels/channel-registry';
 import type { MessageRef } from '../store/message.store';
 import { ProviderDispatcher } from './provider-dispatcher';
@@ -59,7 +60,7 @@ describe('the provider dispatcher', () => {
       clock,
       sleeps,
     );
-    for (let i = 0; i < 5; i++) await dispatcher.dispatch(ref, outbound, 0);
+    for (let i = 0; i < 5; i++) await dispatcher.dispatch(ref, outbound, 0, null);
     expect(sleeps).toEqual([500, 500, 500]);
     expect(sent).toEqual([
       '2027-01-01T00:00:00.000Z',
@@ -82,22 +83,25 @@ describe('the provider dispatcher', () => {
       clock,
       [],
     );
-    const first = await dispatcher.dispatch(ref, outbound, 0);
+    // Only carried along: the dead letter hands the original request to the DLQ topic.
+    const request = { ...ref, schemaVersion: 1 } as unknown as MessageRequestedV1;
+    const first = await dispatcher.dispatch(ref, outbound, 0, request);
     expect(first.outcome).toMatchObject({
       status: 'queued',
       attempts: 1,
       retryAt: new Date('2027-01-01T00:00:00.250Z'),
       pendingOutbound: outbound,
+      pendingRequest: request,
       lastError: 'fake_429',
     });
-    const second = await dispatcher.dispatch(ref, outbound, 1);
+    const second = await dispatcher.dispatch(ref, outbound, 1, request);
     expect(second.outcome.retryAt).toEqual(new Date('2027-01-01T00:00:00.500Z'));
-    const last = await dispatcher.dispatch(ref, outbound, 2);
+    const last = await dispatcher.dispatch(ref, outbound, 2, request);
     expect(last.outcome).toMatchObject({
       status: 'failed',
       reason: 'retries_exhausted',
       attempts: 3,
-      deadLetter: { provider: 'fake', channel: 'sms', customerId: 'c-1', outbound },
+      deadLetter: { provider: 'fake', channel: 'sms', customerId: 'c-1', outbound, request },
     });
     expect(last.outcome.retryAt).toBeUndefined();
   });
@@ -118,7 +122,7 @@ describe('the provider dispatcher', () => {
       clock,
       [],
     );
-    const result = await dispatcher.dispatch(ref, outbound, 0);
+    const result = await dispatcher.dispatch(ref, outbound, 0, null);
     expect(result.outcome).toMatchObject({
       status: 'failed',
       reason: 'provider_rejected',

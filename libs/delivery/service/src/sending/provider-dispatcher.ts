@@ -1,6 +1,6 @@
 import type { OutboundMessage } from '@mmp/channel-sdk';
 import { CLOCK, type Clock } from '@mmp/clock';
-import type { Channel, MessageEventV1, MessageStatus } from '@mmp/contracts';
+import type { Channel, MessageEventV1, MessageRequestedV1, MessageStatus } from '@mmp/contracts';
 import { nextRetry, TokenBucket } from '@mmp/delivery-domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { ChannelRegistry } from '../channels/channel-registry';
@@ -29,7 +29,13 @@ export class ProviderDispatcher {
     @Inject(DELIVERY_TIMING) private readonly timing: DeliveryTiming,
   ) {}
 
-  async dispatch(ref: MessageRef, outbound: OutboundMessage, attemptsBefore: number): Promise<Dispatched> {
+  /** `request` is the original messages.requested.v1 request: kept with a retry, and dead-lettered with it. */
+  async dispatch(
+    ref: MessageRef,
+    outbound: OutboundMessage,
+    attemptsBefore: number,
+    request: MessageRequestedV1 | null,
+  ): Promise<Dispatched> {
     const { provider, sender } = this.channels.senderFor(ref.channel);
     const wait = this.bucketOf(ref.channel).reserve(this.clock.now().getTime());
     if (wait > 0) await this.timing.sleep(wait);
@@ -79,6 +85,7 @@ export class ProviderDispatcher {
             attempts,
             retryAt: new Date(now.getTime() + decision.delayMs),
             pendingOutbound: outbound,
+            pendingRequest: request,
             lastError: classified.reason,
           },
           unregisteredTokens,
@@ -89,7 +96,7 @@ export class ProviderDispatcher {
           ...messageOutcome(ref, 'failed', 'retries_exhausted', now, record),
           attempts,
           lastError: classified.reason,
-          deadLetter: { customerId: ref.customerId, channel: ref.channel, provider, outbound },
+          deadLetter: { customerId: ref.customerId, channel: ref.channel, provider, outbound, request },
         },
         unregisteredTokens,
       };
@@ -176,18 +183,24 @@ export async function recordDispatched(
   customerOf: (messageId: string) => string,
   now: Date,
 ): Promise<void> {
-  await store.recordOutcomes(
-    dispatched.map((d) => d.outcome),
-    now,
-  );
-  await store.recordUnregisteredTokens(
-    dispatched.flatMap((d) =>
-      d.unregisteredTokens.map((token) => ({
-        token,
-        customerId: customerOf(d.outcome.messageId),
-        provider: d.outcome.provider ?? 'unknown',
-      })),
-    ),
-    now,
-  );
+  // One transaction: a token report or dead letter (each an outbox row) commits with its outcome.
+  await store.transaction(async (tx) => {
+    await store.recordOutcomes(
+      dispatched.map((d) => d.outcome),
+      now,
+      tx,
+    );
+    await store.recordUnregisteredTokens(
+      dispatched.flatMap((d) =>
+        d.unregisteredTokens.map((token) => ({
+          token,
+          customerId: customerOf(d.outcome.messageId),
+          provider: d.outcome.provider ?? 'unknown',
+          messageId: d.outcome.messageId,
+        })),
+      ),
+      now,
+      tx,
+    );
+  });
 }

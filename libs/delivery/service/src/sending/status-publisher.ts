@@ -1,12 +1,31 @@
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { CLOCK, type Clock } from '@mmp/clock';
-import { MessagesEventsTopic } from '@mmp/contracts';
-import { Inject, Injectable } from '@nestjs/common';
-import { MessageStore } from '../store/message.store';
+import {
+  Headers,
+  MessagesEventsTopic,
+  MessagesRequestedTopic,
+  RetailEventsTopic,
+  type RetailEventV1,
+} from '@mmp/contracts';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { MessageStore, type PendingDeadLetter, type PendingUnregisteredToken } from '../store/message.store';
 
-/** Publishes the outbox's pending status events of some messages on messages.events.v1, then marks them. */
+/** The consumer group delivery reads messages.requested.v1 in: dead letters name it, as the bus's do. */
+const DELIVERY_GROUP = 'delivery';
+/** Rows a sweep publishes at most per outbox and round. */
+const SWEEP_BATCH = 500;
+
+/**
+ * Publishes delivery's outboxes after their commit, then marks them: status events on
+ * messages.events.v1, `push.token.unregistered` events on retail.events.v1 (ingestion removes the
+ * token from the profile), and dead letters on messages.requested.v1's DLQ topic. A publish that
+ * fails leaves its rows unmarked: they go out on the request's redelivery or from the sweep.
+ */
 @Injectable()
 export class StatusPublisher {
+  private readonly logger = new Logger('DeliveryOutbox');
+
   constructor(
     private readonly store: MessageStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -15,14 +34,103 @@ export class StatusPublisher {
 
   async publishPending(messageIds: readonly string[]): Promise<void> {
     const pending = await this.store.pendingStatusEvents(messageIds);
-    if (pending.length === 0) return;
+    if (pending.length > 0) {
+      await this.bus.publish(
+        MessagesEventsTopic,
+        pending.map((p) => ({ key: p.payload.customerId, value: p.payload })),
+      );
+      await this.store.markStatusEventsPublished(
+        pending.map((p) => p.eventId),
+        this.clock.now(),
+      );
+    }
+    await this.publishUnregisteredTokens(await this.store.pendingUnregisteredTokens({ messageIds }));
+    await this.publishDeadLetters(await this.store.pendingDeadLetters({ messageIds }));
+  }
+
+  /**
+   * The sweep: token reports and dead letters still unpublished after `leaseMs` (their publish
+   * failed, or the process died after the commit). A retry's dead letter has no redelivery to
+   * bring it back, so this is what guarantees it goes out.
+   */
+  async publishLeftovers(leaseMs: number): Promise<void> {
+    const before = new Date(this.clock.now().getTime() - leaseMs);
+    for (;;) {
+      const tokens = await this.store.pendingUnregisteredTokens({
+        reportedBefore: before,
+        limit: SWEEP_BATCH,
+      });
+      await this.publishUnregisteredTokens(tokens);
+      if (tokens.length < SWEEP_BATCH) break;
+    }
+    for (;;) {
+      const letters = await this.store.pendingDeadLetters({ createdBefore: before, limit: SWEEP_BATCH });
+      await this.publishDeadLetters(letters);
+      if (letters.length < SWEEP_BATCH) break;
+    }
+  }
+
+  private async publishUnregisteredTokens(tokens: readonly PendingUnregisteredToken[]): Promise<void> {
+    if (tokens.length === 0) return;
     await this.bus.publish(
-      MessagesEventsTopic,
-      pending.map((p) => ({ key: p.payload.customerId, value: p.payload })),
+      RetailEventsTopic,
+      tokens.map((t) => ({ key: t.customerId, value: unregisteredTokenEvent(t) })),
     );
-    await this.store.markStatusEventsPublished(
-      pending.map((p) => p.eventId),
+    await this.store.markUnregisteredTokensPublished(tokens, this.clock.now());
+  }
+
+  private async publishDeadLetters(letters: readonly PendingDeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    // A retry queued before requests were kept has none to replay: recorded in the table only.
+    const publishable = letters.filter((l) => l.request !== null);
+    for (const letter of letters.filter((l) => l.request === null))
+      this.logger.warn(
+        `dead letter ${letter.messageId} has no request to publish: see delivery.dead_letters`,
+      );
+    // Raw, like the bus's own dead letters: the value is the request exactly, ready to replay.
+    await this.bus.publishRaw(
+      MessagesRequestedTopic.dlq,
+      publishable.map((l) => ({
+        key: l.customerId,
+        value: JSON.stringify(l.request),
+        headers: {
+          [Headers.dlqReason]: `${l.reason} after ${l.attempts} attempts (last error: ${l.lastError})`,
+          [Headers.dlqSourceTopic]: MessagesRequestedTopic.name,
+          [Headers.dlqConsumerGroup]: DELIVERY_GROUP,
+          [Headers.dlqAttempts]: String(l.attempts),
+          [Headers.dlqLastError]: l.lastError,
+          [Headers.contentType]: 'application/json',
+          [Headers.schemaVersion]: String(MessagesRequestedTopic.schemaVersion),
+        },
+      })),
+    );
+    await this.store.markDeadLettersPublished(
+      letters.map((l) => l.messageId),
       this.clock.now(),
     );
   }
+}
+
+/**
+ * The input event that removes a token from the profile. Its eventId is deterministic (message
+ * and token, hashed to stay within the 128 characters of an eventId whatever the token's
+ * length), so a republished report is a duplicate to ingestion and changes nothing.
+ */
+export function unregisteredTokenEvent(t: PendingUnregisteredToken): RetailEventV1 {
+  const digest = createHash('sha256')
+    .update(`${t.messageId ?? ''}\n${t.customerId}\n${t.token}`)
+    .digest('hex');
+  return {
+    eventId: `push-token-unregistered:${digest}`,
+    type: 'push.token.unregistered',
+    occurredAt: t.reportedAt.toISOString(),
+    customerId: t.customerId,
+    properties: {
+      token: t.token,
+      reason: 'provider_unregistered',
+      source: 'delivery',
+      provider: t.provider,
+      ...(t.messageId ? { messageId: t.messageId } : {}),
+    },
+  };
 }

@@ -1,5 +1,11 @@
 import type { MessageReceipt, OutboundMessage } from '@mmp/channel-sdk';
-import type { Channel, CustomerProfileSnapshot, MessageEventV1, MessageStatus } from '@mmp/contracts';
+import type {
+  Channel,
+  CustomerProfileSnapshot,
+  MessageEventV1,
+  MessageRequestedV1,
+  MessageStatus,
+} from '@mmp/contracts';
 import type { ConsentState } from '@mmp/delivery-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
@@ -65,10 +71,19 @@ export interface MessageOutcome {
   retryAt?: Date;
   /** The rendered message a retry will send. */
   pendingOutbound?: OutboundMessage;
+  /** The request a retry came from: the dead letter carries it to the DLQ topic if retries run out. */
+  pendingRequest?: MessageRequestedV1 | null;
   /** What the provider said (its classification reason), kept for support. */
   lastError?: string;
   /** Set when retries ran out: a dead-letter record is written. */
-  deadLetter?: { customerId: string; channel: Channel; provider: string; outbound: OutboundMessage };
+  deadLetter?: {
+    customerId: string;
+    channel: Channel;
+    provider: string;
+    outbound: OutboundMessage;
+    /** The original messages.requested.v1 request (null for a retry queued before requests were kept). */
+    request: MessageRequestedV1 | null;
+  };
 }
 
 /** A queued message whose retry is due, claimed for one more provider call. */
@@ -76,6 +91,27 @@ export interface DueRetry {
   ref: MessageRef;
   attempts: number;
   outbound: OutboundMessage;
+  request: MessageRequestedV1 | null;
+}
+
+/** A push token a provider reported unregistered, waiting to reach ingestion. */
+export interface PendingUnregisteredToken {
+  customerId: string;
+  token: string;
+  /** The message whose send reported it (null for reports recorded before the outbox). */
+  messageId: string | null;
+  provider: string;
+  reportedAt: Date;
+}
+
+/** A message whose retries ran out, waiting to reach the DLQ topic. */
+export interface PendingDeadLetter {
+  messageId: string;
+  customerId: string;
+  attempts: number;
+  reason: string;
+  lastError: string;
+  request: MessageRequestedV1 | null;
 }
 
 export interface MessageView {
@@ -221,7 +257,8 @@ export class MessageStore {
           FOR UPDATE OF m SKIP LOCKED),
        withheld AS (
          UPDATE delivery.messages m
-            SET status = 'suppressed', reason = j.reason, next_attempt_at = NULL, pending_outbound = NULL, updated_at = $1
+            SET status = 'suppressed', reason = j.reason, next_attempt_at = NULL, pending_outbound = NULL,
+                pending_request = NULL, updated_at = $1
            FROM judged j WHERE m.message_id = j.message_id AND j.reason IS NOT NULL
          RETURNING m.*)
        INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
@@ -270,11 +307,12 @@ export class MessageStore {
               -- A provider that refused with a retryable error did not take the message: safe to call again.
               handed_over_at = CASE WHEN t.retry_at IS NULL THEN m.handed_over_at END,
               pending_outbound = CASE WHEN t.retry_at IS NULL THEN NULL ELSE t.pending END,
+              pending_request = CASE WHEN t.retry_at IS NULL THEN NULL ELSE coalesce(t.pending_request, m.pending_request) END,
               last_error = coalesce(t.last_error, m.last_error)
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[])
+                     $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::jsonb[])
               AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at,
-                   attempts, retry_at, pending, last_error)
+                   attempts, retry_at, pending, last_error, pending_request)
         WHERE m.message_id = t.message_id AND m.status = 'queued'
         RETURNING m.message_id`,
       [
@@ -292,6 +330,7 @@ export class MessageStore {
         outcomes.map((o) => o.retryAt ?? null),
         outcomes.map((o) => (o.pendingOutbound ? JSON.stringify(o.pendingOutbound) : null)),
         outcomes.map((o) => o.lastError ?? null),
+        outcomes.map((o) => (o.pendingRequest ? JSON.stringify(o.pendingRequest) : null)),
       ],
     );
     const recorded = new Set(updated.map((r) => r.message_id));
@@ -315,8 +354,10 @@ export class MessageStore {
     if (dead.length > 0)
       await runSql(
         executor,
-        `INSERT INTO delivery.dead_letters (message_id, customer_id, channel, provider, attempts, last_error, outbound, created_at)
-         SELECT *, $8::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[])
+        `INSERT INTO delivery.dead_letters
+           (message_id, customer_id, channel, provider, attempts, last_error, outbound, request, reason, created_at)
+         SELECT *, $10::timestamptz
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[])
          ON CONFLICT (message_id) DO NOTHING`,
         [
           dead.map((d) => d.outcome.messageId),
@@ -326,6 +367,8 @@ export class MessageStore {
           dead.map((d) => d.outcome.attempts ?? 0),
           dead.map((d) => d.outcome.lastError ?? d.outcome.reason ?? 'unknown'),
           dead.map((d) => JSON.stringify(d.outbound)),
+          dead.map((d) => (d.request ? JSON.stringify(d.request) : null)),
+          dead.map((d) => d.outcome.reason ?? 'retries_exhausted'),
           now,
         ],
       );
@@ -347,6 +390,7 @@ export class MessageStore {
       variant: string | null;
       attempts: number;
       pending_outbound: OutboundMessage;
+      pending_request: MessageRequestedV1 | null;
     }>(
       this.db,
       `UPDATE delivery.messages m SET handed_over_at = $1, next_attempt_at = NULL, updated_at = $1
@@ -360,7 +404,7 @@ export class MessageStore {
                                   WHERE s.channel = q.channel AND s.status = 'opted_out' AND s.address = ${retryRecipientSql('q')})
                ORDER BY q.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING m.message_id, m.customer_id, m.journey_key, m.step_id, m.milestone_key, m.channel, m.template,
-                  m.variant, m.attempts, m.pending_outbound`,
+                  m.variant, m.attempts, m.pending_outbound, m.pending_request`,
       [now, limit],
     );
     return rows.map((r) => ({
@@ -376,6 +420,7 @@ export class MessageStore {
       },
       attempts: r.attempts,
       outbound: r.pending_outbound,
+      request: r.pending_request,
     }));
   }
 
@@ -390,7 +435,8 @@ export class MessageStore {
       this.db,
       `WITH stale AS (
          UPDATE delivery.messages
-            SET status = 'failed', reason = 'outcome_unknown', pending_outbound = NULL, updated_at = $2
+            SET status = 'failed', reason = 'outcome_unknown', pending_outbound = NULL, pending_request = NULL,
+                updated_at = $2
           WHERE status = 'queued' AND handed_over_at < $1
          RETURNING *)
        INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
@@ -465,17 +511,113 @@ export class MessageStore {
     return result;
   }
 
+  /**
+   * Records the push tokens a provider reported unregistered, once per customer and token: each
+   * row is also the outbox of the `push.token.unregistered` event that removes the token from the
+   * profile (published_at set once it is on retail.events.v1).
+   */
   async recordUnregisteredTokens(
-    tokens: readonly { token: string; customerId: string; provider: string }[],
+    tokens: readonly { token: string; customerId: string; provider: string; messageId: string }[],
+    now: Date,
+    tx?: EntityManager,
+  ): Promise<void> {
+    if (tokens.length === 0) return;
+    await runSql(
+      tx ?? this.db,
+      `INSERT INTO delivery.unregistered_push_tokens (token, customer_id, provider, message_id, reported_at)
+       SELECT *, $5::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       ON CONFLICT (customer_id, token) DO NOTHING`,
+      [
+        tokens.map((t) => t.token),
+        tokens.map((t) => t.customerId),
+        tokens.map((t) => t.provider),
+        tokens.map((t) => t.messageId),
+        now,
+      ],
+    );
+  }
+
+  /**
+   * Unpublished token reports: those of some messages (right after their commit, or on
+   * redelivery), or, for the sweep, every one reported before `reportedBefore`.
+   */
+  async pendingUnregisteredTokens(
+    filter: { messageIds: readonly string[] } | { reportedBefore: Date; limit: number },
+  ): Promise<PendingUnregisteredToken[]> {
+    const byMessage = 'messageIds' in filter;
+    if (byMessage && filter.messageIds.length === 0) return [];
+    const rows = await queryRows<{
+      customer_id: string;
+      token: string;
+      message_id: string | null;
+      provider: string;
+      reported_at: Date;
+    }>(
+      this.db,
+      `SELECT customer_id, token, message_id, provider, reported_at FROM delivery.unregistered_push_tokens
+        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'reported_at < $1'}
+        ORDER BY reported_at, customer_id, token ${byMessage ? '' : 'LIMIT $2'}`,
+      byMessage ? [filter.messageIds] : [filter.reportedBefore, filter.limit],
+    );
+    return rows.map((r) => ({
+      customerId: r.customer_id,
+      token: r.token,
+      messageId: r.message_id,
+      provider: r.provider,
+      reportedAt: r.reported_at,
+    }));
+  }
+
+  async markUnregisteredTokensPublished(
+    tokens: readonly { customerId: string; token: string }[],
     now: Date,
   ): Promise<void> {
     if (tokens.length === 0) return;
     await runSql(
       this.db,
-      `INSERT INTO delivery.unregistered_push_tokens (token, customer_id, provider, reported_at)
-       SELECT *, $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[])
-       ON CONFLICT (token) DO NOTHING`,
-      [tokens.map((t) => t.token), tokens.map((t) => t.customerId), tokens.map((t) => t.provider), now],
+      `UPDATE delivery.unregistered_push_tokens u SET published_at = $3
+         FROM unnest($1::text[], $2::text[]) AS t(customer_id, token)
+        WHERE u.customer_id = t.customer_id AND u.token = t.token AND u.published_at IS NULL`,
+      [tokens.map((t) => t.customerId), tokens.map((t) => t.token), now],
+    );
+  }
+
+  /** Unpublished dead letters: of some messages, or, for the sweep, every one written before `createdBefore`. */
+  async pendingDeadLetters(
+    filter: { messageIds: readonly string[] } | { createdBefore: Date; limit: number },
+  ): Promise<PendingDeadLetter[]> {
+    const byMessage = 'messageIds' in filter;
+    if (byMessage && filter.messageIds.length === 0) return [];
+    const rows = await queryRows<{
+      message_id: string;
+      customer_id: string;
+      attempts: number;
+      reason: string | null;
+      last_error: string;
+      request: MessageRequestedV1 | null;
+    }>(
+      this.db,
+      `SELECT message_id, customer_id, attempts, reason, last_error, request FROM delivery.dead_letters
+        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'created_at < $1'}
+        ORDER BY created_at, message_id ${byMessage ? '' : 'LIMIT $2'}`,
+      byMessage ? [filter.messageIds] : [filter.createdBefore, filter.limit],
+    );
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      customerId: r.customer_id,
+      attempts: r.attempts,
+      reason: r.reason ?? 'retries_exhausted',
+      lastError: r.last_error,
+      request: r.request,
+    }));
+  }
+
+  async markDeadLettersPublished(messageIds: readonly string[], now: Date): Promise<void> {
+    if (messageIds.length === 0) return;
+    await runSql(
+      this.db,
+      `UPDATE delivery.dead_letters SET published_at = $2 WHERE message_id = ANY($1::text[]) AND published_at IS NULL`,
+      [messageIds, now],
     );
   }
 
@@ -657,7 +799,8 @@ export class MessageStore {
       await runSql(
         tx,
         `UPDATE delivery.messages
-            SET recipient = NULL, subject = NULL, body = NULL, pending_outbound = NULL, last_error = NULL,
+            SET recipient = NULL, subject = NULL, body = NULL, pending_outbound = NULL, pending_request = NULL,
+                last_error = NULL,
                 next_attempt_at = NULL, updated_at = $2,
                 status = CASE WHEN status = 'queued' AND handed_over_at IS NULL THEN 'failed' ELSE status END,
                 reason = CASE WHEN status = 'queued' AND handed_over_at IS NULL THEN 'customer_erased' ELSE reason END

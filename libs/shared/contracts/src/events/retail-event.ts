@@ -61,11 +61,26 @@ export const KnownTraits = {
 /** Custom trait values: scalars only, bounded, so a profile never balloons. */
 const CustomTraitValue = z.union([ShortText, z.number(), z.boolean(), z.null()]);
 
+/**
+ * `pushTokens` is kept by the push.token.* events (per token, by time), so a trait of that name,
+ * or under its per-token keys, would make the profile depend on arrival order.
+ */
+const isReservedTraitKey = (key: string): boolean => key === 'pushTokens' || key.startsWith('pushTokens/');
+
 export const Traits = z
   .object(KnownTraits)
   .partial()
   .catchall(CustomTraitValue)
-  .refine((t) => Object.keys(t).length <= 100, 'must have at most 100 traits');
+  .refine((t) => Object.keys(t).length <= 100, 'must have at most 100 traits')
+  .superRefine((traits, ctx) => {
+    for (const key of Object.keys(traits).filter(isReservedTraitKey)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'is kept by push.token.registered and push.token.unregistered events, not set as a trait',
+      });
+    }
+  });
 export type Traits = z.infer<typeof Traits>;
 
 export const OrderItem = z.object({
@@ -75,6 +90,8 @@ export const OrderItem = z.object({
   quantity: z.number().int().positive(),
   price: DecimalString,
 });
+
+const PushToken = z.string().min(1, 'must be a push token').max(4096, 'must be at most 4096 characters');
 
 /** Required properties per known event type; any other type is a custom event. */
 export const KnownEventProperties = {
@@ -97,8 +114,10 @@ export const KnownEventProperties = {
   'product.viewed': z.object({ sku: ShortText.min(1) }).passthrough(),
   'cart.abandoned': z.object({ cartId: ShortText.min(1) }).passthrough(),
   'push.token.registered': z
-    .object({ token: z.string().min(1).max(4096), platform: z.enum(['ios', 'android', 'web']) })
+    .object({ token: PushToken, platform: z.enum(['ios', 'android', 'web']) })
     .passthrough(),
+  /** The app or a provider (delivery, when FCM reports the token gone) says the token is dead. */
+  'push.token.unregistered': z.object({ token: PushToken, reason: ShortText.optional() }).passthrough(),
 } as const;
 export type KnownEventType = keyof typeof KnownEventProperties;
 export const isKnownEventType = (type: string): type is KnownEventType =>

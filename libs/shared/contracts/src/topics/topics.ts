@@ -18,7 +18,7 @@ export const RetailEventsTopic = defineTopic({
   schemaVersion: 1,
   schema: RetailEventV1,
   description:
-    'Raw retailer events (SPEC section 4). Invalid records go to retail.events.dlq.v1 with the reason.',
+    'Raw retailer events (SPEC section 4). Invalid records go to retail.events.dlq.v1 with the reason. Delivery also publishes push.token.unregistered here for tokens FCM reports gone.',
 });
 
 export const CustomerEventsTopic = defineTopic({
@@ -39,7 +39,8 @@ export const MessagesRequestedTopic = defineTopic({
   name: 'messages.requested.v1',
   schemaVersion: 1,
   schema: MessageRequestedV1,
-  description: 'A journey step asks for a message; messageId is the idempotency key for sending.',
+  description:
+    'A journey step asks for a message; messageId is the idempotency key for sending. A request whose provider retries ran out also goes, unchanged, to messages.requested.v1.dlq, with dlq-reason, dlq-attempts and dlq-last-error headers.',
 });
 
 export const MessagesEventsTopic = defineTopic({

@@ -4,6 +4,7 @@ import type { Channel } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChannelRegistry } from '../../channels/channel-registry';
+import { SnsVerifier } from '../../receipts/sns-verifier';
 import { StatusPublisher } from '../../sending/status-publisher';
 import { MessageStore } from '../../store/message.store';
 
@@ -25,6 +26,7 @@ export class ReceiveWebhookUsecase {
     private readonly channels: ChannelRegistry,
     private readonly store: MessageStore,
     private readonly publisher: StatusPublisher,
+    private readonly sns: SnsVerifier,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -32,6 +34,8 @@ export class ReceiveWebhookUsecase {
     const loaded = this.channels.senderFor(channel);
     if (loaded.provider !== provider || !loaded.sender.parseWebhook)
       throw AppError.notFound(`the ${channel} channel does not use ${provider} (it uses ${loaded.provider})`);
+    // SES receipts come through SNS: nothing is read from a message SNS did not sign.
+    if (provider === 'ses') await this.sns.verify(request.rawBody);
     const outcome = loaded.sender.parseWebhook(request);
     switch (outcome.kind) {
       case 'rejected':

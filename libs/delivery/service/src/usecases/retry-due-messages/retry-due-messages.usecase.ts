@@ -1,4 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
+import { describeError } from '@mmp/errors';
 import { PollingWorker } from '@mmp/server';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { mapWithConcurrency, ProviderDispatcher, recordDispatched } from '../../sending/provider-dispatcher';
@@ -15,6 +16,9 @@ const RETRY_BATCH = 500;
  * of a whole batch.
  */
 export const STALE_HANDOVER_MS = 60 * 60_000;
+
+/** An outbox row unpublished this long after its commit was left behind: the sweep publishes it. */
+export const OUTBOX_LEASE_MS = 30_000;
 
 /**
  * Sends the queued messages whose retry time (on the injectable clock) has come: each is
@@ -44,6 +48,13 @@ export class RetryDueMessagesUsecase extends PollingWorker {
       );
       await this.publisher.publishPending(stale);
     }
+    // Outbox rows whose publish after their commit did not happen (a broker outage, a crash). A
+    // broker still down must not hold up the retries: the rows wait for the next round.
+    try {
+      await this.publisher.publishLeftovers(OUTBOX_LEASE_MS);
+    } catch (error) {
+      this.logger.warn(`outbox sweep failed, trying again next round: ${describeError(error)}`);
+    }
     // An opt-out (or a suppressed address) since the first attempt holds for the retry too.
     const withheld = await this.store.withholdRetries(now);
     if (withheld.length > 0) await this.publisher.publishPending(withheld);
@@ -53,7 +64,7 @@ export class RetryDueMessagesUsecase extends PollingWorker {
       if (due.length === 0) return total;
       total += due.length;
       const dispatched = await mapWithConcurrency(due, SEND_CONCURRENCY, (retry) =>
-        this.dispatcher.dispatch(retry.ref, retry.outbound, retry.attempts),
+        this.dispatcher.dispatch(retry.ref, retry.outbound, retry.attempts, retry.request),
       );
       const customers = new Map(due.map((d) => [d.ref.messageId, d.ref.customerId]));
       await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());

@@ -97,7 +97,7 @@ export class SendMessagesUsecase {
     const handedOver = ready.filter((r) => gate.handedOver.has(r.request.messageId));
     if (handedOver.length > 0) {
       const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
-        this.dispatcher.dispatch(item.request, item.outbound, 0),
+        this.dispatcher.dispatch(item.request, item.outbound, 0, item.request),
       );
       const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
       await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
