@@ -2,6 +2,7 @@ import type { BenchCase } from '../bench-case';
 import { analyticsCase } from './analytics';
 import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
+import { ingestionKafkaCase } from './ingestion-kafka';
 import { journeysCase } from './journeys';
 import { milestonesScheduleCase } from './milestones-schedule';
 import { orderPathCase } from './order-path';
@@ -16,6 +17,7 @@ export const BENCH_CASES: readonly BenchCase[] = [
   rawCeilingCase,
   orderPathCase,
   ingestionHttpCase,
+  ingestionKafkaCase,
   milestonesScheduleCase,
   journeysCase,
   deliveryCase,

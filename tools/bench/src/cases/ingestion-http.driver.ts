@@ -1,4 +1,5 @@
 import { defineDriver } from '../driver';
+import { ingestionBatch } from './ingestion-events';
 
 export interface IngestionHttpInput {
   runId: string;
@@ -81,45 +82,7 @@ export const driver = defineDriver(
 );
 
 function batchOf(input: IngestionHttpInput, batchIndex: number): object[] {
-  const events: object[] = [];
-  const occurredAt = new Date().toISOString();
-  for (let i = 0; i < input.batchSize; i += 1) {
-    const customer = `${input.runId}-b${batchIndex}-c${i % input.customersPerBatch}`;
-    const eventId = `${input.runId}-b${batchIndex}-e${i}`;
-    switch (Math.floor(i / input.customersPerBatch) % 4) {
-      case 0:
-        events.push({
-          eventId,
-          type: 'customer.registered',
-          occurredAt,
-          customerId: customer,
-          traits: { email: `${customer}@example.com`, firstName: 'Ann', timezone: 'America/New_York' },
-        });
-        break;
-      case 1:
-      case 3:
-        events.push({
-          eventId,
-          type: 'order.placed',
-          occurredAt,
-          customerId: customer,
-          properties: {
-            orderId: eventId,
-            total: '19.90',
-            currency: 'USD',
-            items: [{ sku: 'sku-1', quantity: 1, price: '19.90' }],
-          },
-        });
-        break;
-      default:
-        events.push({
-          eventId,
-          type: 'product.viewed',
-          occurredAt,
-          customerId: customer,
-          properties: { sku: 'sku-1' },
-        });
-    }
-  }
-  return events;
+  return ingestionBatch(input.runId, batchIndex, input.batchSize, input.customersPerBatch).map(
+    (e) => e.event,
+  );
 }

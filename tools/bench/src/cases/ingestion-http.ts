@@ -1,18 +1,11 @@
-import { join } from 'node:path';
-import { KafkaBus } from '@mmp/bus';
-import { AppConfig } from '@mmp/config';
-import { IngestionModule } from '@mmp/ingestion-service';
-import { loadProgramFromDir, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
-import type { BenchCase, BenchContext } from '../bench-case';
+import type { BenchCase } from '../bench-case';
 import type { Figure } from '../figures';
 import { driver } from './ingestion-http.driver';
+import { INGESTION_API_KEY, startIngestion } from './ingestion-service';
 import { RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_HTTP_FIGURE = 'ingestion over HTTP (batches of 1000 → profiles)';
 
-const PROGRAM_DIR = join(__dirname, '..', '..', '..', '..', 'program');
-const API_KEY = 'bench-key';
 const BATCH_SIZE = 1000;
 /** 60 batches: long enough to average over checkpoints and autovacuum, short enough for a 2-core run. */
 const BATCHES = 60;
@@ -39,7 +32,7 @@ export const ingestionHttpCase: BenchCase = {
     const result = await context.runDriver(driver, {
       runId: context.runId,
       baseUrl,
-      apiKey: API_KEY,
+      apiKey: INGESTION_API_KEY,
       warmupBatches: WARMUP_BATCHES,
       batches: BATCHES,
       batchSize: BATCH_SIZE,
@@ -63,29 +56,3 @@ export const ingestionHttpCase: BenchCase = {
     return figures;
   },
 };
-
-async function startIngestion(context: BenchContext): Promise<string> {
-  const databaseUrl = await context.createDatabase();
-  const config = AppConfig.fromEnvironment({
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: context.kafka.brokers.join(','),
-    KAFKA_CLIENT_ID: `bench-ingestion-${context.runId}`,
-    PORT: '0',
-    API_KEYS: API_KEY,
-    PROGRAM_DIR,
-    LOG_LEVEL: 'warn',
-  });
-  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
-  const app = await startServices({
-    name: 'ingestion',
-    services: [IngestionModule],
-    config,
-    bus,
-    program: new ProgramStore(loadProgramFromDir(config.programDir)),
-  });
-  context.onCleanup(async () => {
-    await app.close();
-    await bus.stop();
-  });
-  return (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
-}

@@ -1,0 +1,56 @@
+import type { BenchCase } from '../bench-case';
+import type { Figure } from '../figures';
+import { driver } from './ingestion-kafka.driver';
+import { startIngestion } from './ingestion-service';
+import { RAW_CEILING_FIGURE } from './raw-ceiling';
+
+export const INGESTION_KAFKA_FIGURE = 'ingestion over Kafka (retail.events.v1 → profiles)';
+
+const ROUNDS = 3;
+const EVENTS_PER_ROUND = 40_000;
+const WARMUP_EVENTS = 8_000;
+/** Like the HTTP case's batches: 1000 events of 250 customers per produce call. */
+const CHUNK_EVENTS = 1_000;
+const CUSTOMERS_PER_CHUNK = 250;
+/** Well under what the mock keeps per partition (~5 MB, ~20k of these events). */
+const WINDOW = 8_000;
+
+/**
+ * Ingestion alone consuming retail.events.v1, as its process runs it: the driver thread streams
+ * the HTTP case's mix of events into the topic; the figure is events per second from a round's
+ * first produce to the last of its events on customer.events.v1 (profile stored and published),
+ * the best of three rounds, as the raw ceiling it is divided by.
+ */
+export const ingestionKafkaCase: BenchCase = {
+  id: 'ingestion-kafka',
+  description:
+    'ingestion alone: retail.events.v1 → profiles → customer.events.v1, streamed in chunks of 1000',
+  async run(context) {
+    await startIngestion(context);
+    context.log(`ingestion over Kafka: ${ROUNDS} rounds of ${EVENTS_PER_ROUND} events (window ${WINDOW})`);
+    const result = await context.runDriver(driver, {
+      runId: context.runId,
+      warmupEvents: WARMUP_EVENTS,
+      rounds: ROUNDS,
+      eventsPerRound: EVENTS_PER_ROUND,
+      chunkEvents: CHUNK_EVENTS,
+      customersPerChunk: CUSTOMERS_PER_CHUNK,
+      window: WINDOW,
+      stallTimeoutMs: context.options.stallTimeoutMs,
+    });
+    if (result.redelivered > 0) {
+      context.log(`ingestion over Kafka: ${result.redelivered} customer events seen twice (a rebalance)`);
+    }
+    const rate = Math.max(...result.rounds.map((round) => round.events / round.seconds));
+    const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
+    const figures: Figure[] = [
+      {
+        name: INGESTION_KAFKA_FIGURE,
+        value: rate,
+        unit: 'events/s',
+        ...(ceiling ? { ratio: rate / ceiling } : {}),
+      },
+    ];
+    return figures;
+  },
+};
