@@ -277,4 +277,40 @@ describe('push tokens FCM reports unregistered leave the profile', () => {
     expect(unregistrationsOf('c-fault')).toHaveLength(1);
     expect(fcm.calls.length - before).toBe(2);
   });
+
+  it('uses a token again once the app registers it after the report, and records a new report of it', async () => {
+    const back = `${UNREGISTERED_TOKEN_PREFIX}phone-4`;
+    const at = (minutesFromNow: number) =>
+      new Date(clock.now().getTime() + minutesFromNow * 60_000).toISOString();
+    const register = (eventId: string, token: string, occurredAt: string) => ({
+      ...tokenEvent(eventId, 'c-back', 'push.token.registered', { token, platform: 'android' }),
+      occurredAt,
+    });
+    await call('/v1/events', {
+      batch: [register('b-1', back, at(-10)), register('b-2', 'tok-back-other', at(-9))],
+    });
+    await bus.whenIdle();
+    await push(await profileOf('c-back'));
+    expect(unregistrationsOf('c-back')).toHaveLength(1);
+    expect((await profileOf('c-back')).traits['pushTokens']).toEqual(['tok-back-other']);
+
+    // The app registers the same token again, after the report.
+    clock.advanceBy(5 * 60_000);
+    expect((await call('/v1/events', { batch: [register('b-3', back, at(-1))] })).body).toMatchObject({
+      accepted: 1,
+    });
+    await bus.whenIdle();
+    expect((await profileOf('c-back')).traits['pushTokens']).toEqual(['tok-back-other', back]);
+    const before = fcm.calls.length;
+    await push(await profileOf('c-back'));
+    expect(
+      fcm.calls
+        .slice(before)
+        .map((c) => c.token)
+        .sort(),
+    ).toEqual(['tok-back-other', back].sort());
+    // FCM reports it gone again: a second report, and the profile loses it again.
+    expect(unregistrationsOf('c-back')).toHaveLength(2);
+    expect((await profileOf('c-back')).traits['pushTokens']).toEqual(['tok-back-other']);
+  });
 });

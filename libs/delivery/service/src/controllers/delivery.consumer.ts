@@ -43,11 +43,22 @@ export class DeliveryConsumer {
     );
   }
 
-  /** Erasure (`customer.erased`): the customer's addresses, bodies and snapshots go. Other events are not delivery's. */
+  /**
+   * Erasure (`customer.erased`): the customer's addresses, bodies and snapshots go. A push token
+   * registered after a provider reported it unregistered is usable again. Other events are not delivery's.
+   */
   @OnMessages(CustomerEventsTopic, 'delivery')
   async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
     const erased = batch.filter(({ value }) => isErasureEvent(value)).map(({ value }) => value.customerId);
     await this.store.eraseCustomers([...new Set(erased)], this.clock.now());
+    await this.store.forgetUnregisteredTokens(
+      batch.flatMap(({ value }) => {
+        const token = value.properties['token'];
+        return value.type === 'push.token.registered' && typeof token === 'string'
+          ? [{ customerId: value.customerId, token, registeredAt: new Date(value.occurredAt) }]
+          : [];
+      }),
+    );
   }
 
   /** Opens and clicks come from analytics' tracking endpoints; the message list shows them. */

@@ -512,6 +512,28 @@ export class MessageStore {
   }
 
   /**
+   * A token registered after a provider reported it unregistered (the app got it back) is
+   * usable again: its report is forgotten, so a later report of it is recorded and sent anew.
+   * A registration older than the report changes nothing.
+   */
+  async forgetUnregisteredTokens(
+    registrations: readonly { customerId: string; token: string; registeredAt: Date }[],
+  ): Promise<void> {
+    if (registrations.length === 0) return;
+    await runSql(
+      this.db,
+      `DELETE FROM delivery.unregistered_push_tokens u
+        USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(customer_id, token, registered_at)
+        WHERE u.customer_id = r.customer_id AND u.token = r.token AND u.reported_at < r.registered_at`,
+      [
+        registrations.map((r) => r.customerId),
+        registrations.map((r) => r.token),
+        registrations.map((r) => r.registeredAt),
+      ],
+    );
+  }
+
+  /**
    * Records the push tokens a provider reported unregistered, once per customer and token: each
    * row is also the outbox of the `push.token.unregistered` event that removes the token from the
    * profile (published_at set once it is on retail.events.v1).
