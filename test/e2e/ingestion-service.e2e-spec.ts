@@ -302,6 +302,103 @@ describe('ingestion, against real Postgres', () => {
       ]);
     });
 
+    it("keeps a visitor's orders in another currency out of the customer's totals when merging", async () => {
+      const anonymousOrder = (eventId: string, orderId: string, total: string, hoursAgo: number) => ({
+        ...order(eventId, 'ignored', orderId, total, hoursAgo, 'EUR'),
+        customerId: undefined,
+        anonymousId: 'a-fx',
+      });
+      expect(
+        await post({
+          batch: [
+            anonymousOrder('fx-a1', 'o-eur-1', '50.00', 10),
+            anonymousOrder('fx-a2', 'o-eur-2', '5.00', 9),
+          ],
+        }),
+      ).toMatchObject({ body: { accepted: 2 } });
+      expect((await profileOf('anon:a-fx')).body.attributes).toMatchObject({
+        lifetimeOrders: 2,
+        lifetimeValue: '55.00',
+        currency: 'EUR',
+      });
+      await post({ batch: [order('fx-c1', 'c-fx', 'o-usd-1', '20.00', 8)] });
+
+      expect(await post({ batch: [linked('fx-l', 'c-fx', 'a-fx', 1)] })).toMatchObject({
+        body: { accepted: 1 },
+      });
+      const merged = (await profileOf('c-fx')).body;
+      // The customer's own orders set the currency; the visitor's EUR orders stay in the history only.
+      expect(merged.attributes).toMatchObject({
+        lifetimeOrders: 1,
+        lifetimeValue: '20.00',
+        currency: 'USD',
+        firstOrderAt: at(8),
+        lastOrderAt: at(8),
+      });
+      expect(merged.attributes.eventCounts['order.placed']).toBe(3);
+      // A refund of a visitor's EUR order is refused like any other EUR money for this customer.
+      expect(await post({ batch: [refund('fx-r1', 'c-fx', 'o-eur-1', '50.00', 0.5, 'EUR')] })).toEqual({
+        status: 202,
+        body: {
+          accepted: 0,
+          duplicates: 0,
+          rejected: [
+            {
+              index: 0,
+              eventId: 'fx-r1',
+              errors: [
+                {
+                  path: 'properties.currency',
+                  message: "must be USD, the currency of the customer's earlier orders (got EUR)",
+                },
+              ],
+            },
+          ],
+        },
+      });
+      // And a further USD order counts as usual.
+      await post({ batch: [order('fx-c2', 'c-fx', 'o-usd-2', '10.00', 0.25)] });
+      expect((await profileOf('c-fx')).body.attributes).toMatchObject({
+        lifetimeOrders: 2,
+        lifetimeValue: '30.00',
+      });
+    });
+
+    it('takes the currency of the visitor when the customer has no orders of their own', async () => {
+      await post({
+        batch: [
+          {
+            ...order('fx2-a1', 'ignored', 'o-1', '50.00', 10, 'EUR'),
+            customerId: undefined,
+            anonymousId: 'a-fx2',
+          },
+        ],
+      });
+      await post({ batch: [linked('fx2-l', 'c-fx2', 'a-fx2', 1)] });
+      expect((await profileOf('c-fx2')).body.attributes).toMatchObject({
+        lifetimeOrders: 1,
+        lifetimeValue: '50.00',
+        currency: 'EUR',
+      });
+      expect(await post({ batch: [order('fx2-c1', 'c-fx2', 'o-2', '20.00', 0.5)] })).toMatchObject({
+        status: 202,
+        body: {
+          accepted: 0,
+          rejected: [
+            {
+              eventId: 'fx2-c1',
+              errors: [
+                {
+                  path: 'properties.currency',
+                  message: "must be EUR, the currency of the customer's earlier orders (got USD)",
+                },
+              ],
+            },
+          ],
+        },
+      });
+    });
+
     it('files later anonymous-only events under the customer when the link came first', async () => {
       await post({ batch: [linked('m2-l', 'c-m2', 'a-2', 5)] });
       await post({

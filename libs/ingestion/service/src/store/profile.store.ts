@@ -20,7 +20,7 @@ import {
   withTransaction,
   type SqlExecutor,
 } from '@mmp/persistence';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 interface ProfileRow {
@@ -85,6 +85,9 @@ interface LockedProfile extends ProfileState {
 
 interface MergedProfileRow extends ProfileRow {
   into_customer_id: string;
+  /** The visitor's orders in another currency than the customer's: moved, not counted. */
+  excluded_orders: number;
+  excluded_currencies: string[] | null;
 }
 
 interface NewLink {
@@ -101,6 +104,8 @@ interface NewLink {
  */
 @Injectable()
 export class ProfileStore {
+  private readonly logger = new Logger(ProfileStore.name);
+
   constructor(@InjectServiceDatabase('ingestion') private readonly db: DataSource) {}
 
   async ingest(batch: readonly CanonicalEvent[], now: Date): Promise<IngestResult> {
@@ -211,6 +216,13 @@ export class ProfileStore {
 
       const mergedProfiles = await this.mergeAnonymousHistories(tx, links, now);
       for (const merged of mergedProfiles) {
+        if (merged.excluded_orders === 0) continue;
+        this.logger.warn(
+          `merged ${merged.customer_id} into ${merged.into_customer_id}: ${merged.excluded_orders} order(s) in ` +
+            `${(merged.excluded_currencies ?? []).join(', ')} kept but not counted, the customer's orders are in another currency`,
+        );
+      }
+      for (const merged of mergedProfiles) {
         const into = profiles.get(merged.into_customer_id) ?? emptyProfile(merged.into_customer_id);
         profiles.set(into.customerId, mergeProfiles(into, toProfileState(merged)));
       }
@@ -319,14 +331,28 @@ export class ProfileStore {
                WHERE r.customer_id = m.anon),
             taken_orders AS (
               DELETE FROM ingestion.orders o USING linked m WHERE o.customer_id = m.anon
-              RETURNING m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id),
+              RETURNING m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id, o.excluded_reason),
+            -- The customer's own orders set the currency (this statement sees them, not the moved
+            -- ones): the visitor's orders in another currency move but do not count.
             moved_orders AS (
-              INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
-              SELECT * FROM taken_orders ON CONFLICT (customer_id, order_id) DO NOTHING)
+              INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id, excluded_reason)
+              SELECT t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id,
+                     coalesce(t.excluded_reason,
+                              CASE WHEN t.currency <> (SELECT c.currency FROM ingestion.orders c
+                                                        WHERE c.customer_id = t.customer_id AND c.excluded_reason IS NULL
+                                                        LIMIT 1)
+                                   THEN 'currency' END)
+                FROM taken_orders t
+              ON CONFLICT (customer_id, order_id) DO NOTHING
+              RETURNING customer_id, currency, excluded_reason)
        DELETE FROM ingestion.profiles p USING linked m
         WHERE p.customer_id = m.anon
        RETURNING m.customer_id AS into_customer_id, p.customer_id, p.traits, p.trait_versions,
-                 p.event_counts, p.registered_at`,
+                 p.event_counts, p.registered_at,
+                 (SELECT array_agg(DISTINCT mo.currency::text) FROM moved_orders mo
+                   WHERE mo.customer_id = m.customer_id AND mo.excluded_reason = 'currency') AS excluded_currencies,
+                 (SELECT count(*)::int FROM moved_orders mo
+                   WHERE mo.customer_id = m.customer_id AND mo.excluded_reason = 'currency') AS excluded_orders`,
       [links.map((l) => l.anonymousId), links.map((l) => l.customerId), now],
     );
   }
@@ -421,7 +447,8 @@ export class ProfileStore {
        ON CONFLICT (customer_id) DO UPDATE SET updated_at = p.updated_at
        RETURNING p.customer_id, p.traits, p.trait_versions, p.event_counts, p.registered_at,
                  p.erased_at IS NOT NULL AS erased,
-                 (SELECT o.currency::text FROM ingestion.orders o WHERE o.customer_id = p.customer_id LIMIT 1) AS currency`,
+                 (SELECT o.currency::text FROM ingestion.orders o
+                 WHERE o.customer_id = p.customer_id AND o.excluded_reason IS NULL LIMIT 1) AS currency`,
       [customers, now],
     );
     return new Map(
@@ -452,7 +479,7 @@ export class ProfileStore {
             WHERE customer_id = ANY($1::text[])
             GROUP BY customer_id, order_id
          ) r USING (customer_id, order_id)
-        WHERE o.customer_id = ANY($1::text[])
+        WHERE o.customer_id = ANY($1::text[]) AND o.excluded_reason IS NULL
         GROUP BY o.customer_id`,
       [customers],
     );
