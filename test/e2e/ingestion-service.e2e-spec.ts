@@ -182,6 +182,25 @@ describe('ingestion, against real Postgres', () => {
   });
 
   describe('orders and refunds out of order', () => {
+    it('takes the event that happened first as the order when two events name one orderId, whatever their arrival', async () => {
+      // The later one arrives first, in its own batch; the earlier one replaces it.
+      await post({ batch: [order('same-2', 'c-same', 'o-1', '80.00', 2)] });
+      await post({ batch: [order('same-1', 'c-same', 'o-1', '30.00', 5)] });
+      // Within one batch too, and a third, later one changes nothing.
+      await post({
+        batch: [order('same-4', 'c-same2', 'o-1', '80.00', 2), order('same-3', 'c-same2', 'o-1', '30.00', 5)],
+      });
+      await post({ batch: [order('same-5', 'c-same2', 'o-1', '99.00', 1)] });
+      for (const customerId of ['c-same', 'c-same2']) {
+        expect((await profileOf(customerId)).body.attributes).toMatchObject({
+          lifetimeOrders: 1,
+          lifetimeValue: '30.00',
+          firstOrderAt: at(5),
+          lastOrderAt: at(5),
+        });
+      }
+    });
+
     it('nets a refund that arrived before its order, and drops a fully refunded order from the count', async () => {
       const c = 'c-refunds';
       await post({ batch: [refund('rf-1', c, 'o-1', '30.00', 5)] });

@@ -148,12 +148,20 @@ export class ProfileStore {
                 INSERT INTO ingestion.unpublished_batches (event_ids, created_at)
                 SELECT array_agg(event_id), $9 FROM inserted HAVING count(*) > 0
                 RETURNING batch_id),
+              -- Two events for one order: the one that happened first is the order, whichever
+              -- arrived first (ties by eventId, in code point order like byOccurrence).
               new_orders AS (
-                INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id)
-                SELECT o.* FROM unnest($10::text[], $11::text[], $12::numeric[], $13::text[], $14::timestamptz[], $15::text[])
+                INSERT INTO ingestion.orders AS s (customer_id, order_id, total, currency, placed_at, event_id)
+                SELECT DISTINCT ON (o.customer_id, o.order_id) o.*
+                  FROM unnest($10::text[], $11::text[], $12::numeric[], $13::text[], $14::timestamptz[], $15::text[])
                        AS o(customer_id, order_id, total, currency, placed_at, event_id)
                  WHERE o.event_id IN (SELECT event_id FROM inserted)
-                ON CONFLICT (customer_id, order_id) DO NOTHING),
+                 ORDER BY o.customer_id, o.order_id, o.placed_at, o.event_id COLLATE "C"
+                ON CONFLICT (customer_id, order_id) DO UPDATE
+                   SET total = excluded.total, currency = excluded.currency, placed_at = excluded.placed_at,
+                       event_id = excluded.event_id, excluded_reason = NULL
+                 WHERE excluded.placed_at < s.placed_at
+                    OR (excluded.placed_at = s.placed_at AND excluded.event_id COLLATE "C" < s.event_id COLLATE "C")),
               new_refunds AS (
                 INSERT INTO ingestion.refunds (event_id, customer_id, order_id, amount, currency)
                 SELECT r.* FROM unnest($16::text[], $17::text[], $18::text[], $19::numeric[], $20::text[])
