@@ -206,6 +206,11 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       .messagesOn(MessagesRequestedTopic.dlq)
       .filter((m) => m.key === customerId)
       .map((m) => ({ value: m.value, headers: m.headers }));
+  const statusRecordsOf = (messageId: string) =>
+    bus
+      .messagesOn(MessagesEventsTopic.name)
+      .filter((m) => (m.value as { messageId: string }).messageId === messageId)
+      .map((m) => ({ key: m.key, value: m.value }));
   const eventsOf = (messageId: string) =>
     bus
       .messagesOn(MessagesEventsTopic.name)
@@ -373,6 +378,106 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     await retries.execute();
     await retries.execute();
     expect(deadLettersOf(exhausted.customerId).map((l) => l.value)).toEqual([exhausted]);
+  });
+
+  it("publishes a retry's status whose publish failed from the sweep after its lease, once", async () => {
+    const req = request('sms');
+    const before = twilio.calls.length;
+    twilio.failNextWith(429, 20429, 'Too Many Requests');
+    await send.execute([req]);
+    expect(eventsOf(req.messageId)).toEqual([]);
+    const publish = bus.publish.bind(bus);
+    // The broker refuses every status event while the retry succeeds; nobody redelivers a retry.
+    const spy = jest.spyOn(bus, 'publish').mockImplementation(async (topic, messages) => {
+      if (topic.name === MessagesEventsTopic.name) throw new Error('broker down');
+      return publish(topic, messages);
+    });
+    clock.advanceBy(500);
+    const sentAt = clock.now().toISOString();
+    await expect(retries.execute()).rejects.toThrow('broker down');
+    spy.mockRestore();
+    expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'sent' }]);
+    expect(eventsOf(req.messageId)).toEqual([]);
+
+    clock.advanceBy(30_000);
+    await retries.execute();
+    expect(eventsOf(req.messageId)).toEqual([]); // within the lease
+    clock.advanceBy(1);
+    await retries.execute();
+    await retries.execute();
+    expect(statusRecordsOf(req.messageId)).toEqual([
+      {
+        key: req.customerId,
+        value: {
+          schemaVersion: 1,
+          messageId: req.messageId,
+          customerId: req.customerId,
+          journeyKey: 'hello_journey',
+          stepId: 'hello',
+          milestoneKey: 'second_order',
+          channel: 'sms',
+          template: 'hello_sms',
+          variant: null,
+          status: 'sent',
+          reason: null,
+          occurredAt: sentAt,
+        },
+      },
+    ]);
+    const { rows } = await db.query('SELECT published_at FROM delivery.status_outbox WHERE message_id = $1', [
+      req.messageId,
+    ]);
+    expect(rows).toEqual([{ published_at: clock.now() }]);
+    expect(twilio.calls.length - before).toBe(2);
+  });
+
+  it('never republishes from the sweep a status whose publish after its commit succeeded', async () => {
+    const req = request('email');
+    await send.execute([req]);
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+    clock.advanceBy(30_001);
+    await retries.execute();
+    await retries.execute();
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+  });
+
+  it("publishes a receipt's status whose publish failed from the sweep, which a repeated webhook does not", async () => {
+    const req = request('sms');
+    await send.execute([req]);
+    const { rows } = await db.query(
+      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
+      [req.messageId],
+    );
+    const fields = {
+      MessageSid: rows[0].provider_message_id,
+      MessageStatus: 'delivered',
+      To: '+14155550100',
+      AccountSid: TWILIO_TEST_ACCOUNT_SID,
+    };
+    const post = () =>
+      fetch(`${baseUrl}/v1/webhooks/twilio/status`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilioSignature(`${PUBLIC_URL}/v1/webhooks/twilio/status`, fields),
+        },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const publish = bus.publish.bind(bus);
+    const spy = jest.spyOn(bus, 'publish').mockImplementation(async (topic, messages) => {
+      if (topic.name === MessagesEventsTopic.name) throw new Error('broker down');
+      return publish(topic, messages);
+    });
+    expect((await post()).status).toBe(500);
+    spy.mockRestore();
+    // Twilio calls again: the status is already recorded, so nothing new is written or published.
+    expect(await (await post()).json()).toEqual({ received: 1, applied: 0 });
+    expect(eventsOf(req.messageId)).toEqual(['sent']);
+
+    clock.advanceBy(30_001);
+    await retries.execute();
+    await retries.execute();
+    expect(eventsOf(req.messageId)).toEqual(['sent', 'delivered']);
   });
 
   it('fails a retry lost between its provider call and its record as outcome_unknown, an hour on, without resending', async () => {

@@ -1,7 +1,9 @@
 import { CreateDeliveryTables1764000000000 } from './1764000000000-create-delivery-tables';
 import { PushTokenAndDeadLetterOutboxes1764100000000 } from './1764100000000-push-token-and-dead-letter-outboxes';
+import { StatusOutboxSweep1764200000000 } from './1764200000000-status-outbox-sweep';
 
 export const deliveryMigrations = [
   CreateDeliveryTables1764000000000,
   PushTokenAndDeadLetterOutboxes1764100000000,
+  StatusOutboxSweep1764200000000,
 ];

@@ -9,7 +9,12 @@ import {
 } from '@mmp/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { MessageStore, type PendingDeadLetter, type PendingUnregisteredToken } from '../store/message.store';
+import {
+  MessageStore,
+  type PendingDeadLetter,
+  type PendingStatusEvent,
+  type PendingUnregisteredToken,
+} from '../store/message.store';
 
 /** The consumer group delivery reads messages.requested.v1 in: dead letters name it, as the bus's do. */
 const DELIVERY_GROUP = 'delivery';
@@ -18,9 +23,11 @@ const SWEEP_BATCH = 500;
 
 /**
  * Publishes delivery's outboxes after their commit, then marks them: status events on
- * messages.events.v1, `push.token.unregistered` events on retail.events.v1 (ingestion removes the
- * token from the profile), and dead letters on messages.requested.v1's DLQ topic. A publish that
- * fails leaves its rows unmarked: they go out on the request's redelivery or from the sweep.
+ * messages.events.v1 (from first sends, retries, receipts, withheld and stale messages alike),
+ * `push.token.unregistered` events on retail.events.v1 (ingestion removes the token from the
+ * profile), and dead letters on messages.requested.v1's DLQ topic. A publish that fails leaves
+ * its rows unmarked: they go out on the message's next publish (a redelivered request, a
+ * receipt) or from the retry loop's sweep once their lease ran out.
  */
 @Injectable()
 export class StatusPublisher {
@@ -33,28 +40,26 @@ export class StatusPublisher {
   ) {}
 
   async publishPending(messageIds: readonly string[]): Promise<void> {
-    const pending = await this.store.pendingStatusEvents(messageIds);
-    if (pending.length > 0) {
-      await this.bus.publish(
-        MessagesEventsTopic,
-        pending.map((p) => ({ key: p.payload.customerId, value: p.payload })),
-      );
-      await this.store.markStatusEventsPublished(
-        pending.map((p) => p.eventId),
-        this.clock.now(),
-      );
-    }
+    await this.publishStatusEvents(await this.store.pendingStatusEvents({ messageIds }));
     await this.publishUnregisteredTokens(await this.store.pendingUnregisteredTokens({ messageIds }));
     await this.publishDeadLetters(await this.store.pendingDeadLetters({ messageIds }));
   }
 
   /**
-   * The sweep: token reports and dead letters still unpublished after `leaseMs` (their publish
-   * failed, or the process died after the commit). A retry's dead letter has no redelivery to
-   * bring it back, so this is what guarantees it goes out.
+   * The sweep: status events, token reports and dead letters still unpublished after `leaseMs`
+   * (their publish failed, or the process died after the commit). A retry's status and dead
+   * letter, and a receipt's status, have no redelivery to bring them back, so this is what
+   * guarantees they go out. Status events go oldest first, so a message's statuses keep their
+   * order; one the sweep and a later publish of the same message both send arrives twice, which
+   * consumers take as a duplicate (at least once).
    */
   async publishLeftovers(leaseMs: number): Promise<void> {
     const before = new Date(this.clock.now().getTime() - leaseMs);
+    for (;;) {
+      const events = await this.store.pendingStatusEvents({ createdBefore: before, limit: SWEEP_BATCH });
+      await this.publishStatusEvents(events);
+      if (events.length < SWEEP_BATCH) break;
+    }
     for (;;) {
       const tokens = await this.store.pendingUnregisteredTokens({
         reportedBefore: before,
@@ -68,6 +73,19 @@ export class StatusPublisher {
       await this.publishDeadLetters(letters);
       if (letters.length < SWEEP_BATCH) break;
     }
+  }
+
+  /** In the order given, keyed by customer id: one partition keeps a customer's statuses in order. */
+  private async publishStatusEvents(events: readonly PendingStatusEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.bus.publish(
+      MessagesEventsTopic,
+      events.map((e) => ({ key: e.payload.customerId, value: e.payload })),
+    );
+    await this.store.markStatusEventsPublished(
+      events.map((e) => e.eventId),
+      this.clock.now(),
+    );
   }
 
   private async publishUnregisteredTokens(tokens: readonly PendingUnregisteredToken[]): Promise<void> {

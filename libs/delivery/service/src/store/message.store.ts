@@ -114,6 +114,12 @@ export interface PendingDeadLetter {
   request: MessageRequestedV1 | null;
 }
 
+/** A status event waiting to reach messages.events.v1. */
+export interface PendingStatusEvent {
+  eventId: string;
+  payload: MessageEventV1;
+}
+
 export interface MessageView {
   messageId: string;
   journeyKey: string;
@@ -723,15 +729,22 @@ export class MessageStore {
     );
   }
 
+  /**
+   * Unpublished status events, in the order they were written: those of some messages (right
+   * after their commit, or on redelivery), or, for the sweep, every one written before
+   * `createdBefore`. Either way a message's older statuses come before its newer ones.
+   */
   async pendingStatusEvents(
-    messageIds: readonly string[],
-  ): Promise<{ eventId: string; payload: MessageEventV1 }[]> {
-    if (messageIds.length === 0) return [];
+    filter: { messageIds: readonly string[] } | { createdBefore: Date; limit: number },
+  ): Promise<PendingStatusEvent[]> {
+    const byMessage = 'messageIds' in filter;
+    if (byMessage && filter.messageIds.length === 0) return [];
     const rows = await queryRows<{ event_id: string; payload: MessageEventV1 }>(
       this.db,
       `SELECT event_id, payload FROM delivery.status_outbox
-        WHERE message_id = ANY($1::text[]) AND published_at IS NULL ORDER BY created_at, event_id`,
-      [messageIds],
+        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'created_at < $1'}
+        ORDER BY created_at, event_id ${byMessage ? '' : 'LIMIT $2'}`,
+      byMessage ? [filter.messageIds] : [filter.createdBefore, filter.limit],
     );
     return rows.map((r) => ({ eventId: r.event_id, payload: r.payload }));
   }
@@ -740,7 +753,7 @@ export class MessageStore {
     if (eventIds.length === 0) return;
     await runSql(
       this.db,
-      `UPDATE delivery.status_outbox SET published_at = $2 WHERE event_id = ANY($1::text[])`,
+      `UPDATE delivery.status_outbox SET published_at = $2 WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
       [eventIds, now],
     );
   }
