@@ -2,7 +2,7 @@ import { defineTopic } from '@mmp/contracts';
 import { Logger } from '@nestjs/common';
 import { register } from 'prom-client';
 import { z } from 'zod';
-import { InMemoryBus, partitionOf } from './in-memory-bus';
+import { DEFAULT_RETAIN_CONSUMED, InMemoryBus, partitionOf } from './in-memory-bus';
 import { describeBusConformance } from './testing/bus-conformance';
 
 beforeAll(() => Logger.overrideLogger(['error']));
@@ -226,3 +226,158 @@ describe('InMemoryBus', () => {
     expect(handlerCalls).toBe(3);
   });
 });
+
+describe('InMemoryBus retention', () => {
+  let bus: InMemoryBus;
+  afterEach(async () => {
+    await bus.stop();
+  });
+
+  const counted = (from: number, count: number, keys = 7) =>
+    Array.from({ length: count }, (_, i) => ({ key: `k${(from + i) % keys}`, value: { n: from + i } }));
+
+  it('keeps only the most recent consumed records of a topic after 100k went through a subscriber', async () => {
+    bus = new InMemoryBus();
+    let handled = 0;
+    bus.subscribe({
+      topic: CountedTopic,
+      groupId: 'g',
+      handler: async (batch) => void (handled += batch.length),
+    });
+    await bus.start();
+
+    for (let from = 0; from < 100_000; from += 1000) await bus.publish(CountedTopic, counted(from, 1000));
+    await bus.whenIdle();
+
+    expect(handled).toBe(100_000);
+    const retained = bus.messagesOn(CountedTopic.name);
+    expect(retained).toHaveLength(DEFAULT_RETAIN_CONSUMED);
+    // The retained tail, in publication order.
+    expect(retained.map((m) => (m.value as { n: number }).n)).toEqual(
+      Array.from({ length: DEFAULT_RETAIN_CONSUMED }, (_, i) => 100_000 - DEFAULT_RETAIN_CONSUMED + i),
+    );
+  });
+
+  it('bounds a topic nobody consumes (a DLQ in npm start) too', async () => {
+    bus = new InMemoryBus({ retainConsumed: 50 });
+    for (let from = 0; from < 1000; from += 10) await bus.publish(CountedTopic, counted(from, 10));
+
+    expect(bus.messagesOn(CountedTopic.name).map((m) => (m.value as { n: number }).n)).toEqual(
+      Array.from({ length: 50 }, (_, i) => 950 + i),
+    );
+  });
+
+  it('keeps what a slow group has not consumed yet, and delivers all of it once, in order', async () => {
+    bus = new InMemoryBus({ retainConsumed: 10 });
+    let fast = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = new Map<string, number[]>();
+    bus.subscribe({
+      topic: CountedTopic,
+      groupId: 'fast',
+      handler: async (batch) => void (fast += batch.length),
+    });
+    bus.subscribe({
+      topic: CountedTopic,
+      groupId: 'slow',
+      maxBatchSize: 100,
+      handler: async (batch) => {
+        await released;
+        for (const m of batch) slow.set(m.key, [...(slow.get(m.key) ?? []), m.value.n]);
+      },
+    });
+    await bus.start();
+
+    await bus.publish(CountedTopic, counted(0, 5000));
+    await waitFor(() => fast === 5000);
+    // The fast group is done, the slow one has consumed nothing: everything is still there.
+    expect(bus.messagesOn(CountedTopic.name)).toHaveLength(5000);
+
+    release();
+    await bus.whenIdle();
+    const all = Array.from({ length: 5000 }, (_, n) => n);
+    for (let k = 0; k < 7; k += 1) expect(slow.get(`k${k}`)).toEqual(all.filter((n) => n % 7 === k));
+    expect(bus.messagesOn(CountedTopic.name)).toHaveLength(10);
+  });
+
+  it('keeps a backlog published while the bus was stopped, and delivers it after a restart', async () => {
+    bus = new InMemoryBus({ retainConsumed: 0 });
+    const handled: number[] = [];
+    bus.subscribe({
+      topic: CountedTopic,
+      groupId: 'g',
+      handler: async (batch) => void handled.push(...batch.map((m) => m.value.n)),
+    });
+    await bus.publish(CountedTopic, counted(0, 300, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(bus.messagesOn(CountedTopic.name)).toHaveLength(300);
+
+    await bus.start();
+    await bus.whenIdle();
+    expect(handled).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    expect(bus.messagesOn(CountedTopic.name)).toEqual([]);
+  });
+
+  it('never changes an offset: records get the same offsets as without trimming, and trimming continues from them', async () => {
+    const offsetsWith = async (retainConsumed: number) => {
+      const seen: string[] = [];
+      const local = new InMemoryBus({ retainConsumed });
+      local.subscribe({
+        topic: CountedTopic,
+        groupId: 'g',
+        maxBatchSize: 3,
+        handler: async (batch) =>
+          void seen.push(...batch.map((m) => `${m.partition}:${m.offset}:${m.value.n}`)),
+      });
+      await local.start();
+      for (let from = 0; from < 500; from += 25) {
+        await local.publish(CountedTopic, counted(from, 25));
+        await local.whenIdle();
+      }
+      const retained = local.messagesOn(CountedTopic.name).map(({ timestamp: _, ...m }) => m);
+      await local.stop();
+      return { seen, retained };
+    };
+    bus = new InMemoryBus();
+    const trimmed = await offsetsWith(5);
+    const full = await offsetsWith(Infinity);
+
+    expect(trimmed.seen).toEqual(full.seen);
+    expect(trimmed.retained).toEqual(full.retained.slice(-5));
+    expect(full.retained).toHaveLength(500);
+  });
+
+  it('lets a group subscribed after records were dropped start from the oldest one retained', async () => {
+    bus = new InMemoryBus({ retainConsumed: 20 });
+    await bus.publish(CountedTopic, counted(0, 100, 1));
+    const handled: number[] = [];
+    bus.subscribe({
+      topic: CountedTopic,
+      groupId: 'late',
+      handler: async (batch) => void handled.push(...batch.map((m) => m.value.n)),
+    });
+    await bus.start();
+    await bus.publish(CountedTopic, counted(100, 5, 1));
+    await bus.whenIdle();
+
+    expect(handled).toEqual(Array.from({ length: 25 }, (_, i) => 80 + i));
+    expect(bus.messagesOn(CountedTopic.name).map((m) => m.offset)).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(85 + i)),
+    );
+  });
+
+  it('refuses a negative or fractional retention', () => {
+    bus = new InMemoryBus();
+    expect(() => new InMemoryBus({ retainConsumed: -1 })).toThrow('retainConsumed');
+    expect(() => new InMemoryBus({ retainConsumed: 1.5 })).toThrow('retainConsumed');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 4000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

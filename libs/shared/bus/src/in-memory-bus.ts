@@ -21,7 +21,17 @@ export interface InMemoryBusOptions {
   /** Partitions per topic (4 unless told); a key always lands on the same one. */
   partitions?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * How many already-consumed records to keep per topic (the most recent ones, for messagesOn);
+   * DEFAULT_RETAIN_CONSUMED unless told, `Infinity` keeps everything. A record is consumed once
+   * every group subscribed to its topic has committed past it (at once when none is subscribed);
+   * records some group has yet to consume are always kept.
+   */
+  retainConsumed?: number;
 }
+
+/** Per topic: enough recent history for specs and for looking around in `npm start`, bounded. */
+export const DEFAULT_RETAIN_CONSUMED = 10_000;
 
 interface StoredRecord {
   key: string;
@@ -35,16 +45,70 @@ interface StoredRecord {
 type State = 'created' | 'running' | 'stopping' | 'stopped';
 
 /**
+ * One partition's log. Offsets are positions since the partition was created and never change:
+ * dropping consumed records from the front only moves `startOffset` up.
+ */
+class PartitionLog {
+  /** records[i] has offset baseOffset + i; those before `head` are dropped, awaiting compaction. */
+  private records: StoredRecord[] = [];
+  private baseOffset = 0;
+  private head = 0;
+
+  /** Offset of the first retained record (= endOffset when none is retained). */
+  get startOffset(): number {
+    return this.baseOffset + this.head;
+  }
+
+  /** Offset the next record will get. */
+  get endOffset(): number {
+    return this.baseOffset + this.records.length;
+  }
+
+  append(record: StoredRecord): void {
+    this.records.push(record);
+  }
+
+  /** The record at an offset, if retained. */
+  at(offset: number): StoredRecord | undefined {
+    return offset < this.startOffset ? undefined : this.records[offset - this.baseOffset];
+  }
+
+  /** Retained records from `from` (clamped to startOffset) up to `to`, exclusive. */
+  slice(from: number, to: number): StoredRecord[] {
+    const start = Math.max(from, this.startOffset) - this.baseOffset;
+    return this.records.slice(start, Math.max(start, to - this.baseOffset));
+  }
+
+  retained(): { offset: number; record: StoredRecord }[] {
+    return this.slice(this.startOffset, this.endOffset).map((record, index) => ({
+      offset: this.startOffset + index,
+      record,
+    }));
+  }
+
+  /** Drops every record before `offset`; compacts once the dropped ones outnumber the kept ones. */
+  dropBefore(offset: number): void {
+    this.head = Math.min(Math.max(this.head, offset - this.baseOffset), this.records.length);
+    if (this.head > 0 && this.head >= this.records.length - this.head) {
+      this.records = this.records.slice(this.head);
+      this.baseOffset += this.head;
+      this.head = 0;
+    }
+  }
+}
+
+/**
  * The in-process bus for `npm start` without Kafka and for specs: the same contract as KafkaBus
  * (keyed partitions, per-group offsets, batches, retries, DLQ, at-least-once), in memory.
  * Delivery is asynchronous: publish returns before any handler runs.
  */
 export class InMemoryBus implements MessageBus {
   private readonly partitionCount: number;
+  private readonly retainConsumed: number;
   private readonly retry: RetryPolicy;
   private readonly metrics: BusMetrics = busMetrics();
   private readonly logger = new Logger('InMemoryBus');
-  private readonly logs = new Map<string, StoredRecord[][]>();
+  private readonly logs = new Map<string, PartitionLog[]>();
   private readonly groups: GroupHandle[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private sequence = 0;
@@ -58,12 +122,22 @@ export class InMemoryBus implements MessageBus {
     consumerContext: () => this.consumerContext(),
     appendDeadLetters: (topicName, letters) => this.appendDeadLetters(topicName, letters),
     settleIdleWaiters: () => this.settleIdleWaiters(),
+    trimConsumed: (topicName) => this.trimConsumed(topicName),
   };
 
   constructor(options: InMemoryBusOptions = {}) {
     this.partitionCount = options.partitions ?? 4;
     if (!Number.isInteger(this.partitionCount) || this.partitionCount < 1) {
       throw new Error(`partitions must be a positive integer, got ${this.partitionCount}`);
+    }
+    this.retainConsumed = options.retainConsumed ?? DEFAULT_RETAIN_CONSUMED;
+    if (
+      !(this.retainConsumed === Infinity || Number.isInteger(this.retainConsumed)) ||
+      this.retainConsumed < 0
+    ) {
+      throw new Error(
+        `retainConsumed must be a non-negative integer or Infinity, got ${this.retainConsumed}`,
+      );
     }
     this.retry = resolveRetryPolicy(options.retry);
   }
@@ -129,11 +203,17 @@ export class InMemoryBus implements MessageBus {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Everything published to a topic (DLQs included), in publication order, values parsed from JSON where they are JSON. */
+  /**
+   * What the bus retains of a topic (DLQs included), in publication order, values parsed from JSON
+   * where they are JSON: everything not yet consumed by every subscribed group, plus the most
+   * recent `retainConsumed` consumed records (see InMemoryBusOptions).
+   */
   messagesOn(topicName: string): IncomingMessage<unknown>[] {
     const partitions = this.logs.get(topicName) ?? [];
     return partitions
-      .flatMap((records, partition) => records.map((record, offset) => ({ record, partition, offset })))
+      .flatMap((log, partition) =>
+        log.retained().map(({ record, offset }) => ({ record, partition, offset })),
+      )
       .sort((a, b) => a.record.sequence - b.record.sequence)
       .map(({ record, partition, offset }) => ({
         topic: topicName,
@@ -150,10 +230,10 @@ export class InMemoryBus implements MessageBus {
     return this.state === 'running';
   }
 
-  private partitionsOf(topicName: string): StoredRecord[][] {
+  private partitionsOf(topicName: string): PartitionLog[] {
     let partitions = this.logs.get(topicName);
     if (!partitions) {
-      partitions = Array.from({ length: this.partitionCount }, () => []);
+      partitions = Array.from({ length: this.partitionCount }, () => new PartitionLog());
       this.logs.set(topicName, partitions);
     }
     return partitions;
@@ -191,7 +271,7 @@ export class InMemoryBus implements MessageBus {
     const partitions = this.partitionsOf(topicName);
     const timestamp = String(Date.now());
     for (const record of records) {
-      partitions[partitionOf(record.key, this.partitionCount)]?.push({
+      partitions[partitionOf(record.key, this.partitionCount)]?.append({
         key: record.key,
         value: record.value,
         headers: { ...record.headers },
@@ -199,10 +279,56 @@ export class InMemoryBus implements MessageBus {
         sequence: this.sequence++,
       });
     }
+    // Only a topic nobody consumes has more consumed records now; the others trim on commit.
+    if (!this.groups.some((group) => group.topicName === topicName)) this.trimConsumed(topicName);
     // Deferred: the publisher's call returns before any handler runs, as with a real broker.
     setImmediate(() => {
       for (const group of this.groups) if (group.topicName === topicName) group.wake();
     });
+  }
+
+  /**
+   * Drops the oldest consumed records of a topic beyond `retainConsumed`, oldest first in
+   * publication order across partitions. Consumed: below every subscribed group's commit on that
+   * partition, or anything when no group is subscribed. Each record is dropped at most once, so
+   * the cost is amortised over publication.
+   */
+  private trimConsumed(topicName: string): void {
+    if (this.retainConsumed === Infinity) return;
+    const partitions = this.logs.get(topicName);
+    if (!partitions) return;
+    const groups = this.groups.filter((group) => group.topicName === topicName);
+    const consumedEnd = partitions.map((log, partition) =>
+      Math.max(
+        log.startOffset,
+        groups.reduce((end, group) => Math.min(end, group.committedOffset(partition)), log.endOffset),
+      ),
+    );
+    const consumed = partitions.reduce(
+      (sum, log, partition) => sum + (consumedEnd[partition] ?? 0) - log.startOffset,
+      0,
+    );
+    let excess = consumed - this.retainConsumed;
+    if (excess <= 0) return;
+    // Merge the partitions' consumed prefixes by sequence and cut the oldest `excess` of them.
+    const cut = partitions.map((log) => log.startOffset);
+    while (excess > 0) {
+      let oldest = -1;
+      let oldestSequence = Infinity;
+      partitions.forEach((log, partition) => {
+        const offset = cut[partition] ?? 0;
+        if (offset >= (consumedEnd[partition] ?? 0)) return;
+        const sequence = log.at(offset)?.sequence ?? Infinity;
+        if (sequence < oldestSequence) {
+          oldest = partition;
+          oldestSequence = sequence;
+        }
+      });
+      if (oldest < 0) break;
+      cut[oldest] = (cut[oldest] ?? 0) + 1;
+      excess -= 1;
+    }
+    partitions.forEach((log, partition) => log.dropBefore(cut[partition] ?? 0));
   }
 
   private isIdle(): boolean {
@@ -225,15 +351,19 @@ interface ConsumerContext {
 
 interface GroupHost {
   isRunning(): boolean;
-  partitionsOf(topicName: string): StoredRecord[][];
+  partitionsOf(topicName: string): PartitionLog[];
   consumerContext(): ConsumerContext;
   appendDeadLetters(topicName: string, letters: readonly DeadLetter[]): void;
   settleIdleWaiters(): void;
+  /** A group committed on the topic: consumed records may be dropped. */
+  trimConsumed(topicName: string): void;
 }
 
 interface GroupHandle {
   readonly topicName: string;
   readonly groupId: string;
+  /** The offset this group will consume next on a partition (0 before its first commit). */
+  committedOffset(partition: number): number;
   wake(): void;
   isCaughtUp(): boolean;
   drain(): Promise<void>;
@@ -254,11 +384,15 @@ class InMemoryGroup<T> implements GroupHandle {
     this.groupId = subscription.groupId;
   }
 
+  committedOffset(partition: number): number {
+    return this.committed[partition] ?? 0;
+  }
+
   wake(): void {
     if (!this.bus.isRunning()) return;
     const partitions = this.bus.partitionsOf(this.topicName);
-    partitions.forEach((records, partition) => {
-      if (!this.workers.has(partition) && (this.committed[partition] ?? 0) < records.length) {
+    partitions.forEach((log, partition) => {
+      if (!this.workers.has(partition) && this.committedOffset(partition) < log.endOffset) {
         const worker = this.consume(partition).finally(() => {
           this.workers.delete(partition);
           this.bus.settleIdleWaiters();
@@ -272,7 +406,7 @@ class InMemoryGroup<T> implements GroupHandle {
     if (this.workers.size > 0) return false;
     return this.bus
       .partitionsOf(this.topicName)
-      .every((records, partition) => (this.committed[partition] ?? 0) >= records.length);
+      .every((log, partition) => this.committedOffset(partition) >= log.endOffset);
   }
 
   async drain(): Promise<void> {
@@ -280,7 +414,7 @@ class InMemoryGroup<T> implements GroupHandle {
   }
 
   private async consume(partition: number): Promise<void> {
-    const records = this.bus.partitionsOf(this.topicName)[partition] ?? [];
+    const log = this.bus.partitionsOf(this.topicName)[partition] ?? new PartitionLog();
     const { retry, metrics, logger, signal, running } = this.bus.consumerContext();
     const consumer: PartitionConsumer<T> = {
       topic: this.subscription.topic,
@@ -297,9 +431,11 @@ class InMemoryGroup<T> implements GroupHandle {
     const maxBatchSize = this.subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
 
     while (running()) {
-      const from = this.committed[partition] ?? 0;
-      if (from >= records.length) return;
-      const chunk: ConsumedRecord[] = records.slice(from, from + maxBatchSize).map((record, index) => ({
+      // Like Kafka's earliest reset: a group that subscribed after records were dropped starts
+      // from the oldest one retained (never the case for a group subscribed when they were published).
+      const from = Math.max(this.committedOffset(partition), log.startOffset);
+      if (from >= log.endOffset) return;
+      const chunk: ConsumedRecord[] = log.slice(from, from + maxBatchSize).map((record, index) => ({
         topic: this.topicName,
         partition,
         offset: String(from + index),
@@ -311,6 +447,7 @@ class InMemoryGroup<T> implements GroupHandle {
       try {
         if ((await processChunk(chunk, consumer)) === 'interrupted') return;
         this.committed[partition] = from + chunk.length;
+        this.bus.trimConsumed(this.topicName);
       } catch (error) {
         // Not a handler failure (the policy handles those) but a fault of the bus itself: like a
         // crashed Kafka consumer, start over from the last commit after a pause.
