@@ -1,7 +1,8 @@
 import type { BenchCase } from '../bench-case';
 import type { Figure } from '../figures';
 import { driver } from './ingestion-http.driver';
-import { INGESTION_API_KEY, startIngestion } from './ingestion-service';
+import { IngestionModule } from '@mmp/ingestion-service';
+import { BENCH_API_KEY, startBenchServices } from '../services';
 import { RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_HTTP_FIGURE = 'ingestion over HTTP (batches of 1000 → profiles)';
@@ -25,14 +26,14 @@ export const ingestionHttpCase: BenchCase = {
   description:
     'ingestion alone: POST /v1/events, batches of 1000 from 4 concurrent requests → profiles → customer.events.v1',
   async run(context) {
-    const baseUrl = await startIngestion(context);
+    const { baseUrl } = await startBenchServices(context, { name: 'ingestion', services: [IngestionModule] });
     context.log(
       `ingestion over HTTP: posting ${BATCHES} batches of ${BATCH_SIZE} (${CONCURRENCY} at a time) to ${baseUrl}`,
     );
     const result = await context.runDriver(driver, {
       runId: context.runId,
       baseUrl,
-      apiKey: INGESTION_API_KEY,
+      apiKey: BENCH_API_KEY,
       warmupBatches: WARMUP_BATCHES,
       batches: BATCHES,
       batchSize: BATCH_SIZE,

@@ -1,7 +1,8 @@
 import type { BenchCase } from '../bench-case';
 import type { Figure } from '../figures';
 import { driver } from './ingestion-kafka.driver';
-import { startIngestion } from './ingestion-service';
+import { IngestionModule } from '@mmp/ingestion-service';
+import { startBenchServices } from '../services';
 import { RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_KAFKA_FIGURE = 'ingestion over Kafka (retail.events.v1 → profiles)';
@@ -26,7 +27,7 @@ export const ingestionKafkaCase: BenchCase = {
   description:
     'ingestion alone: retail.events.v1 → profiles → customer.events.v1, streamed in chunks of 1000',
   async run(context) {
-    await startIngestion(context);
+    await startBenchServices(context, { name: 'ingestion', services: [IngestionModule] });
     context.log(`ingestion over Kafka: ${ROUNDS} rounds of ${EVENTS_PER_ROUND} events (window ${WINDOW})`);
     const result = await context.runDriver(driver, {
       runId: context.runId,

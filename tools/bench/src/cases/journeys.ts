@@ -1,15 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaBus } from '@mmp/bus';
 import { SandboxClock } from '@mmp/clock';
-import { AppConfig } from '@mmp/config';
 import { JourneysModule } from '@mmp/journeys-service';
 import { queryRows, runSql, serviceDatabaseToken } from '@mmp/persistence';
-import { journeyVersion, parseProgram, ProgramStore, type Program } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { journeyVersion, parseProgram, type Program } from '@mmp/program';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { BenchCase, BenchContext } from '../bench-case';
 import type { Figure } from '../figures';
+import { startBenchServices } from '../services';
 import { driver } from './journeys.driver';
 
 /**
@@ -107,28 +105,13 @@ async function startJourneys(
   context: BenchContext,
   program: Program,
 ): Promise<{ app: INestApplication; clock: SandboxClock }> {
-  const config = AppConfig.fromEnvironment({
-    DATABASE_URL: await context.createDatabase(),
-    KAFKA_BROKERS: context.kafka.brokers.join(','),
-    KAFKA_CLIENT_ID: `bench-journeys-${context.runId}`,
-    PORT: '0',
-    API_KEYS: 'bench-key',
-    SANDBOX: 'true',
-    LOG_LEVEL: 'warn',
-  });
-  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
   const clock = new SandboxClock();
-  const app = await startServices({
+  const { app } = await startBenchServices(context, {
     name: 'journeys',
     services: [JourneysModule],
-    config,
-    bus,
+    env: { SANDBOX: 'true' },
     clock,
-    program: new ProgramStore(program),
-  });
-  context.onCleanup(async () => {
-    await app.close();
-    await bus.stop();
+    program,
   });
   return { app, clock };
 }

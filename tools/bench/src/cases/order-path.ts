@@ -1,12 +1,8 @@
-import { join } from 'node:path';
-import { KafkaBus } from '@mmp/bus';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
-import { AppConfig } from '@mmp/config';
-import { loadProgramFromDir, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
 import { ALL_SERVICES } from '@mmp/platform-services';
 import type { BenchCase, BenchContext } from '../bench-case';
 import type { Figure } from '../figures';
+import { startBenchServices } from '../services';
 import {
   driver,
   EXPECTED_JOURNEY,
@@ -19,8 +15,6 @@ import { RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const ORDER_PATH_INGESTION_FIGURE = 'order path ingestion (Kafka → profiles)';
 
-/** The shipped program, wherever the bench is started from. */
-const PROGRAM_DIR = join(__dirname, '..', '..', '..', '..', 'program');
 const EVENTS_PER_CUSTOMER = 3;
 const EMAIL_RATE_LIMIT_PER_SECOND = 1_000_000;
 
@@ -74,30 +68,12 @@ function logHops(context: BenchContext, name: string, phase: PhaseResult): void 
 }
 
 async function startPlatform(context: BenchContext): Promise<void> {
-  const databaseUrl = await context.createDatabase();
-  const config = AppConfig.fromEnvironment({
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: context.kafka.brokers.join(','),
-    KAFKA_CLIENT_ID: `bench-platform-${context.runId}`,
-    PORT: '0',
-    API_KEYS: 'bench-key',
-    PROGRAM_DIR,
-    LOG_LEVEL: 'warn',
-    // The path's own capacity, not a provider's: without a setting, delivery holds a channel
-    // whose plugin names no rate limit (the sandbox) to a fallback of 50 messages per second.
-    EMAIL_RATE_LIMIT: String(EMAIL_RATE_LIMIT_PER_SECOND),
-  });
-  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
-  const app = await startServices({
+  await startBenchServices(context, {
     name: 'platform',
     services: ALL_SERVICES,
-    config,
-    bus,
-    program: new ProgramStore(loadProgramFromDir(config.programDir)),
-  });
-  context.onCleanup(async () => {
-    await app.close();
-    await bus.stop();
+    // The path's own capacity, not a provider's: without a setting, delivery holds a channel
+    // whose plugin names no rate limit (the sandbox) to a fallback of 50 messages per second.
+    env: { EMAIL_RATE_LIMIT: String(EMAIL_RATE_LIMIT_PER_SECOND) },
   });
 }
 
