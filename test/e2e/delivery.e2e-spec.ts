@@ -614,24 +614,35 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     ]);
   });
 
-  it('logs a signed SNS subscription confirmation instead of visiting it', async () => {
-    const confirm = await fetch(`${baseUrl}/v1/webhooks/ses`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify(
-        sns.sign(
-          {
-            Type: 'SubscriptionConfirmation',
-            Token: 'token-1',
-            Message: 'You have chosen to subscribe to the topic.',
-            TopicArn: 'arn:aws:sns:us-east-1:1:ses',
-            SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
-          },
-          { version: '2' },
+  it('confirms a signed SNS subscription by visiting its SubscribeURL, and only logs one pointing elsewhere', async () => {
+    const confirmation = (token: string, subscribeUrl: string) =>
+      fetch(`${baseUrl}/v1/webhooks/ses`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(
+          sns.sign(
+            {
+              Type: 'SubscriptionConfirmation',
+              Token: token,
+              Message: 'You have chosen to subscribe to the topic.',
+              TopicArn: 'arn:aws:sns:us-east-1:1:ses',
+              SubscribeURL: subscribeUrl,
+            },
+            { version: '2' },
+          ),
         ),
-      ),
-    });
-    expect(await confirm.json()).toEqual({ received: 0, applied: 0, subscription: 'confirmation_logged' });
+      });
+    const confirmed = await confirmation('token-1', sns.subscribeUrl('token-1'));
+    expect(await confirmed.json()).toEqual({ received: 0, applied: 0, subscription: 'confirmed' });
+    expect(sns.confirmedTokens).toEqual(['token-1']);
+
+    // Signed, but not on the host that served the certificate: nothing is visited.
+    const elsewhere = await confirmation(
+      'token-2',
+      'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=token-2',
+    );
+    expect(await elsewhere.json()).toEqual({ received: 0, applied: 0, subscription: 'confirmation_logged' });
+    expect(sns.confirmedTokens).toEqual(['token-1']);
   });
 
   it('refuses with 403 an SNS message unsigned, badly signed or naming an untrusted certificate, and changes nothing', async () => {

@@ -11,6 +11,10 @@ export interface SnsFake {
   readonly certUrlPattern: string;
   /** How many times the certificate was fetched. */
   readonly certFetches: number;
+  /** A SubscribeURL on the fake (SNS's host, as far as the platform can tell): visiting it confirms `token`. */
+  subscribeUrl(token: string): string;
+  /** The tokens whose SubscribeURL was visited, in order. */
+  readonly confirmedTokens: readonly string[];
   /**
    * The envelope completed as SNS sends it (MessageId, Timestamp, SignatureVersion, SigningCertURL)
    * and signed with the fake's key; `overrides` replace fields after signing (to forge one).
@@ -44,7 +48,21 @@ export async function startSnsFake(): Promise<SnsFake> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   let certFetches = 0;
+  const confirmedTokens: string[] = [];
   const server = await startHttpFake((request, res) => {
+    const url = new URL(request.path, 'http://fake');
+    if (
+      request.method === 'GET' &&
+      url.pathname === '/' &&
+      url.searchParams.get('Action') === 'ConfirmSubscription'
+    ) {
+      confirmedTokens.push(url.searchParams.get('Token') ?? '');
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        '<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn:fake</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>',
+      );
+      return;
+    }
     if (request.method === 'GET' && request.path === '/SimpleNotificationService-fake.pem') {
       certFetches += 1;
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -61,6 +79,9 @@ export async function startSnsFake(): Promise<SnsFake> {
     get certFetches() {
       return certFetches;
     },
+    subscribeUrl: (token) =>
+      `${server.url}/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:ses&Token=${encodeURIComponent(token)}`,
+    confirmedTokens,
     sign(envelope, options = {}) {
       sequence += 1;
       const version = options.version ?? '1';

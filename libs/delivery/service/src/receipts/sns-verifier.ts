@@ -20,7 +20,8 @@ export class SnsVerifier {
 
   constructor(private readonly config: AppConfig) {}
 
-  async verify(rawBody: string): Promise<void> {
+  /** Resolves with the certificate URL the message was signed with; throws `forbidden` otherwise. */
+  async verify(rawBody: string): Promise<{ certUrl: string }> {
     let message: unknown;
     try {
       message = JSON.parse(rawBody);
@@ -32,6 +33,32 @@ export class SnsVerifier {
     const key = await this.certificate(check.certUrl);
     if (!verifySnsSignature(check, key))
       throw new AppError('forbidden', 'webhook rejected: the SNS signature does not match');
+    return { certUrl: check.certUrl };
+  }
+
+  /**
+   * Confirms a verified SubscriptionConfirmation by visiting its SubscribeURL, which SNS signed,
+   * when it is on the host that served the (trusted) signing certificate: SNS's own. Answers
+   * false, visiting nothing, for a URL elsewhere. A failed visit is 503, so SNS sends it again.
+   */
+  async confirmSubscription(subscribeUrl: string, certUrl: string): Promise<boolean> {
+    let url: URL;
+    try {
+      url = new URL(subscribeUrl);
+    } catch {
+      return false;
+    }
+    if (url.origin !== new URL(certUrl).origin) return false;
+    try {
+      const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      await response.arrayBuffer();
+      return true;
+    } catch (error) {
+      throw AppError.unavailable(
+        `the SNS subscription could not be confirmed at ${url.origin}: ${describeError(error)}`,
+      );
+    }
   }
 
   private certificate(url: string): Promise<KeyObject> {

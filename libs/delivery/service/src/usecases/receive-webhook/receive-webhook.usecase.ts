@@ -11,7 +11,8 @@ import { MessageStore } from '../../store/message.store';
 export interface WebhookAnswer {
   received: number;
   applied: number;
-  subscription?: 'confirmation_logged';
+  /** A SubscriptionConfirmation: visited (`confirmed`), or only logged when its URL is not SNS's. */
+  subscription?: 'confirmed' | 'confirmation_logged';
 }
 
 /**
@@ -35,14 +36,17 @@ export class ReceiveWebhookUsecase {
     if (loaded.provider !== provider || !loaded.sender.parseWebhook)
       throw AppError.notFound(`the ${channel} channel does not use ${provider} (it uses ${loaded.provider})`);
     // SES receipts come through SNS: nothing is read from a message SNS did not sign.
-    if (provider === 'ses') await this.sns.verify(request.rawBody);
+    const signed = provider === 'ses' ? await this.sns.verify(request.rawBody) : undefined;
     const outcome = loaded.sender.parseWebhook(request);
     switch (outcome.kind) {
       case 'rejected':
         throw new AppError('unauthorized', `webhook rejected: ${outcome.reason}`);
       case 'subscription':
-        // Confirming means visiting the URL; the platform never calls out on its own. An operator
-        // confirms once (README, delivery section), or the SNS console does it.
+        // Only a message SNS signed gets here for SES; any other plugin's confirmation is logged.
+        if (signed && (await this.sns.confirmSubscription(outcome.confirmUrl, signed.certUrl))) {
+          this.logger.log(`SNS subscription to ${outcome.topic} confirmed`);
+          return { received: 0, applied: 0, subscription: 'confirmed' };
+        }
         this.logger.warn(
           `SNS subscription to ${outcome.topic} waits for confirmation: visit ${outcome.confirmUrl}`,
         );
