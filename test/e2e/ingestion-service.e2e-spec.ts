@@ -872,7 +872,17 @@ const viewedBy = (customerId: string) => ({
 const storeHistoryArbitrary = fc.array(
   fc.record({
     customer: fc.integer({ min: 0, max: 1 }),
-    kind: fc.constantFrom('registered', 'updated', 'order', 'refund', 'viewed'),
+    kind: fc.constantFrom(
+      'registered',
+      'updated',
+      'order',
+      'sameOrder',
+      'sameOrder',
+      'refund',
+      'viewed',
+      'tokenRegistered',
+      'tokenUnregistered',
+    ),
     minute: fc.integer({ min: 0, max: 60 * 24 * 30 }),
     firstName: fc.option(fc.constantFrom('Ann', 'Bob'), { nil: null }),
     cents: fc.integer({ min: 1, max: 100_000 }),
@@ -917,8 +927,23 @@ function retailEvent(
         type: 'order.refunded',
         properties: { orderId: `o-${spec.order}`, amount, currency: 'USD' },
       };
+    case 'sameOrder':
+      // One orderId named by several events: the one that happened first is the order.
+      return {
+        ...base,
+        type: 'order.placed',
+        properties: { orderId: 'o-same', total: amount, currency: 'USD' },
+      };
     case 'viewed':
       return { ...base, type: 'product.viewed', properties: { sku: 'sku-1' } };
+    case 'tokenRegistered':
+      return {
+        ...base,
+        type: 'push.token.registered',
+        properties: { token: `tok-${spec.order % 3}`, platform: 'ios' },
+      };
+    case 'tokenUnregistered':
+      return { ...base, type: 'push.token.unregistered', properties: { token: `tok-${spec.order % 3}` } };
   }
 }
 
