@@ -383,6 +383,30 @@ describe('ingestion, against real Postgres', () => {
       });
     });
 
+    it('keeps the order that happened first when the visitor and the customer both have its orderId', async () => {
+      await post({
+        batch: [order('mo-c1', 'c-mo', 'o-shared', '30.00', 5), order('mo-c2', 'c-mo', 'o-own', '1.00', 4)],
+      });
+      await post({
+        batch: [
+          {
+            ...order('mo-a1', 'ignored', 'o-shared', '12.00', 8),
+            customerId: undefined,
+            anonymousId: 'a-mo',
+          },
+          { ...order('mo-a2', 'ignored', 'o-own', '7.00', 2), customerId: undefined, anonymousId: 'a-mo' },
+        ],
+      });
+      await post({ batch: [linked('mo-l', 'c-mo', 'a-mo', 1)] });
+      // o-shared: the visitor's happened first; o-own: the customer's did.
+      expect((await profileOf('c-mo')).body.attributes).toMatchObject({
+        lifetimeOrders: 2,
+        lifetimeValue: '13.00',
+        firstOrderAt: at(8),
+        lastOrderAt: at(4),
+      });
+    });
+
     it('takes the currency of the visitor when the customer has no orders of their own', async () => {
       await post({
         batch: [

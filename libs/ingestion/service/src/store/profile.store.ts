@@ -341,17 +341,25 @@ export class ProfileStore {
               DELETE FROM ingestion.orders o USING linked m WHERE o.customer_id = m.anon
               RETURNING m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id, o.excluded_reason),
             -- The customer's own orders set the currency (this statement sees them, not the moved
-            -- ones): the visitor's orders in another currency move but do not count.
+            -- ones): the visitor's orders in another currency move but do not count. An orderId both
+            -- have is the order that happened first, as for arrivals (ties by eventId).
             moved_orders AS (
-              INSERT INTO ingestion.orders (customer_id, order_id, total, currency, placed_at, event_id, excluded_reason)
-              SELECT t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id,
+              INSERT INTO ingestion.orders AS s (customer_id, order_id, total, currency, placed_at, event_id, excluded_reason)
+              SELECT DISTINCT ON (t.customer_id, t.order_id)
+                     t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id,
                      coalesce(t.excluded_reason,
                               CASE WHEN t.currency <> (SELECT c.currency FROM ingestion.orders c
                                                         WHERE c.customer_id = t.customer_id AND c.excluded_reason IS NULL
                                                         LIMIT 1)
                                    THEN 'currency' END)
                 FROM taken_orders t
-              ON CONFLICT (customer_id, order_id) DO NOTHING
+               ORDER BY t.customer_id, t.order_id, t.placed_at, t.event_id COLLATE "C"
+              ON CONFLICT (customer_id, order_id) DO UPDATE
+                 SET total = excluded.total, currency = excluded.currency, placed_at = excluded.placed_at,
+                     event_id = excluded.event_id
+               WHERE excluded.excluded_reason IS NULL AND s.excluded_reason IS NULL
+                 AND (excluded.placed_at < s.placed_at
+                      OR (excluded.placed_at = s.placed_at AND excluded.event_id COLLATE "C" < s.event_id COLLATE "C"))
               RETURNING customer_id, currency, excluded_reason)
        DELETE FROM ingestion.profiles p USING linked m
         WHERE p.customer_id = m.anon
