@@ -217,6 +217,23 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       .map((m) => m.value as { messageId: string; status: string; reason: string | null })
       .filter((e) => e.messageId === messageId)
       .map((e) => `${e.status}${e.reason ? `/${e.reason}` : ''}`);
+  const providerMessageIdOf = async (messageId: string): Promise<string> => {
+    const { rows } = await db.query(
+      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
+      [messageId],
+    );
+    return rows[0].provider_message_id as string;
+  };
+  /** A Twilio status callback, signed as Twilio signs it unless another signature is given. */
+  const postTwilioStatus = (
+    fields: Record<string, string>,
+    signature = twilioSignature(`${PUBLIC_URL}/v1/webhooks/twilio/status`, fields),
+  ) =>
+    fetch(`${baseUrl}/v1/webhooks/twilio/status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   it('sends an email through SES with layout, partials, money, tracked links and the unsubscribe headers', async () => {
     const req = request('email');
@@ -444,25 +461,13 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
   it("publishes a receipt's status whose publish failed from the sweep, which a repeated webhook does not", async () => {
     const req = request('sms');
     await send.execute([req]);
-    const { rows } = await db.query(
-      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
-      [req.messageId],
-    );
     const fields = {
-      MessageSid: rows[0].provider_message_id,
+      MessageSid: await providerMessageIdOf(req.messageId),
       MessageStatus: 'delivered',
       To: '+14155550100',
       AccountSid: TWILIO_TEST_ACCOUNT_SID,
     };
-    const post = () =>
-      fetch(`${baseUrl}/v1/webhooks/twilio/status`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': twilioSignature(`${PUBLIC_URL}/v1/webhooks/twilio/status`, fields),
-        },
-        body: new URLSearchParams(fields).toString(),
-      });
+    const post = () => postTwilioStatus(fields);
     const publish = bus.publish.bind(bus);
     const spy = jest.spyOn(bus, 'publish').mockImplementation(async (topic, messages) => {
       if (topic.name === MessagesEventsTopic.name) throw new Error('broker down');
@@ -550,13 +555,6 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     const delivered = request('email');
     const bounced = request('email');
     await send.execute([delivered, bounced]);
-    const sesIdOf = async (messageId: string) => {
-      const { rows } = await db.query(
-        'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
-        [messageId],
-      );
-      return rows[0].provider_message_id as string;
-    };
     const post = (message: unknown) =>
       fetch(`${baseUrl}/v1/webhooks/ses`, {
         method: 'POST',
@@ -569,7 +567,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
           }),
         ),
       });
-    const deliveredId = await sesIdOf(delivered.messageId);
+    const deliveredId = await providerMessageIdOf(delivered.messageId);
     const answer = await post({
       notificationType: 'Delivery',
       mail: { messageId: deliveredId },
@@ -589,7 +587,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     });
     await post({
       notificationType: 'Bounce',
-      mail: { messageId: await sesIdOf(bounced.messageId) },
+      mail: { messageId: await providerMessageIdOf(bounced.messageId) },
       bounce: {
         bounceType: 'Permanent',
         bounceSubType: 'General',
@@ -648,16 +646,12 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
   it('refuses with 403 an SNS message unsigned, badly signed or naming an untrusted certificate, and changes nothing', async () => {
     const req = request('email');
     await send.execute([req]);
-    const { rows } = await db.query(
-      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
-      [req.messageId],
-    );
     const envelope = {
       Type: 'Notification',
       TopicArn: 'arn:aws:sns:us-east-1:1:ses',
       Message: JSON.stringify({
         notificationType: 'Bounce',
-        mail: { messageId: rows[0].provider_message_id },
+        mail: { messageId: await providerMessageIdOf(req.messageId) },
         bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [] },
       }),
     };
@@ -742,27 +736,16 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
   it('accepts only correctly signed Twilio status callbacks', async () => {
     const req = request('sms');
     await send.execute([req]);
-    const { rows } = await db.query(
-      'SELECT provider_message_id FROM delivery.messages WHERE message_id = $1',
-      [req.messageId],
-    );
     const fields = {
-      MessageSid: rows[0].provider_message_id,
+      MessageSid: await providerMessageIdOf(req.messageId),
       MessageStatus: 'undelivered',
       ErrorCode: '30005',
       To: '+14155550100',
       AccountSid: TWILIO_TEST_ACCOUNT_SID,
     };
-    const url = `${PUBLIC_URL}/v1/webhooks/twilio/status`;
-    const post = (signature: string) =>
-      fetch(`${baseUrl}/v1/webhooks/twilio/status`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-        body: new URLSearchParams(fields).toString(),
-      });
-    expect((await post('forged')).status).toBe(401);
+    expect((await postTwilioStatus(fields, 'forged')).status).toBe(401);
     expect(eventsOf(req.messageId)).toEqual(['sent']);
-    expect((await post(twilioSignature(url, fields))).status).toBe(200);
+    expect((await postTwilioStatus(fields)).status).toBe(200);
     expect(eventsOf(req.messageId)).toEqual(['sent', 'failed/twilio_30005']);
   });
 

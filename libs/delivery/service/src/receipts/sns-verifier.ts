@@ -50,9 +50,7 @@ export class SnsVerifier {
     }
     if (url.origin !== new URL(certUrl).origin) return false;
     try {
-      const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      await response.arrayBuffer();
+      await fetchChecked(url.toString());
       return true;
     } catch (error) {
       throw AppError.unavailable(
@@ -76,10 +74,7 @@ export class SnsVerifier {
 async function fetchKey(url: string): Promise<KeyObject> {
   let pem: string;
   try {
-    // No redirects: the certificate must come from the URL that was checked.
-    const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    pem = await response.text();
+    pem = await fetchChecked(url);
   } catch (error) {
     // Not the sender's fault as far as we know: 503, so SNS delivers the message again later.
     throw AppError.unavailable(
@@ -91,4 +86,11 @@ async function fetchKey(url: string): Promise<KeyObject> {
   } catch {
     throw new AppError('forbidden', `webhook rejected: ${url} holds no certificate`);
   }
+}
+
+/** GET without following redirects (only the URL that was checked is ever read), within FETCH_TIMEOUT_MS. */
+async function fetchChecked(url: string): Promise<string> {
+  const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
 }

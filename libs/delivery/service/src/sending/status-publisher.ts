@@ -11,6 +11,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import {
   MessageStore,
+  type OutboxSelection,
   type PendingDeadLetter,
   type PendingStatusEvent,
   type PendingUnregisteredToken,
@@ -54,25 +55,29 @@ export class StatusPublisher {
    * consumers take as a duplicate (at least once).
    */
   async publishLeftovers(leaseMs: number): Promise<void> {
-    const before = new Date(this.clock.now().getTime() - leaseMs);
-    for (;;) {
-      const events = await this.store.pendingStatusEvents({ createdBefore: before, limit: SWEEP_BATCH });
-      await this.publishStatusEvents(events);
-      if (events.length < SWEEP_BATCH) break;
-    }
-    for (;;) {
-      const tokens = await this.store.pendingUnregisteredTokens({
-        reportedBefore: before,
-        limit: SWEEP_BATCH,
-      });
-      await this.publishUnregisteredTokens(tokens);
-      if (tokens.length < SWEEP_BATCH) break;
-    }
-    for (;;) {
-      const letters = await this.store.pendingDeadLetters({ createdBefore: before, limit: SWEEP_BATCH });
-      await this.publishDeadLetters(letters);
-      if (letters.length < SWEEP_BATCH) break;
-    }
+    const writtenBefore = new Date(this.clock.now().getTime() - leaseMs);
+    const sweep = async <Row>(
+      pending: (selection: OutboxSelection) => Promise<Row[]>,
+      publish: (rows: Row[]) => Promise<void>,
+    ): Promise<void> => {
+      for (;;) {
+        const rows = await pending({ writtenBefore, limit: SWEEP_BATCH });
+        await publish(rows);
+        if (rows.length < SWEEP_BATCH) return;
+      }
+    };
+    await sweep(
+      (selection) => this.store.pendingStatusEvents(selection),
+      (rows) => this.publishStatusEvents(rows),
+    );
+    await sweep(
+      (selection) => this.store.pendingUnregisteredTokens(selection),
+      (rows) => this.publishUnregisteredTokens(rows),
+    );
+    await sweep(
+      (selection) => this.store.pendingDeadLetters(selection),
+      (rows) => this.publishDeadLetters(rows),
+    );
   }
 
   /** In the order given, keyed by customer id: one partition keeps a customer's statuses in order. */

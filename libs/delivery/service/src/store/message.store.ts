@@ -95,6 +95,34 @@ export interface DueRetry {
 }
 
 /** A push token a provider reported unregistered, waiting to reach ingestion. */
+/**
+ * Which unpublished outbox rows to read: those of some messages (right after their commit, or
+ * on redelivery), or, for the retry loop's sweep, up to `limit` written before `writtenBefore`.
+ */
+export type OutboxSelection = { messageIds: readonly string[] } | { writtenBefore: Date; limit: number };
+
+/**
+ * The WHERE/ORDER BY/LIMIT tail and parameters shared by the outboxes' pending queries, oldest
+ * first (ties by `tieBreak`); undefined when there is nothing to read.
+ */
+function pendingRows(
+  selection: OutboxSelection,
+  writtenAt: string,
+  tieBreak: string,
+): { tail: string; parameters: unknown[] } | undefined {
+  if ('messageIds' in selection) {
+    if (selection.messageIds.length === 0) return undefined;
+    return {
+      tail: `WHERE published_at IS NULL AND message_id = ANY($1::text[]) ORDER BY ${writtenAt}, ${tieBreak}`,
+      parameters: [selection.messageIds],
+    };
+  }
+  return {
+    tail: `WHERE published_at IS NULL AND ${writtenAt} < $1 ORDER BY ${writtenAt}, ${tieBreak} LIMIT $2`,
+    parameters: [selection.writtenBefore, selection.limit],
+  };
+}
+
 export interface PendingUnregisteredToken {
   customerId: string;
   token: string;
@@ -565,15 +593,10 @@ export class MessageStore {
     );
   }
 
-  /**
-   * Unpublished token reports: those of some messages (right after their commit, or on
-   * redelivery), or, for the sweep, every one reported before `reportedBefore`.
-   */
-  async pendingUnregisteredTokens(
-    filter: { messageIds: readonly string[] } | { reportedBefore: Date; limit: number },
-  ): Promise<PendingUnregisteredToken[]> {
-    const byMessage = 'messageIds' in filter;
-    if (byMessage && filter.messageIds.length === 0) return [];
+  /** Unpublished token reports (see OutboxSelection). */
+  async pendingUnregisteredTokens(selection: OutboxSelection): Promise<PendingUnregisteredToken[]> {
+    const pending = pendingRows(selection, 'reported_at', 'customer_id, token');
+    if (!pending) return [];
     const rows = await queryRows<{
       customer_id: string;
       token: string;
@@ -582,10 +605,8 @@ export class MessageStore {
       reported_at: Date;
     }>(
       this.db,
-      `SELECT customer_id, token, message_id, provider, reported_at FROM delivery.unregistered_push_tokens
-        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'reported_at < $1'}
-        ORDER BY reported_at, customer_id, token ${byMessage ? '' : 'LIMIT $2'}`,
-      byMessage ? [filter.messageIds] : [filter.reportedBefore, filter.limit],
+      `SELECT customer_id, token, message_id, provider, reported_at FROM delivery.unregistered_push_tokens ${pending.tail}`,
+      pending.parameters,
     );
     return rows.map((r) => ({
       customerId: r.customer_id,
@@ -610,12 +631,10 @@ export class MessageStore {
     );
   }
 
-  /** Unpublished dead letters: of some messages, or, for the sweep, every one written before `createdBefore`. */
-  async pendingDeadLetters(
-    filter: { messageIds: readonly string[] } | { createdBefore: Date; limit: number },
-  ): Promise<PendingDeadLetter[]> {
-    const byMessage = 'messageIds' in filter;
-    if (byMessage && filter.messageIds.length === 0) return [];
+  /** Unpublished dead letters (see OutboxSelection). */
+  async pendingDeadLetters(selection: OutboxSelection): Promise<PendingDeadLetter[]> {
+    const pending = pendingRows(selection, 'created_at', 'message_id');
+    if (!pending) return [];
     const rows = await queryRows<{
       message_id: string;
       customer_id: string;
@@ -625,10 +644,8 @@ export class MessageStore {
       request: MessageRequestedV1 | null;
     }>(
       this.db,
-      `SELECT message_id, customer_id, attempts, reason, last_error, request FROM delivery.dead_letters
-        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'created_at < $1'}
-        ORDER BY created_at, message_id ${byMessage ? '' : 'LIMIT $2'}`,
-      byMessage ? [filter.messageIds] : [filter.createdBefore, filter.limit],
+      `SELECT message_id, customer_id, attempts, reason, last_error, request FROM delivery.dead_letters ${pending.tail}`,
+      pending.parameters,
     );
     return rows.map((r) => ({
       messageId: r.message_id,
@@ -730,21 +747,16 @@ export class MessageStore {
   }
 
   /**
-   * Unpublished status events, in the order they were written: those of some messages (right
-   * after their commit, or on redelivery), or, for the sweep, every one written before
-   * `createdBefore`. Either way a message's older statuses come before its newer ones.
+   * Unpublished status events (see OutboxSelection), in the order they were written, so a
+   * message's older statuses come before its newer ones.
    */
-  async pendingStatusEvents(
-    filter: { messageIds: readonly string[] } | { createdBefore: Date; limit: number },
-  ): Promise<PendingStatusEvent[]> {
-    const byMessage = 'messageIds' in filter;
-    if (byMessage && filter.messageIds.length === 0) return [];
+  async pendingStatusEvents(selection: OutboxSelection): Promise<PendingStatusEvent[]> {
+    const pending = pendingRows(selection, 'created_at', 'event_id');
+    if (!pending) return [];
     const rows = await queryRows<{ event_id: string; payload: MessageEventV1 }>(
       this.db,
-      `SELECT event_id, payload FROM delivery.status_outbox
-        WHERE published_at IS NULL AND ${byMessage ? 'message_id = ANY($1::text[])' : 'created_at < $1'}
-        ORDER BY created_at, event_id ${byMessage ? '' : 'LIMIT $2'}`,
-      byMessage ? [filter.messageIds] : [filter.createdBefore, filter.limit],
+      `SELECT event_id, payload FROM delivery.status_outbox ${pending.tail}`,
+      pending.parameters,
     );
     return rows.map((r) => ({ eventId: r.event_id, payload: r.payload }));
   }
