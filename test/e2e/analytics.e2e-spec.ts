@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { useTestDatabase } from '../support';
@@ -154,7 +154,7 @@ describe('the analytics service', () => {
       clock,
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    baseUrl = await loopbackUrlOf(app);
 
     await publishAll();
   });

@@ -5,7 +5,7 @@ import { ConsentModule } from '@mmp/consent-service';
 import { MessagesEventsTopic, MessagesRequestedTopic, type MessageRequestedV1 } from '@mmp/contracts';
 import { DeliveryModule } from '@mmp/delivery-service';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { useTestDatabase } from '../support';
@@ -55,7 +55,7 @@ describe('bounces and complaints from SES reach the suppression list and consent
       bus,
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    baseUrl = await loopbackUrlOf(app);
     db = new Client({ connectionString: database.url });
     db.on('error', () => undefined); // the harness drops the database when the file ends
     await db.connect();

@@ -16,7 +16,7 @@ import { FixedClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import { MessagesEventsTopic, MessagesRequestedTopic, type MessageRequestedV1 } from '@mmp/contracts';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import { Module, type INestApplication } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
@@ -176,7 +176,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
       clock,
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    baseUrl = await loopbackUrlOf(app);
     send = app.get(SendMessagesUsecase);
     retries = app.get(RetryDueMessagesUsecase);
     db = new Client({ connectionString: database.url });

@@ -9,7 +9,7 @@ import {
 import { profileFromHistory, toCanonicalEvent } from '@mmp/ingestion-domain';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { useTestDatabase } from '../support';
@@ -34,7 +34,7 @@ async function startIngestion(databaseUrl: string) {
     bus,
     program: new ProgramStore(loadProgramFromDir(config.programDir)),
   });
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  const baseUrl = await loopbackUrlOf(app);
   return {
     app,
     bus,

@@ -3,7 +3,7 @@ import { createMessageBus } from '@mmp/bus';
 import { AppConfig } from '@mmp/config';
 import { JourneysModule } from '@mmp/journeys-service';
 import { loadProgramFromDir, programVersion, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
 import { eventually, useTestDatabase } from '../support';
 
@@ -63,7 +63,7 @@ describe('a program change across service processes', () => {
 
   beforeAll(async () => {
     const journeys = await startProcess('journeys', true);
-    journeysUrl = (await journeys.getUrl()).replace('[::1]', '127.0.0.1');
+    journeysUrl = await loopbackUrlOf(journeys);
   }, 60_000);
 
   it('switches a running process and one started later to the accepted program', async () => {

@@ -3,7 +3,7 @@ import { AppConfig, type Environment } from '@mmp/config';
 import type { INestApplication } from '@nestjs/common';
 import { useTestDatabase } from '../support';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import { ALL_SERVICES } from '@mmp/platform-services';
 
 /** All six services in this process, on the given config and bus, with the shipped program. */
@@ -15,7 +15,7 @@ export async function startPlatformForTest(config: AppConfig, bus: MessageBus) {
     bus,
     program: new ProgramStore(loadProgramFromDir(config.programDir)),
   });
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  const baseUrl = await loopbackUrlOf(app);
   return { app, baseUrl };
 }
 

@@ -11,7 +11,7 @@ import {
 import { DeliveryModule, RetryDueMessagesUsecase } from '@mmp/delivery-service';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import { Module, type INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { useTestDatabase } from '../support';
@@ -73,7 +73,7 @@ describe('push tokens FCM reports unregistered leave the profile', () => {
       clock,
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    baseUrl = await loopbackUrlOf(app);
     db = new Client({ connectionString: database.url });
     db.on('error', () => undefined); // the harness drops the database when the file ends
     await db.connect();

@@ -4,7 +4,7 @@ import { KafkaBus } from '@mmp/bus';
 import type { Clock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import { loadProgramFromDir, ProgramStore, type Program } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { BenchContext } from './bench-case';
 
 export const BENCH_API_KEY = 'bench-key';
@@ -54,6 +54,6 @@ export async function startBenchServices(
     await app.close();
     await bus.stop();
   });
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  const baseUrl = await loopbackUrlOf(app);
   return { app, baseUrl };
 }

@@ -8,3 +8,4 @@ export { ProgramModule } from './program.module';
 export { ProgramSync } from './program-sync';
 export { runServiceProcess, startServices, type ServiceProcessOptions } from './run-service';
 export { PollingWorker } from './polling-worker';
+export { loopbackUrlOf } from './loopback-url';

@@ -4,7 +4,7 @@ import { SandboxClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import { queryRows, runSql, serviceDatabaseToken } from '@mmp/persistence';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { DataSource } from 'typeorm';
 import type { BenchCase } from '../bench-case';
 
@@ -72,7 +72,7 @@ export const analyticsCase: BenchCase = {
       `analytics: stored ${stored.facts} message events and ${stored.entries} entries in ${seconds(loadStarted).toFixed(1)} s`,
     );
 
-    const url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/v1/analytics/journeys/bench_j0`;
+    const url = `${await loopbackUrlOf(app)}/v1/analytics/journeys/bench_j0`;
     const ask = async (): Promise<number> => {
       const started = performance.now();
       const response = await fetch(url, { headers: { authorization: 'Bearer bench-key' } });
