@@ -224,6 +224,14 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     );
     return rows[0].provider_message_id as string;
   };
+  /** An SMS whose first two attempts fail (Twilio 20500) and whose third and last is due now, failing too. */
+  const failUntilTheLastRetryIsDue = async (req: MessageRequestedV1): Promise<void> => {
+    for (let i = 0; i < 3; i++) twilio.failNextWith(500, 20500, 'Internal Server Error');
+    await send.execute([req]);
+    clock.advanceBy(500);
+    await retries.execute();
+    clock.advanceBy(1000);
+  };
   /** A Twilio status callback, signed as Twilio signs it unless another signature is given. */
   const postTwilioStatus = (
     fields: Record<string, string>,
@@ -322,11 +330,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
 
   it('dead-letters a message whose retries ran out, and fails a rejected one at once', async () => {
     const exhausted = request('sms');
-    for (let i = 0; i < 3; i++) twilio.failNextWith(500, 20500, 'Internal Server Error');
-    await send.execute([exhausted]);
-    clock.advanceBy(500);
-    await retries.execute();
-    clock.advanceBy(1000);
+    await failUntilTheLastRetryIsDue(exhausted);
     await retries.execute();
     expect(await messagesOf(exhausted.customerId)).toMatchObject([
       { status: 'failed', reason: 'retries_exhausted' },
@@ -376,11 +380,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
 
   it('publishes a dead letter whose publish failed from the sweep after its lease, once', async () => {
     const exhausted = request('sms');
-    for (let i = 0; i < 3; i++) twilio.failNextWith(500, 20500, 'Internal Server Error');
-    await send.execute([exhausted]);
-    clock.advanceBy(500);
-    await retries.execute();
-    clock.advanceBy(1000);
+    await failUntilTheLastRetryIsDue(exhausted);
     const spy = jest.spyOn(bus, 'publishRaw').mockRejectedValueOnce(new Error('broker down'));
     await expect(retries.execute()).rejects.toThrow('broker down');
     spy.mockRestore();
