@@ -98,6 +98,34 @@ interface NewLink {
 }
 
 /**
+ * The order attributes of SPEC section 4 (as computeOrderAggregates defines them) of the
+ * customers `$1` that have orders. Each customer's orders are read through the primary key, a
+ * lateral subquery per id, and each order's refunds through their index. Filtering the whole
+ * table with `customer_id = ANY($1)` instead planned a sequential scan of every order, per
+ * batch, whenever the table had no statistics yet: all through a new install's first import,
+ * until autovacuum analyzes it, each batch slower than the one before.
+ */
+export const ORDER_AGGREGATES_SQL = `
+  SELECT c.customer_id, a.lifetime_orders, a.lifetime_value, a.currency, a.first_order_at, a.last_order_at
+    FROM unnest($1::text[]) AS c(customer_id)
+   CROSS JOIN LATERAL (
+     SELECT count(*) AS orders,
+            count(*) FILTER (WHERE coalesce(r.amount, 0) < o.total)::int AS lifetime_orders,
+            trim_scale(sum(o.total - least(coalesce(r.amount, 0), o.total)))::text AS lifetime_value,
+            min(o.currency) AS currency,
+            min(o.placed_at) AS first_order_at,
+            max(o.placed_at) AS last_order_at
+       FROM ingestion.orders o
+       LEFT JOIN LATERAL (
+         SELECT sum(f.amount) AS amount
+           FROM ingestion.refunds f
+          WHERE f.customer_id = o.customer_id AND f.order_id = o.order_id
+       ) r ON true
+      WHERE o.customer_id = c.customer_id AND o.excluded_reason IS NULL
+   ) a
+   WHERE a.orders > 0`;
+
+/**
  * Customer profiles, identities and the idempotency record of events. Every call works on a
  * whole batch in one transaction with a fixed number of set-based statements, whatever the
  * batch size.
@@ -475,39 +503,12 @@ export class ProfileStore {
     );
   }
 
-  /**
-   * The order attributes of SPEC section 4, as computeOrderAggregates defines them. Each
-   * customer's orders are read through the primary key (a lateral subquery per id, and per order
-   * its refunds): with `customer_id = ANY($1)` over the table, a table without statistics yet
-   * (a new install's first import; autovacuum analyzes after a minute) got a sequential scan of
-   * every order per batch, each batch slower than the one before.
-   */
+  /** The order attributes of SPEC section 4, as computeOrderAggregates defines them. */
   private async orderAggregates(
     tx: SqlExecutor,
     customers: readonly string[],
   ): Promise<Map<string, OrderAggregates>> {
-    const rows = await queryRows<AggregateRow>(
-      tx,
-      `SELECT c.customer_id, a.lifetime_orders, a.lifetime_value, a.currency, a.first_order_at, a.last_order_at
-         FROM unnest($1::text[]) AS c(customer_id)
-         CROSS JOIN LATERAL (
-           SELECT count(*) AS orders,
-                  count(*) FILTER (WHERE coalesce(r.amount, 0) < o.total)::int AS lifetime_orders,
-                  trim_scale(sum(o.total - least(coalesce(r.amount, 0), o.total)))::text AS lifetime_value,
-                  min(o.currency) AS currency,
-                  min(o.placed_at) AS first_order_at,
-                  max(o.placed_at) AS last_order_at
-             FROM ingestion.orders o
-             LEFT JOIN LATERAL (
-               SELECT sum(f.amount) AS amount
-                 FROM ingestion.refunds f
-                WHERE f.customer_id = o.customer_id AND f.order_id = o.order_id
-             ) r ON true
-            WHERE o.customer_id = c.customer_id AND o.excluded_reason IS NULL
-         ) a
-        WHERE a.orders > 0`,
-      [customers],
-    );
+    const rows = await queryRows<AggregateRow>(tx, ORDER_AGGREGATES_SQL, [customers]);
     return new Map(
       rows.map((row) => [
         row.customer_id,
