@@ -1,9 +1,10 @@
 import type { BenchCase } from '../bench-case';
+import { cpuFigure, measureCpu } from '../cpu';
 import type { Figure } from '../figures';
 import { driver } from './ingestion-http.driver';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { BENCH_API_KEY, startBenchServices } from '../services';
-import { RAW_CEILING_FIGURE } from './raw-ceiling';
+import { RAW_CEILING_CPU_FIGURE, RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_HTTP_FIGURE = 'ingestion over HTTP (batches of 1000 → profiles)';
 
@@ -30,16 +31,18 @@ export const ingestionHttpCase: BenchCase = {
     context.log(
       `ingestion over HTTP: posting ${BATCHES} batches of ${BATCH_SIZE} (${CONCURRENCY} at a time) to ${baseUrl}`,
     );
-    const result = await context.runDriver(driver, {
-      runId: context.runId,
-      baseUrl,
-      apiKey: BENCH_API_KEY,
-      warmupBatches: WARMUP_BATCHES,
-      batches: BATCHES,
-      batchSize: BATCH_SIZE,
-      concurrency: CONCURRENCY,
-      customersPerBatch: CUSTOMERS_PER_BATCH,
-    });
+    const { result, cpu } = await measureCpu(() =>
+      context.runDriver(driver, {
+        runId: context.runId,
+        baseUrl,
+        apiKey: BENCH_API_KEY,
+        warmupBatches: WARMUP_BATCHES,
+        batches: BATCHES,
+        batchSize: BATCH_SIZE,
+        concurrency: CONCURRENCY,
+        customersPerBatch: CUSTOMERS_PER_BATCH,
+      }),
+    );
     context.log(
       `ingestion over HTTP: ${result.events} events in ${result.seconds.toFixed(2)} s; request p50 ${result.requestMs.p50.toFixed(0)} ms, p99 ${result.requestMs.p99.toFixed(0)} ms`,
     );
@@ -53,6 +56,12 @@ export const ingestionHttpCase: BenchCase = {
         ...(ceiling ? { ratio: rate / ceiling } : {}),
       },
       { name: 'ingestion over HTTP request p99 (batch of 1000)', value: result.requestMs.p99, unit: 'ms' },
+      ...cpuFigure(
+        context,
+        'ingestion over HTTP: CPU per event (service, runtime threads, Postgres)',
+        cpu((WARMUP_BATCHES + BATCHES) * BATCH_SIZE),
+        RAW_CEILING_CPU_FIGURE,
+      ),
     ];
     return figures;
   },

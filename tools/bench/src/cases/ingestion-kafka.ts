@@ -1,9 +1,10 @@
 import type { BenchCase } from '../bench-case';
+import { cpuFigure, measureCpu } from '../cpu';
 import type { Figure } from '../figures';
 import { driver } from './ingestion-kafka.driver';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { startBenchServices } from '../services';
-import { RAW_CEILING_FIGURE } from './raw-ceiling';
+import { RAW_CEILING_CPU_FIGURE, RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_KAFKA_FIGURE = 'ingestion over Kafka (retail.events.v1 → profiles)';
 
@@ -29,16 +30,18 @@ export const ingestionKafkaCase: BenchCase = {
   async run(context) {
     await startBenchServices(context, { name: 'ingestion', services: [IngestionModule] });
     context.log(`ingestion over Kafka: ${ROUNDS} rounds of ${EVENTS_PER_ROUND} events (window ${WINDOW})`);
-    const result = await context.runDriver(driver, {
-      runId: context.runId,
-      warmupEvents: WARMUP_EVENTS,
-      rounds: ROUNDS,
-      eventsPerRound: EVENTS_PER_ROUND,
-      chunkEvents: CHUNK_EVENTS,
-      customersPerChunk: CUSTOMERS_PER_CHUNK,
-      window: WINDOW,
-      stallTimeoutMs: context.options.stallTimeoutMs,
-    });
+    const { result, cpu } = await measureCpu(() =>
+      context.runDriver(driver, {
+        runId: context.runId,
+        warmupEvents: WARMUP_EVENTS,
+        rounds: ROUNDS,
+        eventsPerRound: EVENTS_PER_ROUND,
+        chunkEvents: CHUNK_EVENTS,
+        customersPerChunk: CUSTOMERS_PER_CHUNK,
+        window: WINDOW,
+        stallTimeoutMs: context.options.stallTimeoutMs,
+      }),
+    );
     if (result.redelivered > 0) {
       context.log(`ingestion over Kafka: ${result.redelivered} customer events seen twice (a rebalance)`);
     }
@@ -51,6 +54,12 @@ export const ingestionKafkaCase: BenchCase = {
         unit: 'events/s',
         ...(ceiling ? { ratio: rate / ceiling } : {}),
       },
+      ...cpuFigure(
+        context,
+        'ingestion over Kafka: CPU per event (service, runtime threads, Postgres)',
+        cpu(WARMUP_EVENTS + ROUNDS * EVENTS_PER_ROUND),
+        RAW_CEILING_CPU_FIGURE,
+      ),
     ];
     return figures;
   },

@@ -1,9 +1,11 @@
 import type { BenchCase } from '../bench-case';
+import { cpuFigure, measureCpu } from '../cpu';
 import { Progress } from '../progress';
 import { startCollector } from '../streaming';
 import { driver } from './raw-ceiling.driver';
 
 export const RAW_CEILING_FIGURE = 'raw kafkajs consume→produce ceiling';
+export const RAW_CEILING_CPU_FIGURE = 'raw ceiling: CPU per event (pipe and runtime threads)';
 
 /** BENCH_RAW_EVENTS is split into this many rounds, each timed on its own. */
 const RAW_ROUNDS = 3;
@@ -49,20 +51,25 @@ export const rawCeilingCase: BenchCase = {
     context.log(
       `raw ceiling: streaming ${rounds} rounds of ${eventsPerRound} events through ${inTopic} → ${outTopic} (window ${options.rawWindow})`,
     );
-    const result = await context.runDriver(driver, {
-      runId,
-      inTopic,
-      outTopic,
-      rounds,
-      eventsPerRound,
-      window: options.rawWindow,
-      stallTimeoutMs: options.stallTimeoutMs,
-    });
+    const { result, cpu } = await measureCpu(() =>
+      context.runDriver(driver, {
+        runId,
+        inTopic,
+        outTopic,
+        rounds,
+        eventsPerRound,
+        window: options.rawWindow,
+        stallTimeoutMs: options.stallTimeoutMs,
+      }),
+    );
     const rates = result.rounds.map((round) => round.events / round.seconds);
     context.log(
       `raw ceiling: rounds at ${rates.map((rate) => rate.toFixed(0)).join(', ')} events/s (${result.redelivered} redelivered)`,
     );
     // A ceiling is the best the pipe did: a slower round measured a neighbour on the machine.
-    return [{ name: RAW_CEILING_FIGURE, value: Math.max(...rates), unit: 'events/s' }];
+    return [
+      { name: RAW_CEILING_FIGURE, value: Math.max(...rates), unit: 'events/s' },
+      ...cpuFigure(context, RAW_CEILING_CPU_FIGURE, cpu(rounds * eventsPerRound)),
+    ];
   },
 };

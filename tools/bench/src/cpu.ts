@@ -1,0 +1,181 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Figure } from './figures';
+
+/**
+ * Who spent the machine's CPU during a case, from /proc (Linux; elsewhere nothing is reported).
+ * Events per second on a small shared machine move with its neighbours (the raw ceiling has
+ * varied 2x between runs here); CPU time per event moves far less, and it says where the time
+ * goes: the code under test on the main thread, the runtime's helper threads (GC, compiler,
+ * libuv), the load driver's thread, Postgres and the Kafka mock.
+ */
+export const CPU_SPENDERS = ['service', 'runtime', 'driver', 'postgres', 'kafka'] as const;
+export type CpuSpender = (typeof CPU_SPENDERS)[number];
+
+export interface CpuSample {
+  /** Milliseconds of CPU (user + system) per spender since it started. */
+  readonly ms: Readonly<Record<CpuSpender, number>>;
+  /** Every CPU of the machine, busy milliseconds since boot. */
+  readonly machineMs: number;
+}
+
+/** CPU per event of a stretch of a case, in microseconds, by spender and in all. */
+export interface CpuPerEvent {
+  readonly us: Readonly<Record<CpuSpender, number>>;
+  readonly machineUs: number;
+}
+
+/** What /proc says: one reading of the proc files, for sampleCpu (tests pass fixtures). */
+export interface ProcReader {
+  /** This process's threads: name (comm) and the contents of their stat file, main thread first. */
+  ownThreads(): { name: string; stat: string }[];
+  /** Every other process: name (comm) and the contents of its stat file. */
+  processes(): { name: string; stat: string }[];
+  /** The contents of /proc/stat. */
+  machineStat(): string;
+  /** Clock ticks per second (USER_HZ): 100 on Linux. */
+  readonly ticksPerSecond: number;
+}
+
+/**
+ * User plus system ticks of a stat line. The name field is in parentheses and may hold spaces
+ * and parentheses itself, so fields are counted after the last `)`: utime and stime are
+ * fields 14 and 15 of proc(5), the 12th and 13th after it.
+ */
+export function statTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
+/** Busy ticks of all CPUs from /proc/stat's first line: everything but idle and iowait. */
+export function machineBusyTicks(procStat: string): number {
+  const cpu = procStat.split('\n')[0]?.trim().split(/\s+/) ?? [];
+  if (cpu[0] !== 'cpu') throw new Error(`unexpected /proc/stat first line: ${cpu.join(' ')}`);
+  // user nice system idle iowait irq softirq steal ...: guest time is already inside user.
+  const [user, nice, system, , , irq, softirq, steal] = cpu.slice(1, 9).map(Number);
+  return (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+}
+
+/** Which spender a thread of this process is: the main thread runs the code under test. */
+function threadSpender(name: string, isMain: boolean): CpuSpender {
+  if (isMain) return 'service';
+  // worker_threads are named WorkerThread: the bench runs only its driver in one.
+  return name === 'WorkerThread' ? 'driver' : 'runtime';
+}
+
+export function sampleCpu(proc: ProcReader): CpuSample {
+  const ticks: Record<CpuSpender, number> = { service: 0, runtime: 0, driver: 0, postgres: 0, kafka: 0 };
+  proc.ownThreads().forEach((thread, index) => {
+    ticks[threadSpender(thread.name, index === 0)] += statTicks(thread.stat);
+  });
+  for (const process of proc.processes()) {
+    if (process.name === 'postgres') ticks.postgres += statTicks(process.stat);
+    else if (process.name === 'kcat') ticks.kafka += statTicks(process.stat);
+  }
+  const toMs = (count: number): number => (count * 1000) / proc.ticksPerSecond;
+  return {
+    ms: {
+      service: toMs(ticks.service),
+      runtime: toMs(ticks.runtime),
+      driver: toMs(ticks.driver),
+      postgres: toMs(ticks.postgres),
+      kafka: toMs(ticks.kafka),
+    },
+    machineMs: toMs(machineBusyTicks(proc.machineStat())),
+  };
+}
+
+export function cpuPerEvent(before: CpuSample, after: CpuSample, events: number): CpuPerEvent {
+  const per = (ms: number): number => (ms * 1000) / events;
+  return {
+    us: {
+      service: per(after.ms.service - before.ms.service),
+      runtime: per(after.ms.runtime - before.ms.runtime),
+      driver: per(after.ms.driver - before.ms.driver),
+      postgres: per(after.ms.postgres - before.ms.postgres),
+      kafka: per(after.ms.kafka - before.ms.kafka),
+    },
+    machineUs: per(after.machineMs - before.machineMs),
+  };
+}
+
+/** One line for the log: `service 80 µs, runtime 20 µs, ... machine 190 µs`. */
+export function describeCpu(cpu: CpuPerEvent): string {
+  const parts = CPU_SPENDERS.map((spender) => `${spender} ${cpu.us[spender].toFixed(1)}`);
+  return `${parts.join(', ')}; whole machine ${cpu.machineUs.toFixed(1)} (µs of CPU per event)`;
+}
+
+/** The live /proc, or undefined where there is none (macOS, Windows): then no CPU figures. */
+export function procReader(): ProcReader | undefined {
+  try {
+    readFileSync('/proc/self/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const read = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      // A thread or process that ended between listing and reading.
+      return undefined;
+    }
+  };
+  const entry = (dir: string): { name: string; stat: string }[] => {
+    const stat = read(`${dir}/stat`);
+    return stat === undefined ? [] : [{ name: (read(`${dir}/comm`) ?? '').trim(), stat }];
+  };
+  return {
+    ticksPerSecond: 100,
+    ownThreads: () => {
+      const pid = String(process.pid);
+      const others = readdirSync('/proc/self/task').filter((tid) => tid !== pid);
+      return [pid, ...others].flatMap((tid) => entry(`/proc/self/task/${tid}`));
+    },
+    processes: () =>
+      readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name) && name !== String(process.pid))
+        .flatMap((pid) => entry(`/proc/${pid}`)),
+    machineStat: () => read('/proc/stat') ?? '',
+  };
+}
+
+const liveProc = procReader() ?? null;
+
+/**
+ * Runs `work` and hands back its result with what it cost per event: `cpu(events)` divides the
+ * CPU spent while it ran (warmups included, so pass every event it moved). Undefined without /proc
+ * (`proc` null).
+ */
+export async function measureCpu<T>(
+  work: () => Promise<T>,
+  proc: ProcReader | null = liveProc,
+): Promise<{ result: T; cpu(events: number): CpuPerEvent | undefined }> {
+  const before = proc && sampleCpu(proc);
+  const result = await work();
+  const after = proc && sampleCpu(proc);
+  return {
+    result,
+    cpu: (events) => (before && after ? cpuPerEvent(before, after, events) : undefined),
+  };
+}
+
+/** What the system under test spent per event: its thread, the runtime's threads and Postgres; not the load driver or the broker. */
+export function systemCpu(cpu: CpuPerEvent): number {
+  return cpu.us.service + cpu.us.runtime + cpu.us.postgres;
+}
+
+/**
+ * The figure of a case's system CPU per event (none without /proc), its ratio to the raw
+ * ceiling's, and the whole breakdown in the log.
+ */
+export function cpuFigure(
+  context: { log(message: string): void; figure(name: string): Figure | undefined },
+  name: string,
+  cpu: CpuPerEvent | undefined,
+  baselineName?: string,
+): Figure[] {
+  if (!cpu) return [];
+  context.log(`${name}: ${describeCpu(cpu)}`);
+  const value = systemCpu(cpu);
+  const baseline = baselineName === undefined ? undefined : context.figure(baselineName)?.value;
+  return [{ name, value, unit: 'µs CPU/event', ...(baseline ? { ratio: value / baseline } : {}) }];
+}
