@@ -17,11 +17,9 @@ function scannedRelations(node: PlanNode): string[] {
 }
 
 /**
- * The aggregates statement runs once per ingested batch. On a table that has grown since its
- * last ANALYZE (a new install's first import, before autovacuum gets to it) it must still read
- * only the batch's customers' orders, not every order: that made each batch slower than the last.
+ * On the provisioned server (test/jest.config.js's global setup sets DATABASE_URL), as its admin.
+ * Service libs may not import tools/test-harness (module boundaries), hence not createTestDatabase.
  */
-/** On the provisioned server (test/jest.config.js's global setup sets DATABASE_URL), as its admin. */
 async function onServer(sql: string): Promise<void> {
   const client = new Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
@@ -32,6 +30,11 @@ async function onServer(sql: string): Promise<void> {
   }
 }
 
+/**
+ * The aggregates statement runs once per ingested batch. On a table that has grown since its
+ * last ANALYZE (a new install's first import, before autovacuum gets to it) it must still read
+ * only the batch's customers' orders, not every order: that made each batch slower than the last.
+ */
 describe('order aggregates statement', () => {
   // A database of this file's own: the migrations create the `ingestion` schema by that name.
   const name = `test_${randomBytes(6).toString('hex')}`;
