@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { openServiceDatabase } from '@mmp/persistence';
-import { Client } from 'pg';
+import { useTestDatabase } from '@mmp/test-harness';
 import type { DataSource } from 'typeorm';
 import { ingestionMigrations } from '../migrations';
 import { ORDER_AGGREGATES_SQL } from './profile.store';
@@ -17,37 +16,20 @@ function scannedRelations(node: PlanNode): string[] {
 }
 
 /**
- * On the provisioned server (test/jest.config.js's global setup sets DATABASE_URL), as its admin.
- * Service libs may not import tools/test-harness (module boundaries), hence not createTestDatabase.
- */
-async function onServer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
  * The aggregates statement runs once per ingested batch. On a table that has grown since its
  * last ANALYZE (a new install's first import, before autovacuum gets to it) it must still read
  * only the batch's customers' orders, not every order: that made each batch slower than the last.
  */
 describe('order aggregates statement', () => {
   // A database of this file's own: the migrations create the `ingestion` schema by that name.
-  const name = `test_${randomBytes(6).toString('hex')}`;
+  const database = useTestDatabase();
   let db: DataSource;
 
   beforeAll(async () => {
-    await onServer(`CREATE DATABASE ${name} TEMPLATE template0`);
-    const url = new URL(process.env.DATABASE_URL ?? '');
-    url.pathname = `/${name}`;
     db = await openServiceDatabase({
       schema: 'ingestion',
       migrations: ingestionMigrations,
-      url: url.toString(),
+      url: database.url,
     });
     // Statistics as a first import has them: none, and autovacuum kept away for the test.
     await db.query(`ALTER TABLE ingestion.orders SET (autovacuum_enabled = false)`);
@@ -65,7 +47,6 @@ describe('order aggregates statement', () => {
 
   afterAll(async () => {
     await db?.destroy();
-    await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 
   it('reads a batch of customers through the keys, not by scanning every order, before any ANALYZE', async () => {
