@@ -62,24 +62,32 @@ function threadSpender(name: string, isMain: boolean): CpuSpender {
   return name === 'WorkerThread' ? 'driver' : 'runtime';
 }
 
+/** Other processes billed by name: the Postgres server's processes and the kcat mock broker. */
+const PROCESS_SPENDERS: Readonly<Record<string, CpuSpender>> = { postgres: 'postgres', kcat: 'kafka' };
+
+/** A record with one value per spender. */
+function bySpender(value: (spender: CpuSpender) => number): Record<CpuSpender, number> {
+  return {
+    service: value('service'),
+    runtime: value('runtime'),
+    driver: value('driver'),
+    postgres: value('postgres'),
+    kafka: value('kafka'),
+  };
+}
+
 export function sampleCpu(proc: ProcReader): CpuSample {
-  const ticks: Record<CpuSpender, number> = { service: 0, runtime: 0, driver: 0, postgres: 0, kafka: 0 };
+  const ticks = bySpender(() => 0);
   proc.ownThreads().forEach((thread, index) => {
     ticks[threadSpender(thread.name, index === 0)] += statTicks(thread.stat);
   });
   for (const process of proc.processes()) {
-    if (process.name === 'postgres') ticks.postgres += statTicks(process.stat);
-    else if (process.name === 'kcat') ticks.kafka += statTicks(process.stat);
+    const spender = PROCESS_SPENDERS[process.name];
+    if (spender) ticks[spender] += statTicks(process.stat);
   }
   const toMs = (count: number): number => (count * 1000) / proc.ticksPerSecond;
   return {
-    ms: {
-      service: toMs(ticks.service),
-      runtime: toMs(ticks.runtime),
-      driver: toMs(ticks.driver),
-      postgres: toMs(ticks.postgres),
-      kafka: toMs(ticks.kafka),
-    },
+    ms: bySpender((spender) => toMs(ticks[spender])),
     machineMs: toMs(machineBusyTicks(proc.machineStat())),
   };
 }
@@ -87,18 +95,12 @@ export function sampleCpu(proc: ProcReader): CpuSample {
 export function cpuPerEvent(before: CpuSample, after: CpuSample, events: number): CpuPerEvent {
   const per = (ms: number): number => (ms * 1000) / events;
   return {
-    us: {
-      service: per(after.ms.service - before.ms.service),
-      runtime: per(after.ms.runtime - before.ms.runtime),
-      driver: per(after.ms.driver - before.ms.driver),
-      postgres: per(after.ms.postgres - before.ms.postgres),
-      kafka: per(after.ms.kafka - before.ms.kafka),
-    },
+    us: bySpender((spender) => per(after.ms[spender] - before.ms[spender])),
     machineUs: per(after.machineMs - before.machineMs),
   };
 }
 
-/** One line for the log: `service 80 µs, runtime 20 µs, ... machine 190 µs`. */
+/** One line for the log: `service 80.0, runtime 20.0, ...; whole machine 190.0 (µs of CPU per event)`. */
 export function describeCpu(cpu: CpuPerEvent): string {
   const parts = CPU_SPENDERS.map((spender) => `${spender} ${cpu.us[spender].toFixed(1)}`);
   return `${parts.join(', ')}; whole machine ${cpu.machineUs.toFixed(1)} (µs of CPU per event)`;
