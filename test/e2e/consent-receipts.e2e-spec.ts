@@ -7,7 +7,7 @@ import { DeliveryModule } from '@mmp/delivery-service';
 import { parseProgram, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { useTestDatabase } from '../support';
 
 /**
@@ -56,13 +56,10 @@ describe('bounces and complaints from SES reach the suppression list and consent
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
     baseUrl = await loopbackUrlOf(app);
-    db = new Client({ connectionString: database.url });
-    db.on('error', () => undefined); // the harness drops the database when the file ends
-    await db.connect();
+    db = await database.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
     await app?.close();
     await Promise.all([ses?.stop(), sns?.stop()]);
   });

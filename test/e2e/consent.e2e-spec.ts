@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { chromium } from 'playwright-core';
 import { eventually, useTestDatabase } from '../support';
 import { api, orderPathEvents } from './order-events';
@@ -75,13 +75,10 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
       TWILIO_AUTH_TOKEN,
     });
     ({ app, baseUrl } = await startPlatformForTest(config, bus));
-    db = new Client({ connectionString: database.url });
-    db.on('error', () => undefined); // the harness drops the database when the file ends
-    await db.connect();
+    db = await database.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
     await app?.close();
   });
 

@@ -19,7 +19,7 @@ import { parseProgram, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
 import { Module, type INestApplication } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import {
   DeliveryModule,
   MessageStore,
@@ -179,13 +179,10 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     baseUrl = await loopbackUrlOf(app);
     send = app.get(SendMessagesUsecase);
     retries = app.get(RetryDueMessagesUsecase);
-    db = new Client({ connectionString: database.url });
-    db.on('error', () => undefined); // the harness drops the database when the file ends
-    await db.connect();
+    db = await database.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
     await app?.close();
     await Promise.all([ses?.stop(), twilio?.stop(), fcm?.stop(), sns?.stop()]);
   });

@@ -11,7 +11,6 @@ import { IngestionModule } from '@mmp/ingestion-service';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
 import fc from 'fast-check';
-import { Client } from 'pg';
 import { useTestDatabase } from '../support';
 
 /**
@@ -776,26 +775,21 @@ describe('ingestion, against real Postgres', () => {
         },
       });
 
-      const client = new Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        const stored = await client.query(
-          `SELECT (SELECT json_agg(json_build_object('p', properties, 'a', anonymous_id)) FROM ingestion.events WHERE customer_id = $1) AS events,
-                  (SELECT count(*)::int FROM ingestion.identities WHERE customer_id = $1) AS links,
-                  (SELECT traits::text || trait_versions::text FROM ingestion.profiles WHERE customer_id = $1) AS traits`,
-          [c],
-        );
-        expect(stored.rows[0]).toEqual({
-          events: [
-            { p: {}, a: null },
-            { p: {}, a: null },
-          ],
-          links: 0,
-          traits: '{}{}',
-        });
-      } finally {
-        await client.end();
-      }
+      const client = await database.connect();
+      const stored = await client.query(
+        `SELECT (SELECT json_agg(json_build_object('p', properties, 'a', anonymous_id)) FROM ingestion.events WHERE customer_id = $1) AS events,
+                (SELECT count(*)::int FROM ingestion.identities WHERE customer_id = $1) AS links,
+                (SELECT traits::text || trait_versions::text FROM ingestion.profiles WHERE customer_id = $1) AS traits`,
+        [c],
+      );
+      expect(stored.rows[0]).toEqual({
+        events: [
+          { p: {}, a: null },
+          { p: {}, a: null },
+        ],
+        links: 0,
+        traits: '{}{}',
+      });
 
       const later = await post({
         batch: [

@@ -13,7 +13,7 @@ import { IngestionModule } from '@mmp/ingestion-service';
 import { parseProgram, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
 import { Module, type INestApplication } from '@nestjs/common';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { useTestDatabase } from '../support';
 
 /**
@@ -74,13 +74,10 @@ describe('push tokens FCM reports unregistered leave the profile', () => {
       program: new ProgramStore(parseProgram(PROGRAM)),
     });
     baseUrl = await loopbackUrlOf(app);
-    db = new Client({ connectionString: database.url });
-    db.on('error', () => undefined); // the harness drops the database when the file ends
-    await db.connect();
+    db = await database.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
     await app?.close();
     await fcm?.stop();
   });

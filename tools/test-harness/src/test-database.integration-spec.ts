@@ -2,6 +2,7 @@
 import { Client } from 'pg';
 
 import { createTestDatabase, type TestDatabase } from './test-database';
+import { useTestDatabase } from './use-test-database';
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -78,5 +79,17 @@ describe('createTestDatabase', () => {
 
   it('explains what to do when there is no server URL', async () => {
     await expect(createTestDatabase('')).rejects.toThrow(/DATABASE_URL is not set/);
+  });
+});
+
+describe('useTestDatabase', () => {
+  const database = useTestDatabase();
+
+  it('connects a client to the file’s own database, not the server’s default one', async () => {
+    const client = await database.connect();
+
+    const { rows } = await client.query<{ name: string }>('SELECT current_database() AS name');
+    expect(rows).toEqual([{ name: databaseName(database.url) }]);
+    expect(rows[0]?.name).toMatch(/^test_[0-9a-f]{12}$/);
   });
 });
