@@ -21,6 +21,16 @@ const frameworks = [
 ];
 const services = ['ingestion', 'milestones', 'journeys', 'delivery', 'consent', 'analytics'];
 
+/** What a service lib may import; an app may import the same and the services themselves. */
+const serviceDependencies = [
+  'type:domain',
+  'type:contracts',
+  'type:data-access',
+  'type:util',
+  'type:channel',
+  'type:channel-sdk',
+];
+
 /** The architecture as lint rules: which projects may import which (README, Layout). */
 const moduleBoundaries = {
   enforceBuildableLibDependency: false,
@@ -29,30 +39,14 @@ const moduleBoundaries = {
     // What each kind of project may depend on.
     {
       sourceTag: 'type:app',
-      onlyDependOnLibsWithTags: [
-        'type:composition',
-        'type:service',
-        'type:domain',
-        'type:contracts',
-        'type:data-access',
-        'type:util',
-        'type:channel',
-        'type:channel-sdk',
-      ],
+      onlyDependOnLibsWithTags: ['type:composition', 'type:service', ...serviceDependencies],
       bannedExternalImports: providerSdks,
     },
     // The one-process platform's list of services: it alone may import every service.
     { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service'] },
     {
       sourceTag: 'type:service',
-      onlyDependOnLibsWithTags: [
-        'type:domain',
-        'type:contracts',
-        'type:data-access',
-        'type:util',
-        'type:channel',
-        'type:channel-sdk',
-      ],
+      onlyDependOnLibsWithTags: serviceDependencies,
       bannedExternalImports: providerSdks,
     },
     {
