@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Figure } from './figures';
+import { withRatio, type Figure } from './figures';
 
 /**
  * Who spent the machine's CPU during a case, from /proc (Linux; elsewhere nothing is reported).
@@ -177,7 +177,6 @@ export function cpuFigure(
 ): Figure[] {
   if (!cpu) return [];
   context.log(`${name}: ${describeCpu(cpu)}`);
-  const value = systemCpu(cpu);
-  const baseline = baselineName === undefined ? undefined : context.figure(baselineName)?.value;
-  return [{ name, value, unit: 'µs CPU/event', ...(baseline ? { ratio: value / baseline } : {}) }];
+  const baseline = baselineName === undefined ? undefined : context.figure(baselineName);
+  return [withRatio({ name, value: systemCpu(cpu), unit: 'µs CPU/event' }, baseline)];
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatTable, formatValue, toReport, writeReport, type Figure } from './figures';
+import { formatTable, formatValue, toReport, withRatio, writeReport, type Figure } from './figures';
 
 const figures: Figure[] = [
   { name: 'raw kafkajs consume→produce ceiling', value: 61234.5678, unit: 'events/s' },
@@ -62,5 +62,21 @@ describe('the JSON report', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('withRatio', () => {
+  const rate: Figure = { name: 'ingestion', value: 20_000, unit: 'events/s' };
+
+  it('divides the figure by the baseline when the run measured one', () => {
+    expect(withRatio(rate, { name: 'ceiling', value: 80_000, unit: 'events/s' })).toEqual({
+      ...rate,
+      ratio: 0.25,
+    });
+  });
+
+  it('leaves the figure without a ratio when the baseline was not measured (or is zero)', () => {
+    expect(withRatio(rate, undefined)).toEqual(rate);
+    expect(withRatio(rate, { name: 'ceiling', value: 0, unit: 'events/s' })).toEqual(rate);
   });
 });

@@ -15,6 +15,11 @@ export interface BenchReport {
   figures: Figure[];
 }
 
+/** The figure with its ratio to an earlier figure of the run (a baseline), when that one was measured. */
+export function withRatio(figure: Figure, baseline: Figure | undefined): Figure {
+  return baseline && baseline.value !== 0 ? { ...figure, ratio: figure.value / baseline.value } : figure;
+}
+
 const COLUMNS = { name: 44, value: 13, unit: 12 } as const;
 
 /** The figures as a fixed-width table; widths grow with the longest name so later figures still line up. */

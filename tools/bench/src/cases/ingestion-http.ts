@@ -1,6 +1,6 @@
 import type { BenchCase } from '../bench-case';
 import { cpuFigure, measureCpu } from '../cpu';
-import type { Figure } from '../figures';
+import { withRatio, type Figure } from '../figures';
 import { driver } from './ingestion-http.driver';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { BENCH_API_KEY, startBenchServices } from '../services';
@@ -47,14 +47,11 @@ export const ingestionHttpCase: BenchCase = {
       `ingestion over HTTP: ${result.events} events in ${result.seconds.toFixed(2)} s; request p50 ${result.requestMs.p50.toFixed(0)} ms, p99 ${result.requestMs.p99.toFixed(0)} ms`,
     );
     const rate = result.events / result.seconds;
-    const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
     const figures: Figure[] = [
-      {
-        name: INGESTION_HTTP_FIGURE,
-        value: rate,
-        unit: 'events/s',
-        ...(ceiling ? { ratio: rate / ceiling } : {}),
-      },
+      withRatio(
+        { name: INGESTION_HTTP_FIGURE, value: rate, unit: 'events/s' },
+        context.figure(RAW_CEILING_FIGURE),
+      ),
       { name: 'ingestion over HTTP request p99 (batch of 1000)', value: result.requestMs.p99, unit: 'ms' },
       ...cpuFigure(
         context,

@@ -1,6 +1,6 @@
 import type { BenchCase } from '../bench-case';
 import { cpuFigure, measureCpu } from '../cpu';
-import type { Figure } from '../figures';
+import { withRatio, type Figure } from '../figures';
 import { driver } from './ingestion-kafka.driver';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { startBenchServices } from '../services';
@@ -46,14 +46,11 @@ export const ingestionKafkaCase: BenchCase = {
       context.log(`ingestion over Kafka: ${result.redelivered} customer events seen twice (a rebalance)`);
     }
     const rate = Math.max(...result.rounds.map((round) => round.events / round.seconds));
-    const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
     const figures: Figure[] = [
-      {
-        name: INGESTION_KAFKA_FIGURE,
-        value: rate,
-        unit: 'events/s',
-        ...(ceiling ? { ratio: rate / ceiling } : {}),
-      },
+      withRatio(
+        { name: INGESTION_KAFKA_FIGURE, value: rate, unit: 'events/s' },
+        context.figure(RAW_CEILING_FIGURE),
+      ),
       ...cpuFigure(
         context,
         'ingestion over Kafka: CPU per event (service, runtime threads, Postgres)',

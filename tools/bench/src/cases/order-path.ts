@@ -1,7 +1,7 @@
 import { sandboxOutbox } from '@mmp/channel-sandbox';
 import { ALL_SERVICES } from '@mmp/platform-services';
 import type { BenchCase, BenchContext } from '../bench-case';
-import type { Figure } from '../figures';
+import { withRatio, type Figure } from '../figures';
 import { startBenchServices } from '../services';
 import {
   driver,
@@ -102,14 +102,11 @@ function verifyProviderGotOneEmailEach(result: OrderPathOutput): void {
 function figuresOf(result: OrderPathOutput, context: BenchContext): Figure[] {
   const { saturated, paced } = result;
   const ingestion = saturated.events / saturated.profiledSeconds;
-  const ceiling = context.figure(RAW_CEILING_FIGURE)?.value;
   const figures: Figure[] = [
-    {
-      name: ORDER_PATH_INGESTION_FIGURE,
-      value: ingestion,
-      unit: 'events/s',
-      ...(ceiling ? { ratio: ingestion / ceiling } : {}),
-    },
+    withRatio(
+      { name: ORDER_PATH_INGESTION_FIGURE, value: ingestion, unit: 'events/s' },
+      context.figure(RAW_CEILING_FIGURE),
+    ),
     {
       name: 'order path completed customers',
       value: saturated.customers / saturated.completedSeconds,
