@@ -36,7 +36,8 @@ export function busMetrics(): BusMetrics {
   return metrics;
 }
 
-function counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+/** A counter on the default registry, or the one already registered under that name. */
+export function counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
   const existing = register.getSingleMetric(name);
   if (existing instanceof Counter) return existing;
   return new Counter({ name, help, labelNames });

@@ -3,9 +3,9 @@ import { AppError, describeError } from '@mmp/errors';
 import { Logger } from '@nestjs/common';
 import {
   Kafka,
+  KafkaJSBrokerNotFound,
   KafkaJSProtocolError,
   logLevel,
-  Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
@@ -17,6 +17,18 @@ import {
 } from 'kafkajs';
 import { busMetrics, type BusMetrics } from './bus-metrics';
 import { processChunk, type PartitionConsumer } from './consume-policy';
+import {
+  chooseIdempotence,
+  producerConfig,
+  type ClusterDescription,
+  type IdempotentProducerSetting,
+} from './kafka-idempotence';
+import {
+  describeOffsetReset,
+  offsetResetMetrics,
+  offsetResetOf,
+  type OffsetResetMetrics,
+} from './kafka-offset-resets';
 import type {
   MessageBus,
   OutgoingMessage,
@@ -48,29 +60,35 @@ export interface KafkaBusOptions {
    * whole time, which made it a floor on every hop's latency.
    */
   maxWaitTimeMs?: number;
+  /**
+   * Whether the producer is idempotent (KAFKA_IDEMPOTENT_PRODUCER; `auto` unless told): on, so a
+   * retried produce neither duplicates nor reorders a customer's messages, except with `auto` on
+   * librdkafka's mock cluster, where kafkajs cannot start one. Logged when the producer connects.
+   */
+  idempotentProducer?: IdempotentProducerSetting;
 }
 
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
- * The MessageBus on Kafka (kafkajs): one shared producer (acks from all in-sync replicas, not
- * idempotent), one consumer per subscription consuming whole fetched batches, committing after
- * each handled chunk. Avoids what the stock Nest Kafka transport does (one message at a time,
- * and a partition stalled by a throwing handler: nestjs/nest #12703, #9455).
+ * The MessageBus on Kafka (kafkajs): one shared producer (acks from all in-sync replicas,
+ * idempotent unless the cluster cannot), one consumer per subscription consuming whole fetched
+ * batches, committing after each handled chunk. Avoids what the stock Nest Kafka transport does
+ * (one message at a time, and a partition stalled by a throwing handler: nestjs/nest #12703, #9455).
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly sessionTimeoutMs: number;
   private readonly maxWaitTimeMs: number;
   private readonly metrics: BusMetrics = busMetrics();
+  private readonly offsetResets: OffsetResetMetrics = offsetResetMetrics();
   private readonly logger = new Logger('KafkaBus');
   private readonly subscriptions: SubscriptionHandle[] = [];
   private state: State = 'created';
-  private producerConnection: Promise<void> | undefined;
+  private producerConnection: Promise<Producer> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private abort = new AbortController();
@@ -78,6 +96,8 @@ export class KafkaBus implements MessageBus {
   private readonly host: SubscriptionHost = {
     context: () => this.context(),
     sendDeadLetters: (dlqTopic, letters) => this.send(dlqTopic, letters),
+    committedOffsets: (kafkaGroup, topicName) => this.committedOffsets(kafkaGroup, topicName),
+    partitionLog: (topicName, partition) => this.partitionLog(topicName, partition),
   };
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -86,19 +106,13 @@ export class KafkaBus implements MessageBus {
     this.concurrency = options.partitionsConsumedConcurrently ?? 4;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
-    const logger = this.logger;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => logKafkaEntry(logger, entry),
+      logCreator: () => (entry: LogEntry) => this.onKafkaLog(entry),
       // Connection attempts back off up to ~30 s in all before a start or a publish gives up.
-      retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 },
-    });
-    this.producer = this.kafka.producer({
-      idempotent: false,
-      allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: KAFKA_RETRY,
     });
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
   }
@@ -138,8 +152,13 @@ export class KafkaBus implements MessageBus {
       } catch (error) {
         await this.disconnectAll();
         this.state = 'stopped';
-        throw AppError.unavailable(
-          `cannot start the Kafka bus on ${this.options.brokers.join(',')}: ${describeError(error)}`,
+        // A setting the cluster cannot honour stays not retriable; anything else is an outage.
+        const cause = error instanceof AppError ? error : AppError.unavailable(describeError(error));
+        throw new AppError(
+          cause.code,
+          `cannot start the Kafka bus on ${this.options.brokers.join(',')}: ${cause.message}`,
+          undefined,
+          cause.retriable,
         );
       }
     })();
@@ -176,6 +195,7 @@ export class KafkaBus implements MessageBus {
     return {
       retry: this.retry,
       metrics: this.metrics,
+      offsetResets: this.offsetResets,
       logger: this.logger,
       concurrency: this.concurrency,
       sessionTimeoutMs: this.sessionTimeoutMs,
@@ -190,26 +210,100 @@ export class KafkaBus implements MessageBus {
   ): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped')
       throw AppError.unavailable('the message bus is stopped');
-    await this.connectProducer();
+    const producer = await this.connectProducer();
     const messages: Message[] = records.map((record) => ({
       key: record.key,
       value: record.value,
       headers: record.headers,
     }));
     try {
-      await this.producer.send({ topic: topicName, acks: -1, messages });
+      await producer.send({ topic: topicName, acks: -1, messages });
     } catch (error) {
       throw toAppError(`cannot publish ${messages.length} message(s) to ${topicName}`, error);
     }
   }
 
   /** Connected on first use, so a service may publish before the bus starts consuming. */
-  private async connectProducer(): Promise<void> {
-    this.producerConnection ??= this.producer.connect().catch((error: unknown) => {
+  private async connectProducer(): Promise<Producer> {
+    this.producerConnection ??= this.openProducer().catch((error: unknown) => {
       this.producerConnection = undefined;
-      throw toAppError(`cannot connect to Kafka brokers ${this.options.brokers.join(',')}`, error);
+      throw error;
     });
-    await this.producerConnection;
+    return this.producerConnection;
+  }
+
+  private async openProducer(): Promise<Producer> {
+    const brokers = this.options.brokers.join(',');
+    const setting = this.options.idempotentProducer ?? 'auto';
+    const cluster =
+      setting === 'auto'
+        ? await this.describeCluster().catch((error: unknown) => {
+            throw toAppError(`cannot connect to Kafka brokers ${brokers}`, error);
+          })
+        : undefined;
+    const idempotence = chooseIdempotence(setting, cluster);
+    if (idempotence.idempotent) this.logger.log(idempotence.reason);
+    else this.logger.warn(idempotence.reason);
+
+    const producer = this.kafka.producer(producerConfig(idempotence.idempotent));
+    try {
+      await producer.connect();
+    } catch (error) {
+      // kafkajs connects, then asks for a producer id: failing that is the cluster refusing idempotence.
+      if (idempotence.idempotent && isProducerIdRefusal(error)) {
+        throw new AppError(
+          'internal',
+          `the idempotent Kafka producer cannot get a producer id from ${brokers}: ${describeError(error)}; ` +
+            `a cluster that cannot give one (librdkafka's mock, a broker without IdempotentWrite) needs KAFKA_IDEMPOTENT_PRODUCER=false`,
+          undefined,
+          false,
+        );
+      }
+      throw toAppError(`cannot connect to Kafka brokers ${brokers}`, error);
+    }
+    return producer;
+  }
+
+  /** With the client's retries (the bus's own admin has none, to answer readiness at once). */
+  private async describeCluster(): Promise<ClusterDescription> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async committedOffsets(kafkaGroup: string, topicName: string): Promise<Map<number, bigint>> {
+    const [topic] = await this.admin.fetchOffsets({ groupId: kafkaGroup, topics: [topicName] });
+    const committed = new Map<number, bigint>();
+    // kafkajs answers -1 where nothing is committed, and a reset commits -2 (earliest) before any message.
+    for (const { partition, offset } of topic?.partitions ?? []) {
+      if (BigInt(offset) >= 0n) committed.set(partition, BigInt(offset));
+    }
+    return committed;
+  }
+
+  private async partitionLog(
+    topicName: string,
+    partition: number,
+  ): Promise<{ earliest: bigint; latest: bigint } | undefined> {
+    const offsets = await this.admin.fetchTopicOffsets(topicName);
+    const log = offsets.find((entry) => entry.partition === partition);
+    return log && { earliest: BigInt(log.low), latest: BigInt(log.high) };
+  }
+
+  /** kafkajs's log, except its offset resets, which the subscription reports with what was lost. */
+  private onKafkaLog(entry: LogEntry): void {
+    const reset = offsetResetOf(entry.log.message, entry.log);
+    const subscription =
+      reset &&
+      this.subscriptions.find(
+        (candidate) => candidate.kafkaGroupId === reset.groupId && candidate.topicName === reset.topic,
+      );
+    if (reset && subscription) subscription.reportOffsetReset(reset.partition);
+    else logKafkaEntry(this.logger, entry);
   }
 
   /** Consumers first (they may still dead-letter through the producer), then the producer. */
@@ -219,21 +313,25 @@ export class KafkaBus implements MessageBus {
       if (result.status === 'rejected')
         this.logger.warn(`consumer did not disconnect cleanly: ${describeError(result.reason)}`);
     }
-    if (this.producerConnection) {
-      this.producerConnection = undefined;
-      await this.producer
-        .disconnect()
-        .catch((error: unknown) => this.logger.warn(`producer: ${describeError(error)}`));
-    }
+    const producerConnection = this.producerConnection;
+    this.producerConnection = undefined;
+    const producer = await producerConnection?.catch(() => undefined);
+    await producer
+      ?.disconnect()
+      .catch((error: unknown) => this.logger.warn(`producer: ${describeError(error)}`));
     await this.admin
       .disconnect()
       .catch((error: unknown) => this.logger.warn(`admin: ${describeError(error)}`));
   }
 }
 
+/** The client's retries: connection attempts back off up to ~30 s in all. */
+const KAFKA_RETRY = { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 };
+
 interface SubscriptionContext {
   retry: RetryPolicy;
   metrics: BusMetrics;
+  offsetResets: OffsetResetMetrics;
   logger: Logger;
   concurrency: number;
   sessionTimeoutMs: number;
@@ -243,14 +341,23 @@ interface SubscriptionContext {
 interface SubscriptionHost {
   context(): SubscriptionContext;
   sendDeadLetters(dlqTopic: string, letters: readonly DeadLetter[]): Promise<void>;
+  /** What the Kafka group has committed, by partition (only partitions with a commit). */
+  committedOffsets(kafkaGroup: string, topicName: string): Promise<Map<number, bigint>>;
+  partitionLog(
+    topicName: string,
+    partition: number,
+  ): Promise<{ earliest: bigint; latest: bigint } | undefined>;
 }
 
 interface SubscriptionHandle {
   readonly topicName: string;
   readonly groupId: string;
+  readonly kafkaGroupId: string;
   readonly crashed: boolean;
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
+  /** kafkajs found the committed offset of this partition out of range and reset it. */
+  reportOffsetReset(partition: number): void;
 }
 
 /**
@@ -263,8 +370,17 @@ interface SubscriptionHandle {
 class KafkaSubscription<T> implements SubscriptionHandle {
   readonly topicName: string;
   readonly groupId: string;
+  readonly kafkaGroupId: string;
   crashed = false;
   private consumer: Consumer | undefined;
+  /**
+   * The group's committed offsets as last known: read before consuming and after each
+   * rebalance (another member may have committed), advanced at each commit of ours. kafkajs
+   * commits the reset offset before anyone could read the old one, so this is where the start
+   * of a lost range comes from.
+   */
+  private committed = new Map<number, bigint>();
+  private committedRead: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly subscription: Subscription<T>,
@@ -273,12 +389,13 @@ class KafkaSubscription<T> implements SubscriptionHandle {
   ) {
     this.topicName = subscription.topic.name;
     this.groupId = subscription.groupId;
+    this.kafkaGroupId = kafkaGroupId(subscription);
   }
 
   async start(signal: AbortSignal): Promise<void> {
     const { concurrency, logger, sessionTimeoutMs, maxWaitTimeMs } = this.bus.context();
     const consumer = this.kafka.consumer({
-      groupId: kafkaGroupId(this.subscription),
+      groupId: this.kafkaGroupId,
       allowAutoTopicCreation: true,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
@@ -294,7 +411,11 @@ class KafkaSubscription<T> implements SubscriptionHandle {
         );
       }
     });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.committedRead = this.readCommitted(logger);
+    });
     await consumer.connect();
+    this.committed = await this.bus.committedOffsets(this.kafkaGroupId, this.topicName);
     // A new group starts from the earliest offset: a service started after messages were produced still sees them.
     await consumer.subscribe({ topics: [this.topicName], fromBeginning: true });
     await consumer.run({
@@ -311,6 +432,43 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
+  }
+
+  reportOffsetReset(partition: number): void {
+    void this.describeReset(partition).then(({ lost, message }) => {
+      const { logger, offsetResets } = this.bus.context();
+      const labels = { topic: this.topicName, partition: String(partition), group: this.groupId };
+      offsetResets.resets.inc(labels);
+      if (lost > 0n) offsetResets.lost.inc(labels, Number(lost));
+      logger.error(message);
+    });
+  }
+
+  private async describeReset(partition: number): Promise<{ lost: bigint; message: string }> {
+    await this.committedRead;
+    const log = await this.bus.partitionLog(this.topicName, partition).catch(() => undefined);
+    return describeOffsetReset({
+      topic: this.topicName,
+      partition,
+      group: this.groupId,
+      kafkaGroupId: this.kafkaGroupId,
+      committed: this.committed.get(partition),
+      log,
+    });
+  }
+
+  /** Offsets only move forward here: a reset's -2 is dropped by committedOffsets, an older read loses to a later commit. */
+  private async readCommitted(logger: Logger): Promise<void> {
+    try {
+      const read = await this.bus.committedOffsets(this.kafkaGroupId, this.topicName);
+      for (const [partition, offset] of read) {
+        if (offset > (this.committed.get(partition) ?? -1n)) this.committed.set(partition, offset);
+      }
+    } catch (error) {
+      logger.warn(
+        `${subscriptionKey(this.subscription)}: cannot read committed offsets: ${describeError(error)}`,
+      );
+    }
   }
 
   private async eachBatch(payload: EachBatchPayload, signal: AbortSignal): Promise<void> {
@@ -339,6 +497,7 @@ class KafkaSubscription<T> implements SubscriptionHandle {
       if (!last || (await processChunk(chunk, consumer)) === 'interrupted') return;
       resolveOffset(last.offset);
       await commitOffsetsIfNecessary();
+      this.committed.set(batch.partition, BigInt(last.offset) + 1n);
       await heartbeat();
     }
   }
@@ -381,8 +540,22 @@ function toAppError(context: string, error: unknown): AppError {
   return AppError.unavailable(`${context}: ${describeError(error)}`);
 }
 
+/** InitProducerId failing, once connected: no broker to ask (the mock) or a refusal (authorisation). */
+function isProducerIdRefusal(error: unknown): boolean {
+  return error instanceof KafkaJSBrokerNotFound || error instanceof KafkaJSProtocolError;
+}
+
+/**
+ * kafkajs warns that bounded retries weaken an idempotent producer; they are bounded on purpose
+ * (see producerConfig), and the start-up line says what the producer guarantees.
+ */
+const SILENCED_KAFKAJS_WARNINGS = new Set([
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+]);
+
 function logKafkaEntry(logger: Logger, entry: LogEntry): void {
   const { message, timestamp: _timestamp, ...extra } = entry.log;
+  if (SILENCED_KAFKAJS_WARNINGS.has(message)) return;
   const line = `${entry.namespace}: ${message}${Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : ''}`;
   switch (entry.level) {
     case logLevel.ERROR:

@@ -35,6 +35,14 @@ const EnvSchema = z.object({
     .optional(),
   KAFKA_BROKERS: commaList.optional(),
   KAFKA_CLIENT_ID: z.string().default('milestone-platform'),
+  /**
+   * Whether the Kafka producer is idempotent: `auto` is on except on librdkafka's mock cluster,
+   * where kafkajs cannot start one; `false` turns it off (a broker without IdempotentWrite).
+   */
+  KAFKA_IDEMPOTENT_PRODUCER: z
+    .enum(['auto', 'true', 'false'])
+    .default('auto')
+    .transform((value) => (value === 'auto' ? value : value === 'true')),
   PROGRAM_DIR: z.string().default('program'),
   API_KEYS: commaList.optional(),
   SANDBOX: booleanFlag.default(false),
@@ -84,6 +92,8 @@ export class AppConfig {
   /** Unset means the in-process bus. */
   readonly kafkaBrokers: readonly string[] | undefined;
   readonly kafkaClientId: string;
+  /** `auto`: idempotent unless the cluster is librdkafka's mock. */
+  readonly kafkaIdempotentProducer: boolean | 'auto';
   readonly programDir: string;
   readonly apiKeys: readonly string[];
   /** True when API_KEYS was unset and the development key is in use. */
@@ -127,6 +137,7 @@ export class AppConfig {
     this.databaseUrl = env.DATABASE_URL;
     this.kafkaBrokers = env.KAFKA_BROKERS && env.KAFKA_BROKERS.length > 0 ? env.KAFKA_BROKERS : undefined;
     this.kafkaClientId = env.KAFKA_CLIENT_ID;
+    this.kafkaIdempotentProducer = env.KAFKA_IDEMPOTENT_PRODUCER;
     this.programDir = env.PROGRAM_DIR;
     this.usingDevelopmentApiKey = !env.API_KEYS || env.API_KEYS.length === 0;
     this.apiKeys = this.usingDevelopmentApiKey ? [DEVELOPMENT_API_KEY] : (env.API_KEYS ?? []);
