@@ -9,3 +9,5 @@ export { createTestDatabase, type TestDatabase } from './test-database';
 export { uniqueName } from './unique-name';
 export { useTestDatabase, type TestDatabaseHandle } from './use-test-database';
 export { orderPathEvents } from './order-path-events';
+/** A kcat mock cluster of a spec's own, for behaviour only the mock has (no idempotence, 5 MB retention). */
+export { startKafkaMock, type KafkaMock } from '@mmp/kafka-mock';

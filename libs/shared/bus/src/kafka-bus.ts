@@ -25,6 +25,7 @@ import {
 } from './kafka-idempotence';
 import {
   describeOffsetReset,
+  OFFSET_OUT_OF_RANGE_ERROR,
   offsetResetMetrics,
   offsetResetOf,
   type OffsetResetMetrics,
@@ -294,7 +295,10 @@ export class KafkaBus implements MessageBus {
     return log && { earliest: BigInt(log.low), latest: BigInt(log.high) };
   }
 
-  /** kafkajs's log, except its offset resets, which the subscription reports with what was lost. */
+  /**
+   * kafkajs's log, except its offset resets, which the subscription reports with what was lost
+   * (the fetch answer that led to one is then only a debug line).
+   */
   private onKafkaLog(entry: LogEntry): void {
     const reset = offsetResetOf(entry.log.message, entry.log);
     const subscription =
@@ -303,6 +307,7 @@ export class KafkaBus implements MessageBus {
         (candidate) => candidate.kafkaGroupId === reset.groupId && candidate.topicName === reset.topic,
       );
     if (reset && subscription) subscription.reportOffsetReset(reset.partition);
+    else if (isOffsetOutOfRangeAnswer(entry)) logKafkaEntry(this.logger, { ...entry, level: logLevel.DEBUG });
     else logKafkaEntry(this.logger, entry);
   }
 
@@ -538,6 +543,11 @@ function toAppError(context: string, error: unknown): AppError {
     return new AppError('internal', `${context}: ${error.message}`, undefined, false);
   }
   return AppError.unavailable(`${context}: ${describeError(error)}`);
+}
+
+/** The connection's error line for a fetch answered OFFSET_OUT_OF_RANGE, before kafkajs resets the offset. */
+function isOffsetOutOfRangeAnswer(entry: LogEntry): boolean {
+  return entry.namespace === 'Connection' && entry.log.error === OFFSET_OUT_OF_RANGE_ERROR;
 }
 
 /** InitProducerId failing, once connected: no broker to ask (the mock) or a refusal (authorisation). */

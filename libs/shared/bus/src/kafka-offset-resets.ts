@@ -10,6 +10,10 @@ import { counter } from './bus-metrics';
  */
 export const KAFKAJS_OFFSET_RESET_LOG = 'Offset out of range, resetting to default offset';
 
+/** kafkajs's message for the OFFSET_OUT_OF_RANGE error code, which its connection logs first. */
+export const OFFSET_OUT_OF_RANGE_ERROR =
+  'The requested offset is not within the range of offsets maintained by the server';
+
 export interface OffsetResetMetrics {
   resets: Counter<'topic' | 'partition' | 'group'>;
   lost: Counter<'topic' | 'partition' | 'group'>;

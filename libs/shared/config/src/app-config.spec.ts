@@ -27,6 +27,23 @@ describe('AppConfig', () => {
     expect(config.publicUrl).toBe('https://m.example.com');
   });
 
+  it('makes the Kafka producer idempotent unless told (auto: except on the librdkafka mock)', () => {
+    expect(AppConfig.fromEnvironment({}).kafkaIdempotentProducer).toBe('auto');
+    expect(AppConfig.fromEnvironment({ KAFKA_IDEMPOTENT_PRODUCER: 'false' }).kafkaIdempotentProducer).toBe(
+      false,
+    );
+    expect(AppConfig.fromEnvironment({ KAFKA_IDEMPOTENT_PRODUCER: 'true' }).kafkaIdempotentProducer).toBe(
+      true,
+    );
+    expect(
+      AppConfig.fromEnvironment({ KAFKA_IDEMPOTENT_PRODUCER: 'false' }).with({ port: 0 })
+        .kafkaIdempotentProducer,
+    ).toBe(false);
+    expect(() => AppConfig.fromEnvironment({ KAFKA_IDEMPOTENT_PRODUCER: 'yes' })).toThrow(
+      /KAFKA_IDEMPOTENT_PRODUCER/,
+    );
+  });
+
   it('trusts only SNS certificate URLs unless told otherwise', () => {
     const pattern = AppConfig.fromEnvironment({}).channels.email.snsCertUrlPattern;
     expect(pattern.test('https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-1.pem')).toBe(true);
