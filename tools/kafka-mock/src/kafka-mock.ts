@@ -3,8 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /**
  * A Kafka-protocol cluster for tests and local runs without a broker: librdkafka's mock cluster,
  * carried by a `kcat` consumer that keeps it alive. Produce, consume, consumer groups, headers
- * and transactions work against it; CreateTopics and the idempotent producer do not, and
- * topics auto-create with 4 partitions on the first metadata request.
+ * and transactions work against it; CreateTopics and kafkajs's idempotent producer do not (the
+ * Kafka bus recognises the mock and turns idempotence off, saying so), topics auto-create with
+ * 4 partitions on the first metadata request, and each partition keeps about 5 MB, deleting its
+ * oldest produce batches beyond that.
  */
 export interface KafkaMock {
   /** host:port of every mock broker, ready for KAFKA_BROKERS. */
