@@ -79,7 +79,14 @@ type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
+  /** Answers readiness: no retries, so a probe says at once that the cluster is gone. */
   private readonly admin: Admin;
+  /**
+   * For lookups that must not fail on a blip (the cluster's description, offsets): the client's
+   * retries. A new group's coordinator, for one, may be unavailable for a moment on a fresh
+   * cluster. A new one per start: a kafkajs admin that asked a group coordinator cannot reconnect.
+   */
+  private lookupsConnection: Promise<Admin> | undefined;
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly sessionTimeoutMs: number;
@@ -265,19 +272,25 @@ export class KafkaBus implements MessageBus {
     return producer;
   }
 
-  /** With the client's retries (the bus's own admin has none, to answer readiness at once). */
+  private async lookupAdmin(): Promise<Admin> {
+    this.lookupsConnection ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.lookupsConnection = undefined;
+      throw error;
+    });
+    return this.lookupsConnection;
+  }
+
   private async describeCluster(): Promise<ClusterDescription> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return await admin.describeCluster();
-    } finally {
-      await admin.disconnect();
-    }
+    return (await this.lookupAdmin()).describeCluster();
   }
 
   private async committedOffsets(kafkaGroup: string, topicName: string): Promise<Map<number, bigint>> {
-    const [topic] = await this.admin.fetchOffsets({ groupId: kafkaGroup, topics: [topicName] });
+    const admin = await this.lookupAdmin();
+    const [topic] = await admin.fetchOffsets({ groupId: kafkaGroup, topics: [topicName] });
     const committed = new Map<number, bigint>();
     // kafkajs answers -1 where nothing is committed, and a reset commits -2 (earliest) before any message.
     for (const { partition, offset } of topic?.partitions ?? []) {
@@ -290,7 +303,7 @@ export class KafkaBus implements MessageBus {
     topicName: string,
     partition: number,
   ): Promise<{ earliest: bigint; latest: bigint } | undefined> {
-    const offsets = await this.admin.fetchTopicOffsets(topicName);
+    const offsets = await (await this.lookupAdmin()).fetchTopicOffsets(topicName);
     const log = offsets.find((entry) => entry.partition === partition);
     return log && { earliest: BigInt(log.low), latest: BigInt(log.high) };
   }
@@ -324,9 +337,12 @@ export class KafkaBus implements MessageBus {
     await producer
       ?.disconnect()
       .catch((error: unknown) => this.logger.warn(`producer: ${describeError(error)}`));
-    await this.admin
-      .disconnect()
-      .catch((error: unknown) => this.logger.warn(`admin: ${describeError(error)}`));
+    const lookups = this.lookupsConnection;
+    this.lookupsConnection = undefined;
+    const lookupAdmin = await lookups?.catch(() => undefined);
+    for (const admin of [this.admin, lookupAdmin]) {
+      await admin?.disconnect().catch((error: unknown) => this.logger.warn(`admin: ${describeError(error)}`));
+    }
   }
 }
 
@@ -420,7 +436,8 @@ class KafkaSubscription<T> implements SubscriptionHandle {
       this.committedRead = this.readCommitted(logger);
     });
     await consumer.connect();
-    this.committed = await this.bus.committedOffsets(this.kafkaGroupId, this.topicName);
+    this.committed = new Map();
+    await this.readCommitted(logger);
     // A new group starts from the earliest offset: a service started after messages were produced still sees them.
     await consumer.subscribe({ topics: [this.topicName], fromBeginning: true });
     await consumer.run({
