@@ -27,7 +27,7 @@ const NOT_IDEMPOTENT_RISK = 'a retried produce may duplicate or reorder a custom
 /**
  * kafkajs asks the controller for a producer id (InitProducerId), and the mock names as
  * controller a node that is none of its brokers, so an idempotent producer fails to connect
- * there; transactions go to a coordinator and do work. A real cluster always gets one.
+ * there (transactions go to a coordinator, and do work). A real cluster names one of its brokers.
  */
 export function chooseIdempotence(
   setting: IdempotentProducerSetting,
