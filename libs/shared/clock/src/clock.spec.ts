@@ -34,7 +34,7 @@ describe('SandboxClock', () => {
   describe('following a move made by another process', () => {
     const start = Date.parse('2027-01-01T00:00:00Z');
 
-    it('lands on the mover\'s time however late the move arrives, and tells listeners', () => {
+    it("lands on the mover's time however late the move arrives, and tells listeners", () => {
       let wall = start;
       const mover = new SandboxClock(() => wall);
       const follower = new SandboxClock(() => wall);
