@@ -415,11 +415,9 @@ export function describeBusConformance(adapterName: string, makeHarness: () => C
       expect(byKey('a')).toEqual([{ seq: 1 }, { seq: 3 }, { seq: 4, note: 'last' }]);
       expect(byKey('b')).toEqual([{ seq: 2 }]);
       expect(read).toHaveLength(4);
-      expect(read[0]).toMatchObject({
-        topic: topic.name,
-        partition: expect.any(Number),
-        offset: expect.any(String),
-      });
+      expect(new Set(read.map((m) => m.topic))).toEqual(new Set([topic.name]));
+      const offsetsOfA = read.filter((m) => m.key === 'a').map((m) => Number(m.offset));
+      expect(offsetsOfA).toEqual([...offsetsOfA].sort((x, y) => x - y));
       // A group that starts afterwards still gets everything: readAll committed nothing anywhere.
       const handled: number[] = [];
       bus.subscribe({
