@@ -127,6 +127,9 @@ export class KafkaBus implements MessageBus {
     let ends: Map<number, number>;
     try {
       await admin.connect();
+      // Before its first message the topic may not exist, and kafkajs's admin never creates one:
+      // asking for its offsets would fail, after half a minute of retries.
+      if (!(await admin.listTopics()).includes(topic.name)) return [];
       const offsets = await admin.fetchTopicOffsets(topic.name);
       ends = new Map(
         offsets
