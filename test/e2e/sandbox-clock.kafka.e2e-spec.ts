@@ -1,5 +1,11 @@
 import { DateTime } from 'luxon';
-import { eventually, useTestDatabase } from '../support';
+import {
+  eventually,
+  moveSandboxClock,
+  readSandboxClock,
+  useTestDatabase,
+  waitForSandboxClock,
+} from '../support';
 import { api } from './order-events';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from './service-processes';
 
@@ -29,11 +35,8 @@ describe('the sandbox clock, across service processes over Kafka', () => {
     if (!service) throw new Error(`${name} is not running`);
     return service.url;
   };
-  const clockOf = async (name: 'ingestion' | 'milestones'): Promise<number> => {
-    const res = await api(url(name), '/v1/sandbox/clock');
-    expect(res.status).toBe(200);
-    return Date.parse(res.body.now);
-  };
+  const clockOf = async (name: 'ingestion' | 'milestones'): Promise<number> =>
+    (await readSandboxClock(url(name), 'test-key')).getTime();
 
   beforeAll(async () => {
     // One after the other: on two cores, TypeScript processes started at once only slow each other.
@@ -86,14 +89,8 @@ describe('the sandbox clock, across service processes over Kafka', () => {
     });
 
     expect(answer).toEqual({ status: 200, body: { now: moved.toUTC().toISO() } });
-    const followed = await eventually(
-      async () => {
-        const now = await clockOf('milestones');
-        expect(now).toBeGreaterThanOrEqual(moved.toMillis());
-        return now;
-      },
-      { timeoutMs: 30_000 },
-    );
+    await waitForSandboxClock([url('milestones')], moved.toJSDate(), { apiKey: 'test-key' });
+    const followed = await clockOf('milestones');
     // On the mover's time, not the wall time plus a few seconds of lag more or less.
     expect(Math.abs(followed - (await clockOf('ingestion')))).toBeLessThan(5_000);
     const milestones = await eventually(
@@ -130,16 +127,13 @@ describe('the sandbox clock, across service processes over Kafka', () => {
       message: expect.stringMatching(/^the sandbox clock only moves forward: it is /),
     });
 
-    const nextDay = moved.plus({ days: 1 });
-    const answer = await api(url('milestones'), '/v1/sandbox/clock', {
-      method: 'POST',
-      body: { now: nextDay.toUTC().toISO() },
+    // Through the restarted process this time, to both; answered once published.
+    const nextDay = moved.plus({ days: 1 }).toJSDate();
+    const answered = await moveSandboxClock([url('milestones'), url('ingestion')], nextDay, {
+      apiKey: 'test-key',
     });
-    expect(answer).toEqual({ status: 200, body: { now: nextDay.toUTC().toISO() } });
-    await eventually(
-      async () => expect(await clockOf('ingestion')).toBeGreaterThanOrEqual(nextDay.toMillis()),
-      { timeoutMs: 30_000 },
-    );
+    expect(answered).toEqual(nextDay);
+    expect(await clockOf('ingestion')).toBeGreaterThanOrEqual(nextDay.getTime());
     // The birthday stays reached once: the restart and the later move fired nothing again.
     const res = await api(url('milestones'), `/v1/customers/${customerId}/milestones`);
     expect(res.body).toHaveLength(1);

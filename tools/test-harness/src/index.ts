@@ -9,3 +9,9 @@ export { createTestDatabase, type TestDatabase } from './test-database';
 export { uniqueName } from './unique-name';
 export { useTestDatabase, type TestDatabaseHandle } from './use-test-database';
 export { orderPathEvents } from './order-path-events';
+export {
+  moveSandboxClock,
+  readSandboxClock,
+  waitForSandboxClock,
+  type SandboxClockOptions,
+} from './sandbox-clock';
