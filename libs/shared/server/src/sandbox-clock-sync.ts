@@ -28,8 +28,8 @@ function furthest(moves: readonly SandboxClockMovedV1[]): ClockReading | undefin
  * Keeps the sandbox clock of every service process on the furthest move accepted by any of
  * them over POST /v1/sandbox/clock. The accepting process moves its own clock, then announces
  * the move on `sandbox.clock.v1`. Every process reads that topic whole when it is created,
- * before any service module exists (so a process started or restarted after a move does no
- * time-based work at the wall time), then follows it in a consumer group of its own. Forward
+ * before its consumers and workers start (so a process started or restarted after a move does
+ * no time-based work at the wall time), then follows it in a consumer group of its own. Forward
  * only: a move behind a process's clock leaves it where it is.
  */
 export class SandboxClockSync {
@@ -73,7 +73,7 @@ export class SandboxClockSync {
       // This process has moved and stays moved (forward only): say so, so the caller moves
       // again, a little later, once the bus is back.
       throw AppError.unavailable(
-        `this process's clock moved to ${move.now}, but the move could not be announced to the other processes: ${describeError(error)}`,
+        `this process's clock moved to ${now.toISOString()}, but the move could not be announced to the other processes: ${describeError(error)}`,
       );
     }
     return now;
