@@ -1,3 +1,11 @@
 // The spec helpers live in @mmp/test-harness, where library specs can import them too; specs
 // under test/ import them from here.
-export { eventually, uniqueName, useTestDatabase, type TestDatabaseHandle } from '@mmp/test-harness';
+export {
+  eventually,
+  moveSandboxClock,
+  readSandboxClock,
+  uniqueName,
+  useTestDatabase,
+  waitForSandboxClock,
+  type TestDatabaseHandle,
+} from '@mmp/test-harness';

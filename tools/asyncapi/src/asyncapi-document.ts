@@ -14,7 +14,7 @@ const PUBLIC_TOPICS: ReadonlySet<string> = new Set([
   'analytics.journey-metrics.v1',
 ]);
 
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['program.changes.v1']);
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['program.changes.v1', 'sandbox.clock.v1']);
 
 const pascal = (name: string): string =>
   name

@@ -11,3 +11,9 @@ export { useTestDatabase, type TestDatabaseHandle } from './use-test-database';
 export { orderPathEvents } from './order-path-events';
 /** A kcat mock cluster of a spec's own, for behaviour only the mock has (no idempotence, 5 MB retention). */
 export { startKafkaMock, type KafkaMock } from '@mmp/kafka-mock';
+export {
+  moveSandboxClock,
+  readSandboxClock,
+  waitForSandboxClock,
+  type SandboxClockOptions,
+} from './sandbox-clock';

@@ -13,7 +13,7 @@ import type {
   Subscription,
 } from './message-bus';
 import { publishValidated } from './publish-policy';
-import type { ConsumedRecord, DeadLetter } from './record-codec';
+import { decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
 import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
 
@@ -154,6 +154,25 @@ export class InMemoryBus implements MessageBus {
     if (records.length === 0) return;
     this.append(topicName, records);
     this.metrics.published.inc({ topic: topicName }, records.length);
+  }
+
+  async readAll<T>(topic: Topic<T>): Promise<IncomingMessage<T>[]> {
+    const partitions = this.logs.get(topic.name) ?? [];
+    return decodeAll(
+      topic,
+      partitions.flatMap((log, partition) =>
+        log.retained().map(({ record, offset }) => ({
+          topic: topic.name,
+          partition,
+          offset: String(offset),
+          key: record.key,
+          value: record.value,
+          headers: { ...record.headers },
+          timestamp: record.timestamp,
+        })),
+      ),
+      this.logger,
+    );
   }
 
   subscribe<T>(subscription: Subscription<T>): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Topic } from '@mmp/contracts';
 import { AppError, describeError } from '@mmp/errors';
 import { Logger } from '@nestjs/common';
@@ -31,6 +32,7 @@ import {
   type OffsetResetMetrics,
 } from './kafka-offset-resets';
 import type {
+  IncomingMessage,
   MessageBus,
   OutgoingMessage,
   RawOutgoingRecord,
@@ -38,7 +40,7 @@ import type {
   Subscription,
 } from './message-bus';
 import { publishValidated } from './publish-policy';
-import type { ConsumedRecord, DeadLetter } from './record-codec';
+import { decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
 import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
 
@@ -68,6 +70,9 @@ export interface KafkaBusOptions {
    */
   idempotentProducer?: IdempotentProducerSetting;
 }
+
+/** How long readAll may take to reach the end it took (a group join included) before it fails. */
+const READ_ALL_TIMEOUT_MS = 60_000;
 
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -133,6 +138,75 @@ export class KafkaBus implements MessageBus {
     if (records.length === 0) return;
     await this.send(topicName, records);
     this.metrics.published.inc({ topic: topicName }, records.length);
+  }
+
+  /**
+   * Takes the partitions' end offsets first, then reads up to them with a consumer of a group
+   * used once and never committed (kafkajs consumes only through a group).
+   */
+  async readAll<T>(topic: Topic<T>): Promise<IncomingMessage<T>[]> {
+    const admin = this.kafka.admin();
+    let ends: Map<number, number>;
+    try {
+      await admin.connect();
+      // Before its first message the topic may not exist, and kafkajs's admin never creates one:
+      // asking for its offsets would fail, after half a minute of retries.
+      if (!(await admin.listTopics()).includes(topic.name)) return [];
+      const offsets = await admin.fetchTopicOffsets(topic.name);
+      ends = new Map(
+        offsets
+          .filter((partition) => Number(partition.high) > Number(partition.low))
+          .map((partition) => [partition.partition, Number(partition.high)]),
+      );
+    } catch (error) {
+      throw toAppError(`cannot read the end offsets of ${topic.name}`, error);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (ends.size === 0) return [];
+    const records: ConsumedRecord[] = [];
+    const consumer = this.kafka.consumer({
+      groupId: `${this.options.clientId}.read-all.${topic.name}.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.maxWaitTimeMs,
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic.name], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`not at the end after ${READ_ALL_TIMEOUT_MS} ms`)),
+          READ_ALL_TIMEOUT_MS,
+        );
+        const pending = new Set(ends.keys());
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const end = ends.get(batch.partition) ?? 0;
+              for (const message of batch.messages) {
+                if (Number(message.offset) >= end) break;
+                records.push(toConsumedRecord(batch.topic, batch.partition, message));
+                if (Number(message.offset) === end - 1) pending.delete(batch.partition);
+              }
+              if (pending.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch((error: unknown) => {
+            clearTimeout(timer);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          });
+      });
+    } catch (error) {
+      throw toAppError(`cannot read ${topic.name} to its end`, error);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+    return decodeAll(topic, records, this.logger);
   }
 
   subscribe<T>(subscription: Subscription<T>): void {

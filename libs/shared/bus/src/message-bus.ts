@@ -59,6 +59,13 @@ export interface MessageBus {
   /** Stops consuming (a handler call in progress finishes, nothing more is committed) and disconnects; idempotent. */
   stop(): Promise<void>;
   isReady(): Promise<boolean>;
+  /**
+   * Every valid message on a topic as of the call, from the earliest one retained, in offset
+   * order per partition (invalid ones are logged and left out). Reads and moves no group's
+   * offsets, and works before start(). For small internal topics a process needs whole before
+   * it does anything else: the sandbox clock's moves.
+   */
+  readAll<T>(topic: Topic<T>): Promise<IncomingMessage<T>[]>;
   /** Publishes records as they are, unvalidated: for DLQ forwarding and for tests that inject malformed input. */
   publishRaw(topicName: string, records: readonly RawOutgoingRecord[]): Promise<void>;
 }

@@ -105,6 +105,22 @@ export function decodeRecord<T>(topic: Topic<T>, record: ConsumedRecord): Decode
   };
 }
 
+/** Decodes records read outside a subscription (MessageBus.readAll): invalid ones are logged and left out. */
+export function decodeAll<T>(
+  topic: Topic<T>,
+  records: readonly ConsumedRecord[],
+  logger: { warn(message: string): void },
+): IncomingMessage<T>[] {
+  return records.flatMap((record) => {
+    const decoded = decodeRecord(topic, record);
+    if (decoded.ok) return [decoded.message];
+    logger.warn(
+      `${topic.name} partition ${record.partition} offset ${record.offset} left out: ${decoded.reason}`,
+    );
+    return [];
+  });
+}
+
 /** Header values are bounded: a reason is for people and dashboards, not a dump. */
 const MAX_REASON_LENGTH = 2000;
 

@@ -50,15 +50,47 @@ export class SandboxClock implements Clock {
       );
     }
     this.offsetMs += target.getTime() - current.getTime();
-    const now = this.now();
-    for (const listener of this.listeners) listener(now);
-    return now;
+    return this.advanced();
+  }
+
+  /**
+   * The clock and the wall clock at one instant: what another process needs to follow this
+   * clock (see follow), since their difference stays the same until the next move.
+   */
+  reading(): ClockReading {
+    const wall = this.wall();
+    return { now: new Date(wall + this.offsetMs), wallTime: new Date(wall) };
+  }
+
+  /**
+   * Follows a move another process made (given as its reading right after the move): takes on
+   * its offset from wall time when that is ahead of this clock, so processes on one wall clock
+   * agree however late the move reaches them. A move behind this clock is ignored: false.
+   */
+  follow(move: ClockReading): boolean {
+    const offsetMs = move.now.getTime() - move.wallTime.getTime();
+    if (!Number.isFinite(offsetMs) || offsetMs <= this.offsetMs) return false;
+    this.offsetMs = offsetMs;
+    this.advanced();
+    return true;
   }
 
   onAdvance(listener: (now: Date) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  private advanced(): Date {
+    const now = this.now();
+    for (const listener of this.listeners) listener(now);
+    return now;
+  }
+}
+
+/** A sandbox clock's time and the wall time at the same instant. */
+export interface ClockReading {
+  now: Date;
+  wallTime: Date;
 }
 
 /** A clock that stands still unless moved: for unit tests. */

@@ -11,4 +11,5 @@ export * from './events/consent-change';
 export * from './events/analytics';
 export * from './events/journey-entry';
 export * from './events/program-changed';
+export * from './events/sandbox-clock-moved';
 export * from './topics/topics';

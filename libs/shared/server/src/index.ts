@@ -6,6 +6,7 @@ export { PlatformCoreModule, type PlatformCoreOptions } from './platform-core.mo
 export * from './readiness';
 export { ProgramModule } from './program.module';
 export { ProgramSync } from './program-sync';
+export { SandboxClockSync } from './sandbox-clock-sync';
 export { runServiceProcess, startServices, type ServiceProcessOptions } from './run-service';
 export { PollingWorker } from './polling-worker';
 export { loopbackUrlOf } from './loopback-url';

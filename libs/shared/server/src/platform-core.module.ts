@@ -11,6 +11,7 @@ import { HttpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
 import { ReadinessRegistry } from './readiness';
 import { SandboxController } from './sandbox.controller';
+import { SandboxClockSync } from './sandbox-clock-sync';
 
 export interface PlatformCoreOptions {
   config: AppConfig;
@@ -19,7 +20,7 @@ export interface PlatformCoreOptions {
   clock?: Clock;
 }
 
-function clockProviders(config: AppConfig, given: Clock | undefined): Provider[] {
+function clockProviders(config: AppConfig, bus: MessageBus, given: Clock | undefined): Provider[] {
   if (!config.sandbox) return [{ provide: CLOCK, useValue: given ?? new SystemClock() }];
   const clock = given ?? new SandboxClock();
   // Caught at start-up rather than on the first POST /v1/sandbox/clock.
@@ -29,6 +30,17 @@ function clockProviders(config: AppConfig, given: Clock | undefined): Provider[]
   return [
     { provide: CLOCK, useValue: clock },
     { provide: SandboxClock, useValue: clock },
+    {
+      provide: SandboxClockSync,
+      // Awaited while Nest creates providers, before any module's init hook, worker or consumer
+      // runs: a process started after a move does nothing at the wall time first.
+      useFactory: async (): Promise<SandboxClockSync> => {
+        const sync = new SandboxClockSync(clock, bus);
+        sync.listen();
+        await sync.catchUp();
+        return sync;
+      },
+    },
   ];
 }
 
@@ -36,7 +48,8 @@ function clockProviders(config: AppConfig, given: Clock | undefined): Provider[]
  * What every service process has once, whichever services it runs: the config, the bus, the
  * clock, the readiness checks, API-key authentication, the error shape, health, metrics and (in
  * the sandbox) the clock endpoints. Service modules are imported next to it and inject
- * AppConfig, MESSAGE_BUS, CLOCK and ReadinessRegistry without importing anything.
+ * AppConfig, MESSAGE_BUS, CLOCK and ReadinessRegistry without importing anything. In the sandbox,
+ * SandboxClockSync keeps the clock on every move accepted by any process of the platform.
  */
 @Module({})
 export class PlatformCoreModule {
@@ -50,7 +63,7 @@ export class PlatformCoreModule {
       imports: [ConfigModule.forRoot(config), BusModule.forRoot(bus)],
       controllers,
       providers: [
-        ...clockProviders(config, options.clock),
+        ...clockProviders(config, bus, options.clock),
         {
           provide: ReadinessRegistry,
           useFactory: (messageBus: MessageBus) => {

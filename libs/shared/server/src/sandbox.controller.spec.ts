@@ -33,6 +33,22 @@ describe('SandboxController', () => {
       expect(Date.parse(seen.now)).toBeLessThan(Date.parse('2099-05-01T09:01:00Z'));
     });
 
+    it('announces the move on sandbox.clock.v1 before answering, for every other process', async () => {
+      const moved = await service.authorized('/v1/sandbox/clock', jsonBody({ now: '2099-05-01T09:00:00Z' }));
+
+      expect(moved.status).toBe(200);
+      expect(service.bus.messagesOn('sandbox.clock.v1')).toEqual([
+        expect.objectContaining({
+          key: 'clock',
+          value: {
+            schemaVersion: 1,
+            now: '2099-05-01T09:00:00.000Z',
+            wallTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          },
+        }),
+      ]);
+    });
+
     it('answers 409 conflict when asked to move the clock back', async () => {
       await service.authorized('/v1/sandbox/clock', jsonBody({ now: '2099-05-01T09:00:00Z' }));
 

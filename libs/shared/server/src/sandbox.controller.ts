@@ -2,6 +2,7 @@ import { SandboxClock } from '@mmp/clock';
 import { AppError } from '@mmp/errors';
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { z } from 'zod';
+import { SandboxClockSync } from './sandbox-clock-sync';
 
 const ISO_DATE_TIME = z.iso.datetime({ offset: true });
 const EXAMPLE = '2025-01-31T09:00:00Z';
@@ -24,19 +25,25 @@ function requestedTime(body: unknown): Date {
 /**
  * Moves the platform's clock forward so that a tester sees what happens days later within
  * seconds (SPEC section 8). Registered only when SANDBOX is on: otherwise these routes are 404.
+ * A move reaches every process over the bus (SandboxClockSync); GET tells this process's clock,
+ * so a tool can wait until each process it talks to has caught up.
  */
 @Controller('v1/sandbox/clock')
 export class SandboxController {
-  constructor(private readonly clock: SandboxClock) {}
+  constructor(
+    private readonly clock: SandboxClock,
+    private readonly sync: SandboxClockSync,
+  ) {}
 
   @Get()
   current(): { now: string } {
     return { now: this.clock.now().toISOString() };
   }
 
+  /** Answers once this process has moved and the move is published for the others. */
   @Post()
   @HttpCode(200)
-  move(@Body() body: unknown): { now: string } {
-    return { now: this.clock.moveTo(requestedTime(body)).toISOString() };
+  async move(@Body() body: unknown): Promise<{ now: string }> {
+    return { now: (await this.sync.moveTo(requestedTime(body))).toISOString() };
   }
 }

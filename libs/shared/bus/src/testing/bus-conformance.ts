@@ -397,6 +397,39 @@ export function describeBusConformance(adapterName: string, makeHarness: () => C
       expect(handled).toEqual([1, 2]);
     });
 
+    it('reads a topic whole before start, valid messages only, and leaves every group where it was', async () => {
+      const topic = uniqueTopic('read-all');
+      const bus = newBus();
+      expect(await bus.readAll(topic)).toEqual([]);
+      await bus.publish(topic, [
+        { key: 'a', value: { seq: 1 } },
+        { key: 'b', value: { seq: 2 } },
+        { key: 'a', value: { seq: 3 } },
+      ]);
+      await bus.publishRaw(topic.name, [{ key: 'a', value: '{"seq":"not a number"}' }]);
+      await bus.publish(topic, [{ key: 'a', value: { seq: 4, note: 'last' } }]);
+
+      const read = await bus.readAll(topic);
+
+      const byKey = (key: string) => read.filter((m) => m.key === key).map((m) => m.value);
+      expect(byKey('a')).toEqual([{ seq: 1 }, { seq: 3 }, { seq: 4, note: 'last' }]);
+      expect(byKey('b')).toEqual([{ seq: 2 }]);
+      expect(read).toHaveLength(4);
+      expect(new Set(read.map((m) => m.topic))).toEqual(new Set([topic.name]));
+      const offsetsOfA = read.filter((m) => m.key === 'a').map((m) => Number(m.offset));
+      expect(offsetsOfA).toEqual([...offsetsOfA].sort((x, y) => x - y));
+      // A group that starts afterwards still gets everything: readAll committed nothing anywhere.
+      const handled: number[] = [];
+      bus.subscribe({
+        topic,
+        groupId: uniqueGroup('after-read'),
+        handler: async (batch) => void handled.push(...seqs(batch)),
+      });
+      await bus.start();
+      await waitFor(() => handled.length >= 4, harness.timeoutMs, 'the four valid messages');
+      expect(handled.sort()).toEqual([1, 2, 3, 4]);
+    });
+
     it('reports readiness only while started, stops idempotently and refuses to publish when stopped', async () => {
       const topic = uniqueTopic('lifecycle');
       const bus = newBus();

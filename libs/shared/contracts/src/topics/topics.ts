@@ -7,6 +7,7 @@ import { MessageRequestedV1 } from '../events/message-requested';
 import { MilestoneReachedV1 } from '../events/milestone-reached';
 import { ProgramChangedV1 } from '../events/program-changed';
 import { RetailEventV1 } from '../events/retail-event';
+import { SandboxClockMovedV1 } from '../events/sandbox-clock-moved';
 import { defineTopic } from '../topic';
 
 // Topic names are public interface (SPEC section 2). Do not change one without a migration plan:
@@ -88,6 +89,14 @@ export const ProgramChangesTopic = defineTopic({
     'Internal: every program accepted over PUT /v1/program, keyed "program". Every service process reads it from the beginning in a group of its own and switches to the latest.',
 });
 
+export const SandboxClockTopic = defineTopic({
+  name: 'sandbox.clock.v1',
+  schemaVersion: 1,
+  schema: SandboxClockMovedV1,
+  description:
+    'Internal, sandbox only: every move of the sandbox clock accepted over POST /v1/sandbox/clock, keyed "clock". Every service process reads it whole at start-up and then follows it in a group of its own, moving forward only.',
+});
+
 export const AllTopics = [
   RetailEventsTopic,
   CustomerEventsTopic,
@@ -99,4 +108,5 @@ export const AllTopics = [
   ConversionsTopic,
   JourneyMetricsTopic,
   ProgramChangesTopic,
+  SandboxClockTopic,
 ] as const;
