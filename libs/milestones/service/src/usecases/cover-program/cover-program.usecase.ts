@@ -25,7 +25,10 @@ export function appliesFromOf(
   return new Map(
     milestones.map((milestone) => {
       const covered = coverage.get(milestone.key);
-      return [milestone.key, covered?.definition === definitionOf(milestone) ? covered.coveredAt : now];
+      if (covered?.definition !== definitionOf(milestone)) return [milestone.key, now];
+      // A coverage time later than now means the clock went back (a sandbox process restarted
+      // on the wall clock): it must not hold every event's firings off until then.
+      return [milestone.key, covered.coveredAt.getTime() <= now.getTime() ? covered.coveredAt : now];
     }),
   );
 }
