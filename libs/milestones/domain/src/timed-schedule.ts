@@ -66,7 +66,12 @@ export function rescheduleOnEvent(
   const anchor = inputs.scheduledFrom;
   if (!anchor) throw new Error('rescheduleOnEvent needs the inputs after an event (see inputsAfter)');
   if (slot.fire && slot.fire.fireAt.getTime() <= anchor.getTime()) return slot.fire;
-  return nextFire(milestone, inputs, defaultZone, latestOf(anchor, slot.handledThrough, appliesFrom) ?? anchor);
+  return nextFire(
+    milestone,
+    inputs,
+    defaultZone,
+    latestOf(anchor, slot.handledThrough, appliesFrom) ?? anchor,
+  );
 }
 
 /** One customer's inputs and time-based slots after their events, applied in arrival order. */

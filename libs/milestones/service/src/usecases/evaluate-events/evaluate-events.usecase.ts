@@ -5,6 +5,7 @@ import {
   sameFire,
   scheduleCustomerEvents,
   type MilestoneState,
+  type TimedSlot,
 } from '@mmp/milestones-domain';
 import { isTimedMilestone, ProgramStore } from '@mmp/program';
 import { withTransaction } from '@mmp/persistence';
@@ -65,7 +66,7 @@ export class EvaluateEventsUsecase {
         for (const [milestoneKey, state] of evaluation.states)
           changedStates.push({ customerId, milestoneKey, state });
 
-        const customerSlots = slots.get(customerId) ?? new Map();
+        const customerSlots = slots.get(customerId) ?? new Map<string, TimedSlot>();
         const { inputs, fires } = scheduleCustomerEvents(
           timed,
           previous,
