@@ -210,13 +210,19 @@ describe('one customer history cut into batches', () => {
       fc.property(
         fc.array(stepArbitrary, { minLength: 1, maxLength: 30 }),
         fc.nat(),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
         contextArbitrary,
-        (steps, from, context) => {
+        (steps, from, sizes, context) => {
           const events = historyOf(steps);
           const appliesFrom = new Map(Object.entries(context.appliesFrom));
-          const once = applyBatches([events], startOf(context.handledThrough), appliesFrom);
-          // A consumer that crashed after its commit gets everything from an older offset again.
-          const again = applyBatches([events.slice(from % events.length)], once, appliesFrom);
+          const once = applyBatches(cut(events, sizes), startOf(context.handledThrough), appliesFrom);
+          // A consumer that crashed after its commit gets everything from an older offset again,
+          // in fetches of other sizes.
+          const again = applyBatches(
+            cut(events.slice(from % events.length), [...sizes].reverse()),
+            once,
+            appliesFrom,
+          );
           const { fires, inputs } = comparable(again);
           expect({ fires, inputs }).toEqual({
             fires: comparable(once).fires,

@@ -39,7 +39,9 @@ export class EvaluateEventsUsecase {
     const { milestones, policies } = this.program.current();
     const timed = milestones.filter(isTimedMilestone);
     const byCustomer = groupByCustomer(events);
-    const customerIds = [...byCustomer.keys()];
+    // In id order: the rows every statement writes come in one order for all instances, so two
+    // batches sharing customers during a rebalance queue on them rather than deadlock.
+    const customerIds = [...byCustomer.keys()].sort();
 
     const messages = await withTransaction(this.schedule.db, async (tx) => {
       const snapshots = await this.schedule.lockSnapshots(tx, customerIds);
@@ -52,7 +54,8 @@ export class EvaluateEventsUsecase {
       const scheduled: ScheduleEntry[] = [];
       const unscheduled: { customerId: string; milestoneKey: string }[] = [];
 
-      for (const [customerId, customerEvents] of byCustomer) {
+      for (const customerId of customerIds) {
+        const customerEvents = byCustomer.get(customerId) ?? [];
         const previous = snapshots.get(customerId) ?? null;
         const evaluation = evaluateCustomerEvents(
           milestones,
