@@ -219,6 +219,39 @@ describe('the milestones service on one database', () => {
     expect(reached(instance)).toHaveLength(1);
   });
 
+  it('fires a threshold crossing once when its batch comes again after a refund in it', async () => {
+    const instance = await start(
+      START,
+      `
+milestones:
+  - { key: vip, kind: threshold, attribute: lifetimeValue, gte: 200, rearm: true }
+`,
+    );
+    const withValue = (event: CustomerEventV1, lifetimeValue: string): CustomerEventV1 => ({
+      ...event,
+      profile: { ...event.profile, attributes: { ...event.profile.attributes, lifetimeValue } },
+    });
+    const batch = [
+      withValue(customerEvent('c-vip', 'o-vip', 'order.placed', {}, 1), '250.00'),
+      withValue(customerEvent('c-vip', 'r-vip', 'order.refunded', {}, 1), '150.00'),
+    ];
+    // The first delivery commits and its publish fails: the bus delivers the batch again, then
+    // (as a consumer restarted from an older offset would) each event alone.
+    instance.bus.failures = 1;
+    await send(instance, batch);
+    await send(instance, batch.slice(0, 1));
+    await send(instance, batch);
+    expect(reached(instance).map((m) => [m.milestoneKey, m.occurrence, m.causeEventId])).toEqual([
+      ['vip', '1', 'o-vip'],
+    ]);
+    // The snapshot stayed at the refund: a new order crossing again is the second crossing.
+    await send(instance, [withValue(customerEvent('c-vip', 'o-vip-2', 'order.placed', {}, 2), '210.00')]);
+    expect(reached(instance).map((m) => [m.milestoneKey, m.occurrence, m.causeEventId])).toEqual([
+      ['vip', '1', 'o-vip'],
+      ['vip', '2', 'o-vip-2'],
+    ]);
+  });
+
   it('republishes a fired birthday once after the instance died between commit and publish', async () => {
     const doomed = await start(START);
     await send(doomed, [

@@ -38,12 +38,19 @@ export class EvaluateEventsUsecase {
     const now = this.clock.now();
     const { milestones, policies } = this.program.current();
     const timed = milestones.filter(isTimedMilestone);
-    const byCustomer = groupByCustomer(events);
-    // In id order: the rows every statement writes come in one order for all instances, so two
-    // batches sharing customers during a rebalance queue on them rather than deadlock.
-    const customerIds = [...byCustomer.keys()].sort();
 
     const messages = await withTransaction(this.schedule.db, async (tx) => {
+      // An event applied before is skipped: its profile is older than the snapshot, so applying
+      // it again would set the snapshot back and could cross a threshold a second time. Its
+      // occurrences are still republished below if their publish failed.
+      const fresh = await this.schedule.markApplied(
+        tx,
+        events.map((event) => event.eventId),
+      );
+      const byCustomer = groupByCustomer(firstOfEach(events).filter((event) => fresh.has(event.eventId)));
+      // In id order: the rows every statement writes come in one order for all instances, so two
+      // batches sharing customers during a rebalance queue on them rather than deadlock.
+      const customerIds = [...byCustomer.keys()].sort();
       const snapshots = await this.schedule.lockSnapshots(tx, customerIds);
       const slots = await this.schedule.lockSlots(tx, customerIds);
       const states = await this.schedule.states(tx, customerIds);
@@ -105,6 +112,12 @@ export class EvaluateEventsUsecase {
     });
     await this.publisher.publish(messages);
   }
+}
+
+/** Each event once, at its first place in the batch. */
+function firstOfEach(events: readonly CustomerEventV1[]): CustomerEventV1[] {
+  const seen = new Set<string>();
+  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
 }
 
 function groupByCustomer(events: readonly CustomerEventV1[]): Map<string, CustomerEventV1[]> {
