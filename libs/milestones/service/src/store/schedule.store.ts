@@ -22,8 +22,7 @@ export interface ScheduleEntry {
 
 export interface DueEntry extends ScheduleEntry {
   handledThrough: Date | null;
-  /** Null when the customer has no snapshot (cannot happen unless rows were deleted by hand). */
-  inputs: TimedInputs | null;
+  inputs: TimedInputs;
 }
 
 /** A due entry once decided: its next firing (null: none) and the latest firing it handled. */
@@ -289,7 +288,7 @@ export class ScheduleStore {
     );
   }
 
-  /** Removes entries outright: their milestone left the program, or their customer is unknown. */
+  /** Removes entries outright: their milestone left the program. */
   async remove(
     executor: SqlExecutor,
     entries: readonly { customerId: string; milestoneKey: string }[],
@@ -314,7 +313,9 @@ export class ScheduleStore {
 
   /**
    * Claims up to `limit` entries due by `now`, locked until the transaction ends; rows another
-   * instance holds are skipped, so instances share the due set and none fires a row twice.
+   * instance holds are skipped, so instances share the due set and none fires a row twice. The
+   * customer's snapshot is share-locked with it, and an entry whose customer a batch of events
+   * is applying to waits for the next claim: it is decided on the snapshot its entry came from.
    */
   async claimDue(executor: SqlExecutor, now: Date, limit: number): Promise<DueEntry[]> {
     const rows = await queryRows<{
@@ -324,19 +325,20 @@ export class ScheduleStore {
       occurrence: string;
       context: ScheduledFire['context'];
       handled_through: Date | null;
-      profile: CustomerProfileSnapshot | null;
-      last_event_at: Record<string, string> | null;
+      profile: CustomerProfileSnapshot;
+      last_event_at: Record<string, string>;
       scheduled_from: Date | null;
     }>(
       executor,
       `SELECT s.customer_id, s.milestone_key, s.fire_at, s.occurrence, s.context, s.handled_through,
               c.profile, c.last_event_at, c.scheduled_from
          FROM milestones.schedule s
-         LEFT JOIN milestones.customer_snapshots c ON c.customer_id = s.customer_id
+         JOIN milestones.customer_snapshots c ON c.customer_id = s.customer_id
         WHERE s.fire_at <= $1
         ORDER BY s.fire_at
         LIMIT $2
-        FOR UPDATE OF s SKIP LOCKED`,
+        FOR UPDATE OF s SKIP LOCKED
+        FOR SHARE OF c SKIP LOCKED`,
       [now, limit],
     );
     return rows.map((row) => ({
@@ -344,9 +346,7 @@ export class ScheduleStore {
       milestoneKey: row.milestone_key,
       fire: { fireAt: row.fire_at, occurrence: row.occurrence, context: row.context },
       handledThrough: row.handled_through,
-      inputs: row.profile
-        ? { profile: row.profile, lastEventAt: row.last_event_at ?? {}, scheduledFrom: row.scheduled_from }
-        : null,
+      inputs: { profile: row.profile, lastEventAt: row.last_event_at, scheduledFrom: row.scheduled_from },
     }));
   }
 

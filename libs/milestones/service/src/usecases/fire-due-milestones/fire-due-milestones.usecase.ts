@@ -50,7 +50,7 @@ export class FireDueMilestonesUsecase {
       const dropped: { customerId: string; milestoneKey: string }[] = [];
       for (const entry of due) {
         const milestone = timed.get(entry.milestoneKey);
-        if (!milestone || !entry.inputs) {
+        if (!milestone) {
           dropped.push(entry);
           continue;
         }
