@@ -14,7 +14,7 @@ import { occurrenceIdOf } from '@mmp/milestones-domain';
 import { MilestoneScheduler, MilestonesModule } from '@mmp/milestones-service';
 import { queryRows, runSql, serviceDatabaseToken } from '@mmp/persistence';
 import { parseProgram, ProgramStore } from '@mmp/program';
-import { startServices } from '@mmp/server';
+import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
 import { register } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -23,7 +23,8 @@ import { useTestDatabase } from '../support';
 /**
  * The milestones service alone on real Postgres and the in-process bus, with the sandbox clock:
  * the time-based schedule shared by two instances, publish failures after commit, program
- * changes at run time, and occurrences missed by more than the grace period.
+ * changes at run time, occurrences missed by more than the grace period, and events the service
+ * handles only after the clock passed the firing they schedule (consumer lag).
  */
 
 const PROGRAM = `
@@ -64,13 +65,14 @@ function customerEvent(
   type: string,
   traits: Record<string, unknown>,
   orders = 0,
+  at = START,
 ): CustomerEventV1 {
   return {
     schemaVersion: 1,
     eventId,
     type,
-    occurredAt: START.toISOString(),
-    receivedAt: START.toISOString(),
+    occurredAt: at.toISOString(),
+    receivedAt: at.toISOString(),
     customerId,
     anonymousId: null,
     properties: {},
@@ -84,7 +86,7 @@ function customerEvent(
         currency: null,
         firstOrderAt: null,
         lastOrderAt: null,
-        registeredAt: START.toISOString(),
+        registeredAt: at.toISOString(),
         eventCounts: orders > 0 ? { 'order.placed': orders } : {},
       },
     },
@@ -97,7 +99,11 @@ function reached(instance: Instance): MilestoneReachedV1[] {
     .map((m) => MilestonesReachedTopic.schema.parse(m.value));
 }
 
-describe('the milestones service on one database', () => {
+/** Instances of the milestones service on one test database, each stopped after its test (or before, by `stop`). */
+function useMilestonesService(): {
+  start: (now: Date, program?: string) => Promise<Instance>;
+  stop: (instance: Instance) => Promise<void>;
+} {
   const database = useTestDatabase();
   const started: Instance[] = [];
 
@@ -105,7 +111,7 @@ describe('the milestones service on one database', () => {
     for (const instance of started.splice(0)) await instance.app.close();
   });
 
-  async function start(now: Date, program = PROGRAM): Promise<Instance> {
+  const start = async (now: Date, program = PROGRAM): Promise<Instance> => {
     const bus = new FlakyBus();
     const clock = new SandboxClock();
     clock.moveTo(now);
@@ -135,15 +141,24 @@ describe('the milestones service on one database', () => {
     };
     started.push(instance);
     return instance;
-  }
+  };
+  const stop = async (instance: Instance): Promise<void> => {
+    started.splice(started.indexOf(instance), 1);
+    await instance.app.close();
+  };
+  return { start, stop };
+}
 
-  async function send(instance: Instance, events: readonly CustomerEventV1[]): Promise<void> {
-    await instance.bus.publish(
-      CustomerEventsTopic,
-      events.map((value) => ({ key: value.customerId, value })),
-    );
-    await instance.bus.whenIdle();
-  }
+async function send(instance: Instance, events: readonly CustomerEventV1[]): Promise<void> {
+  await instance.bus.publish(
+    CustomerEventsTopic,
+    events.map((value) => ({ key: value.customerId, value })),
+  );
+  await instance.bus.whenIdle();
+}
+
+describe('the milestones service on one database', () => {
+  const { start, stop } = useMilestonesService();
 
   it('fires each birthday once when two instances share the schedule', async () => {
     const first = await start(START);
@@ -204,6 +219,39 @@ describe('the milestones service on one database', () => {
     expect(reached(instance)).toHaveLength(1);
   });
 
+  it('fires a threshold crossing once when its batch comes again after a refund in it', async () => {
+    const instance = await start(
+      START,
+      `
+milestones:
+  - { key: vip, kind: threshold, attribute: lifetimeValue, gte: 200, rearm: true }
+`,
+    );
+    const withValue = (event: CustomerEventV1, lifetimeValue: string): CustomerEventV1 => ({
+      ...event,
+      profile: { ...event.profile, attributes: { ...event.profile.attributes, lifetimeValue } },
+    });
+    const batch = [
+      withValue(customerEvent('c-vip', 'o-vip', 'order.placed', {}, 1), '250.00'),
+      withValue(customerEvent('c-vip', 'r-vip', 'order.refunded', {}, 1), '150.00'),
+    ];
+    // The first delivery commits and its publish fails: the bus delivers the batch again, then
+    // (as a consumer restarted from an older offset would) each event alone.
+    instance.bus.failures = 1;
+    await send(instance, batch);
+    await send(instance, batch.slice(0, 1));
+    await send(instance, batch);
+    expect(reached(instance).map((m) => [m.milestoneKey, m.occurrence, m.causeEventId])).toEqual([
+      ['vip', '1', 'o-vip'],
+    ]);
+    // The snapshot stayed at the refund: a new order crossing again is the second crossing.
+    await send(instance, [withValue(customerEvent('c-vip', 'o-vip-2', 'order.placed', {}, 2), '210.00')]);
+    expect(reached(instance).map((m) => [m.milestoneKey, m.occurrence, m.causeEventId])).toEqual([
+      ['vip', '1', 'o-vip'],
+      ['vip', '2', 'o-vip-2'],
+    ]);
+  });
+
   it('republishes a fired birthday once after the instance died between commit and publish', async () => {
     const doomed = await start(START);
     await send(doomed, [
@@ -213,8 +261,7 @@ describe('the milestones service on one database', () => {
     doomed.clock.moveTo(new Date('2031-06-01T13:00:30Z'));
     await doomed.scheduler.drainNow();
     expect(reached(doomed)).toEqual([]);
-    await doomed.app.close();
-    started.splice(0);
+    await stop(doomed);
 
     const survivor = await start(new Date('2031-06-01T13:01:00Z'));
     // Within its publisher's lease nobody else republishes it.
@@ -338,6 +385,94 @@ milestones:
     expect(scheduled).toEqual([{ count: 0 }]);
   });
 });
+
+describe('a registration the milestones service handles only after its birthday came due', () => {
+  // The issue's case: registered at 2029-06-09T12:00Z with the birthday on 10 June in New York
+  // (09:00 there is 13:00Z), the default 6 h of grace. Lag is made, not waited for: the clock
+  // moves before the registration reaches the service, as a lagging consumer would see it.
+  const { start } = useMilestonesService();
+  const program = `
+policies: { timezone: America/New_York }
+milestones:
+  - { key: birthday, kind: anniversary, date: birthday, at: "09:00" }
+`;
+  const registeredAt = new Date('2029-06-09T12:00:00Z');
+  const register = (customerId: string) =>
+    customerEvent(
+      customerId,
+      `reg-${customerId}`,
+      'customer.registered',
+      { birthday: '--06-10' },
+      0,
+      registeredAt,
+    );
+
+  async function startAtRegistration(): Promise<Instance> {
+    const instance = await start(registeredAt, program);
+    // The birthday milestone is in the program from the start: it covers everyone from then on.
+    await instance.scheduler.drainNow();
+    return instance;
+  }
+
+  async function nextOccurrence(instance: Instance, customerId: string): Promise<unknown> {
+    return queryRows<{ occurrence: string; fire_at: Date }>(
+      instance.db,
+      `SELECT occurrence, fire_at FROM milestones.schedule WHERE customer_id = $1`,
+      [customerId],
+    );
+  }
+
+  it('fires the birthday five minutes late, as it fires for a registration handled at once', async () => {
+    const instance = await startAtRegistration();
+    await send(instance, [register('c-lag-prompt')]);
+    instance.clock.moveTo(new Date('2029-06-10T13:05:00Z'));
+    await send(instance, [register('c-lag-late')]);
+    await instance.scheduler.drainNow();
+
+    expect(
+      reached(instance)
+        .map((m) => [m.customerId, m.milestoneKey, m.occurrence, m.occurrenceId])
+        .sort(),
+    ).toEqual([
+      ['c-lag-late', 'birthday', '2029', occurrenceIdOf('birthday', 'c-lag-late', '2029')],
+      ['c-lag-prompt', 'birthday', '2029', occurrenceIdOf('birthday', 'c-lag-prompt', '2029')],
+    ]);
+    expect(await nextOccurrence(instance, 'c-lag-late')).toEqual([
+      { occurrence: '2030', fire_at: new Date('2030-06-10T13:00:00Z') },
+    ]);
+    // Delivered again (a consumer that crashed before committing), it fires nothing more.
+    await send(instance, [register('c-lag-late')]);
+    await instance.scheduler.drainNow();
+    expect(reached(instance)).toHaveLength(2);
+  });
+
+  it('counts the birthday missed, on /metrics, when the registration is handled beyond the grace period', async () => {
+    const instance = await startAtRegistration();
+    const metricsUrl = `${await loopbackUrlOf(instance.app)}/metrics`;
+    const before = missedOnMetrics(await (await fetch(metricsUrl)).text());
+    // 13:00Z plus 6 h of grace is 19:00Z; the registration reaches the service at 19:05Z.
+    instance.clock.moveTo(new Date('2029-06-10T19:05:00Z'));
+    await send(instance, [register('c-lag-beyond')]);
+    await instance.scheduler.drainNow();
+
+    expect(reached(instance)).toEqual([]);
+    expect(missedOnMetrics(await (await fetch(metricsUrl)).text()) - before).toBe(1);
+    expect(await nextOccurrence(instance, 'c-lag-beyond')).toEqual([
+      { occurrence: '2030', fire_at: new Date('2030-06-10T13:00:00Z') },
+    ]);
+    // Delivered again, it is neither sent nor counted a second time.
+    await send(instance, [register('c-lag-beyond')]);
+    await instance.scheduler.drainNow();
+    expect(reached(instance)).toEqual([]);
+    expect(missedOnMetrics(await (await fetch(metricsUrl)).text()) - before).toBe(1);
+  });
+});
+
+/** `milestones_missed_total{milestone="birthday"}` in a Prometheus scrape (0 before its first count). */
+function missedOnMetrics(scrape: string): number {
+  const line = scrape.split('\n').find((l) => l.startsWith('milestones_missed_total{milestone="birthday"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
 
 async function missedCount(): Promise<number> {
   const metric = await register.getSingleMetric('milestones_missed_total')?.get();

@@ -3,3 +3,4 @@ export * from './evaluate-event';
 export * from './local-time';
 export * from './timed-milestones';
 export * from './missed-fire';
+export * from './timed-schedule';

@@ -38,16 +38,42 @@ export function localInstant(date: LocalDate, at: string, zone: string): Date {
 const instants = new Map<string, number>();
 const MAX_CACHED_INSTANTS = 200_000;
 
-/** The date the wall clock in `zone` shows at `instant`. */
+/**
+ * The date the wall clock in `zone` shows at `instant`, read from the platform's time zone
+ * database (as luxon does) through one formatter per zone: every customer event asks this for
+ * each time-based milestone, and a luxon DateTime per call cost ten times as much.
+ */
 export function localDateOf(instant: Date, zone: string): LocalDate {
-  const local = DateTime.fromJSDate(instant, { zone });
-  return { year: local.year, month: local.month, day: local.day };
+  let format = dateFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      era: 'short',
+    });
+    if (dateFormats.size >= MAX_CACHED_FORMATS) dateFormats.clear();
+    dateFormats.set(zone, format);
+  }
+  const parts = { year: 0, month: 0, day: 0, bc: false };
+  for (const part of format.formatToParts(instant)) {
+    if (part.type === 'year') parts.year = Number(part.value);
+    else if (part.type === 'month') parts.month = Number(part.value);
+    else if (part.type === 'day') parts.day = Number(part.value);
+    else if (part.type === 'era') parts.bc = part.value === 'BC';
+  }
+  return { year: parts.bc ? 1 - parts.year : parts.year, month: parts.month, day: parts.day };
 }
 
-/** `date` moved by `days` calendar days. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const MAX_CACHED_FORMATS = 1_000;
+
+/** `date` moved by `days` calendar days: calendar arithmetic, no zone involved. */
 export function addDays(date: LocalDate, days: number): LocalDate {
-  const moved = DateTime.fromObject(date, { zone: 'UTC' }).plus({ days });
-  return { year: moved.year, month: moved.month, day: moved.day };
+  const moved = new Date(0);
+  moved.setUTCFullYear(date.year, date.month - 1, date.day + days);
+  return { year: moved.getUTCFullYear(), month: moved.getUTCMonth() + 1, day: moved.getUTCDate() };
 }
 
 /** How many days `month` (1-12) has in `year`: calendar arithmetic, no zone involved. */

@@ -43,9 +43,11 @@ const inputs = (
   traits: Record<string, unknown>,
   attributes = {},
   lastEventAt: Record<string, string> = {},
+  scheduledFrom: string | null = null,
 ): TimedInputs => ({
   profile: profileOf(traits, attributes),
   lastEventAt,
+  scheduledFrom: scheduledFrom === null ? null : new Date(scheduledFrom),
 });
 
 function next(milestone: TimedMilestone, given: TimedInputs, after: string, zone = 'America/New_York') {
@@ -278,6 +280,7 @@ describe('decideDue', () => {
   const grace = 6 * 3_600_000;
   const given = inputs({ birthday: '1990-06-01', country: 'US' });
   const due = { fireAt: new Date('2027-06-01T13:00:00Z'), occurrence: '2027', context: { years: 37 } };
+  const unhandled = { handledThrough: null };
 
   it.each([
     [
@@ -311,7 +314,7 @@ describe('decideDue', () => {
       { fire: null, missed: false, next: '2028' },
     ],
   ])('%s', (_case, now, milestone, expected) => {
-    const decision = decideDue(milestone, due, given, 'America/New_York', new Date(now), grace);
+    const decision = decideDue(milestone, due, unhandled, given, 'America/New_York', new Date(now), grace);
     expect({
       fire: decision.fire?.occurrence ?? null,
       missed: decision.missed,
@@ -325,6 +328,7 @@ describe('decideDue', () => {
     const decision = decideDue(
       birthday,
       due,
+      unhandled,
       moved,
       'America/New_York',
       new Date('2027-06-01T13:00:05Z'),
@@ -344,6 +348,7 @@ describe('decideDue', () => {
     const decision = decideDue(
       lapsed,
       lapsedDue,
+      unhandled,
       rearmed,
       'America/New_York',
       new Date('2027-03-11T15:00:01Z'),

@@ -21,6 +21,12 @@ export interface TimedInputs {
   profile: CustomerProfileSnapshot;
   /** The latest `occurredAt` per event type (for `inactivity`), ISO 8601. */
   lastEventAt: Readonly<Record<string, string>>;
+  /**
+   * The latest moment the customer's events have been seen at (see `scheduleAnchorOf`): the
+   * schedule is computed from there, never from when the events happened to be processed.
+   * Null before any event (and for snapshots stored before it was kept).
+   */
+  scheduledFrom: Date | null;
 }
 
 /** The next time a milestone fires for a customer, and which occurrence that is. */
@@ -33,8 +39,8 @@ export interface ScheduledFire {
 /**
  * The first firing of `milestone` strictly after `after`, or null when there is none (no date
  * on the profile, an `after` or `inactivity` moment already past). Times are local wall-clock
- * times in the customer's zone (the program's default otherwise). Scheduling from "now" is what
- * makes a milestone added later apply from now on: moments already past are never produced.
+ * times in the customer's zone (the program's default otherwise). `after` is a moment of the
+ * customer's history (see `rescheduleOnEvent`), so moments before it are never produced.
  */
 export function nextFire(
   milestone: TimedMilestone,
@@ -50,6 +56,26 @@ export function nextFire(
       return nextAfter(milestone, inputs.profile, zone, after);
     case 'inactivity':
       return nextInactivity(milestone, inputs, zone, after);
+  }
+}
+
+/**
+ * What `nextFire` reads of the inputs for `milestone`, as a string: equal keys give the same
+ * firing for the same `after`, so a customer event that changes none of it cannot move it.
+ */
+export function timedInputsKey(milestone: TimedMilestone, inputs: TimedInputs, defaultZone: string): string {
+  const zone = zoneOf(inputs.profile, defaultZone);
+  switch (milestone.kind) {
+    case 'anniversary':
+    case 'after':
+      return JSON.stringify([
+        zone,
+        milestone.date === 'birthday'
+          ? (inputs.profile.traits['birthday'] ?? null)
+          : inputs.profile.attributes[milestone.date],
+      ]);
+    case 'inactivity':
+      return JSON.stringify([zone, lastEventOf(milestone, inputs)]);
   }
 }
 
@@ -125,13 +151,19 @@ function nextInactivity(
   zone: string,
   after: Date,
 ): ScheduledFire | null {
-  const last =
-    inputs.lastEventAt[milestone.event] ??
-    (milestone.event === 'order.placed' ? inputs.profile.attributes.lastOrderAt : null);
-  if (last === null || last === undefined) return null;
+  const last = lastEventOf(milestone, inputs);
+  if (last === null) return null;
   const lastAt = new Date(last);
   const fireAt = localInstant(addDays(localDateOf(lastAt, zone), milestone.days), milestone.at, zone);
   if (fireAt.getTime() <= after.getTime()) return null;
   // Each quiet spell is its own occurrence, named by the event that started it.
   return { fireAt, occurrence: lastAt.toISOString(), context: { days: milestone.days } };
+}
+
+/** The time of the last event an inactivity counts from (the profile's lastOrderAt for orders). */
+function lastEventOf(milestone: InactivityMilestone, inputs: TimedInputs): string | null {
+  return (
+    inputs.lastEventAt[milestone.event] ??
+    (milestone.event === 'order.placed' ? inputs.profile.attributes.lastOrderAt : null)
+  );
 }

@@ -1,11 +1,17 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
-import type { MilestoneState, ScheduledFire, TimedInputs } from '@mmp/milestones-domain';
+import type { MilestoneState, ScheduledFire, TimedInputs, TimedSlot } from '@mmp/milestones-domain';
 import { InjectServiceDatabase, queryRows, runSql, type SqlExecutor } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 export interface CustomerSnapshot extends TimedInputs {
   customerId: string;
+}
+
+/** A milestone's definition as scheduled for everyone, and the moment it applies from. */
+export interface Coverage {
+  definition: string;
+  coveredAt: Date;
 }
 
 export interface ScheduleEntry {
@@ -15,36 +21,122 @@ export interface ScheduleEntry {
 }
 
 export interface DueEntry extends ScheduleEntry {
-  /** Null when the customer has no snapshot (cannot happen unless rows were deleted by hand). */
-  inputs: TimedInputs | null;
+  handledThrough: Date | null;
+  inputs: TimedInputs;
+}
+
+/** A due entry once decided: its next firing (null: none) and the latest firing it handled. */
+export interface SettledEntry {
+  customerId: string;
+  milestoneKey: string;
+  next: ScheduledFire | null;
+  handledThrough: Date | null;
 }
 
 interface SnapshotRow {
   customer_id: string;
   profile: CustomerProfileSnapshot;
   last_event_at: Record<string, string>;
+  scheduled_from: Date | null;
 }
 
 /**
  * The milestones service's own view of customers (latest profile, latest time per event type,
  * what each event-driven milestone remembers) and the schedule of time-based milestones. Every
- * write is one set-based statement per batch.
+ * write is one set-based statement per batch. A schedule row with no next firing (`fire_at`
+ * null) is kept for what it handled (`handled_through`).
  */
 @Injectable()
 export class ScheduleStore {
   constructor(@InjectServiceDatabase('milestones') readonly db: DataSource) {}
 
-  async snapshots(
+  /**
+   * Marks events applied and returns the ids that were not yet: the others were applied before
+   * (a redelivery, or another instance during a rebalance, which this waits for) and must not
+   * be applied again. Called first in the batch's transaction, so a batch that rolls back
+   * leaves its events unmarked.
+   */
+  async markApplied(executor: SqlExecutor, eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await queryRows<{ event_id: string }>(
+      executor,
+      `INSERT INTO milestones.applied_events (event_id)
+       SELECT DISTINCT id FROM unnest($1::text[]) AS e(id) ORDER BY id
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id`,
+      [eventIds],
+    );
+    return new Set(rows.map((row) => row.event_id));
+  }
+
+  /**
+   * Forgets applied events older than `retention` (a Postgres interval), up to `limit` a call;
+   * returns how many. Kept longer than the topic's retention, no redelivery can be older.
+   */
+  async pruneApplied(retention: string, limit: number): Promise<number> {
+    const rows = await queryRows<{ event_id: string }>(
+      this.db,
+      `DELETE FROM milestones.applied_events WHERE event_id IN (
+         SELECT event_id FROM milestones.applied_events WHERE applied_at < now() - $1::interval
+          ORDER BY applied_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING event_id`,
+      [retention, limit],
+    );
+    return rows.length;
+  }
+
+  /**
+   * The customers' snapshots, locked until the transaction ends (in customer order, so two
+   * batches sharing customers during a rebalance wait for each other instead of deadlocking):
+   * a customer's events are applied by one transaction at a time, each on the last one's result.
+   */
+  async lockSnapshots(
     executor: SqlExecutor,
     customerIds: readonly string[],
   ): Promise<Map<string, CustomerSnapshot>> {
     if (customerIds.length === 0) return new Map();
     const rows = await queryRows<SnapshotRow>(
       executor,
-      `SELECT customer_id, profile, last_event_at FROM milestones.customer_snapshots WHERE customer_id = ANY($1::text[])`,
+      `SELECT customer_id, profile, last_event_at, scheduled_from FROM milestones.customer_snapshots
+        WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE`,
       [customerIds],
     );
     return new Map(rows.map((row) => [row.customer_id, toSnapshot(row)]));
+  }
+
+  /**
+   * The customers' schedule slots by customer and milestone, locked until the transaction ends:
+   * the scheduler skips them meanwhile, and a claim it holds is waited for, so the slots read
+   * here include what it just fired.
+   */
+  async lockSlots(
+    executor: SqlExecutor,
+    customerIds: readonly string[],
+  ): Promise<Map<string, Map<string, TimedSlot>>> {
+    const byCustomer = new Map<string, Map<string, TimedSlot>>();
+    if (customerIds.length === 0) return byCustomer;
+    const rows = await queryRows<{
+      customer_id: string;
+      milestone_key: string;
+      fire_at: Date | null;
+      occurrence: string;
+      context: ScheduledFire['context'];
+      handled_through: Date | null;
+    }>(
+      executor,
+      `SELECT customer_id, milestone_key, fire_at, occurrence, context, handled_through FROM milestones.schedule
+        WHERE customer_id = ANY($1::text[]) ORDER BY customer_id, milestone_key FOR UPDATE`,
+      [customerIds],
+    );
+    for (const row of rows) {
+      const slots = byCustomer.get(row.customer_id) ?? new Map<string, TimedSlot>();
+      slots.set(row.milestone_key, {
+        fire: row.fire_at && { fireAt: row.fire_at, occurrence: row.occurrence, context: row.context },
+        handledThrough: row.handled_through,
+      });
+      byCustomer.set(row.customer_id, slots);
+    }
+    return byCustomer;
   }
 
   /**
@@ -55,7 +147,7 @@ export class ScheduleStore {
   async snapshotPage(afterCustomerId: string, limit: number): Promise<CustomerSnapshot[]> {
     const rows = await queryRows<SnapshotRow>(
       this.db,
-      `SELECT customer_id, last_event_at,
+      `SELECT customer_id, last_event_at, scheduled_from,
               jsonb_build_object(
                 'customerId', customer_id,
                 'traits', jsonb_strip_nulls(jsonb_build_object(
@@ -76,15 +168,18 @@ export class ScheduleStore {
     if (snapshots.length === 0) return;
     await runSql(
       executor,
-      `INSERT INTO milestones.customer_snapshots (customer_id, profile, last_event_at, updated_at)
-       SELECT customer_id, profile, last_event_at, $4 FROM unnest($1::text[], $2::jsonb[], $3::jsonb[])
-           AS s(customer_id, profile, last_event_at)
+      `INSERT INTO milestones.customer_snapshots (customer_id, profile, last_event_at, scheduled_from, updated_at)
+       SELECT customer_id, profile, last_event_at, scheduled_from, $5
+         FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::timestamptz[])
+           AS s(customer_id, profile, last_event_at, scheduled_from)
        ON CONFLICT (customer_id) DO UPDATE
-         SET profile = EXCLUDED.profile, last_event_at = EXCLUDED.last_event_at, updated_at = EXCLUDED.updated_at`,
+         SET profile = EXCLUDED.profile, last_event_at = EXCLUDED.last_event_at,
+             scheduled_from = EXCLUDED.scheduled_from, updated_at = EXCLUDED.updated_at`,
       [
         snapshots.map((s) => s.customerId),
         snapshots.map((s) => JSON.stringify(s.profile)),
         snapshots.map((s) => JSON.stringify(s.lastEventAt)),
+        snapshots.map((s) => s.scheduledFrom),
         now,
       ],
     );
@@ -128,21 +223,19 @@ export class ScheduleStore {
   }
 
   /**
-   * Sets the next firing of each entry. `keep: 'due'` leaves an entry already due at `now`
-   * alone: the scheduler owns it, fires it and reschedules it from the new profile. `keep: 'all'`
-   * only adds missing entries (a new milestone's backfill must not undo newer event-driven ones).
+   * Sets the next firing of each entry (what it handled stays). `keep: 'all'` only adds missing
+   * entries (a new milestone's backfill must not undo newer event-driven ones).
    */
   async upsertSchedule(
     executor: SqlExecutor,
     entries: readonly ScheduleEntry[],
-    keep: { keep: 'none' } | { keep: 'due'; now: Date } | { keep: 'all' } = { keep: 'none' },
+    keep: 'none' | 'all' = 'none',
   ): Promise<void> {
     if (entries.length === 0) return;
     const onConflict =
-      keep.keep === 'all'
+      keep === 'all'
         ? 'DO NOTHING'
-        : `DO UPDATE SET fire_at = EXCLUDED.fire_at, occurrence = EXCLUDED.occurrence, context = EXCLUDED.context
-           WHERE $6::timestamptz IS NULL OR milestones.schedule.fire_at > $6::timestamptz`;
+        : `DO UPDATE SET fire_at = EXCLUDED.fire_at, occurrence = EXCLUDED.occurrence, context = EXCLUDED.context`;
     await runSql(
       executor,
       `INSERT INTO milestones.schedule (customer_id, milestone_key, fire_at, occurrence, context)
@@ -154,25 +247,59 @@ export class ScheduleStore {
         entries.map((e) => e.fire.fireAt),
         entries.map((e) => e.fire.occurrence),
         entries.map((e) => JSON.stringify(e.fire.context)),
-        ...(keep.keep === 'all' ? [] : [keep.keep === 'due' ? keep.now : null]),
       ],
     );
   }
 
-  /** Drops entries that have no next firing any more (same `keepDueBefore` rule as upsertSchedule). */
+  /** Entries that have no next firing any more: the rows stay, for what they handled. */
   async unschedule(
     executor: SqlExecutor,
     entries: readonly { customerId: string; milestoneKey: string }[],
-    keepDueBefore?: Date,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await runSql(
+      executor,
+      `UPDATE milestones.schedule s SET fire_at = NULL
+         FROM unnest($1::text[], $2::text[]) AS gone(customer_id, milestone_key)
+        WHERE s.customer_id = gone.customer_id AND s.milestone_key = gone.milestone_key`,
+      [entries.map((e) => e.customerId), entries.map((e) => e.milestoneKey)],
+    );
+  }
+
+  /** The scheduler's decisions on claimed entries: each moves to its next firing (or none) and records what it handled. */
+  async settle(executor: SqlExecutor, entries: readonly SettledEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await runSql(
+      executor,
+      `UPDATE milestones.schedule s
+          SET fire_at = u.fire_at, occurrence = COALESCE(u.occurrence, s.occurrence),
+              context = COALESCE(u.context, s.context), handled_through = u.handled_through
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::timestamptz[])
+           AS u(customer_id, milestone_key, fire_at, occurrence, context, handled_through)
+        WHERE s.customer_id = u.customer_id AND s.milestone_key = u.milestone_key`,
+      [
+        entries.map((e) => e.customerId),
+        entries.map((e) => e.milestoneKey),
+        entries.map((e) => e.next?.fireAt ?? null),
+        entries.map((e) => e.next?.occurrence ?? null),
+        entries.map((e) => (e.next ? JSON.stringify(e.next.context) : null)),
+        entries.map((e) => e.handledThrough),
+      ],
+    );
+  }
+
+  /** Removes entries outright: their milestone left the program. */
+  async remove(
+    executor: SqlExecutor,
+    entries: readonly { customerId: string; milestoneKey: string }[],
   ): Promise<void> {
     if (entries.length === 0) return;
     await runSql(
       executor,
       `DELETE FROM milestones.schedule s
         USING unnest($1::text[], $2::text[]) AS gone(customer_id, milestone_key)
-        WHERE s.customer_id = gone.customer_id AND s.milestone_key = gone.milestone_key
-          AND ($3::timestamptz IS NULL OR s.fire_at > $3::timestamptz)`,
-      [entries.map((e) => e.customerId), entries.map((e) => e.milestoneKey), keepDueBefore ?? null],
+        WHERE s.customer_id = gone.customer_id AND s.milestone_key = gone.milestone_key`,
+      [entries.map((e) => e.customerId), entries.map((e) => e.milestoneKey)],
     );
   }
 
@@ -186,7 +313,9 @@ export class ScheduleStore {
 
   /**
    * Claims up to `limit` entries due by `now`, locked until the transaction ends; rows another
-   * instance holds are skipped, so instances share the due set and none fires a row twice.
+   * instance holds are skipped, so instances share the due set and none fires a row twice. The
+   * customer's snapshot is share-locked with it, and an entry whose customer a batch of events
+   * is applying to waits for the next claim: it is decided on the snapshot its entry came from.
    */
   async claimDue(executor: SqlExecutor, now: Date, limit: number): Promise<DueEntry[]> {
     const rows = await queryRows<{
@@ -195,34 +324,41 @@ export class ScheduleStore {
       fire_at: Date;
       occurrence: string;
       context: ScheduledFire['context'];
-      profile: CustomerProfileSnapshot | null;
-      last_event_at: Record<string, string> | null;
+      handled_through: Date | null;
+      profile: CustomerProfileSnapshot;
+      last_event_at: Record<string, string>;
+      scheduled_from: Date | null;
     }>(
       executor,
-      `SELECT s.customer_id, s.milestone_key, s.fire_at, s.occurrence, s.context, c.profile, c.last_event_at
+      `SELECT s.customer_id, s.milestone_key, s.fire_at, s.occurrence, s.context, s.handled_through,
+              c.profile, c.last_event_at, c.scheduled_from
          FROM milestones.schedule s
-         LEFT JOIN milestones.customer_snapshots c ON c.customer_id = s.customer_id
+         JOIN milestones.customer_snapshots c ON c.customer_id = s.customer_id
         WHERE s.fire_at <= $1
         ORDER BY s.fire_at
         LIMIT $2
-        FOR UPDATE OF s SKIP LOCKED`,
+        FOR UPDATE OF s SKIP LOCKED
+        FOR SHARE OF c SKIP LOCKED`,
       [now, limit],
     );
     return rows.map((row) => ({
       customerId: row.customer_id,
       milestoneKey: row.milestone_key,
       fire: { fireAt: row.fire_at, occurrence: row.occurrence, context: row.context },
-      inputs: row.profile ? { profile: row.profile, lastEventAt: row.last_event_at ?? {} } : null,
+      handledThrough: row.handled_through,
+      inputs: { profile: row.profile, lastEventAt: row.last_event_at, scheduledFrom: row.scheduled_from },
     }));
   }
 
-  /** The definitions every customer has been scheduled for, by milestone key. */
-  async coverage(): Promise<Map<string, string>> {
-    const rows = await queryRows<{ milestone_key: string; definition: string }>(
-      this.db,
-      `SELECT milestone_key, definition FROM milestones.schedule_coverage`,
+  /** The definitions every customer has been scheduled for, and since when, by milestone key. */
+  async coverage(executor: SqlExecutor = this.db): Promise<Map<string, Coverage>> {
+    const rows = await queryRows<{ milestone_key: string; definition: string; covered_at: Date }>(
+      executor,
+      `SELECT milestone_key, definition, covered_at FROM milestones.schedule_coverage`,
     );
-    return new Map(rows.map((row) => [row.milestone_key, row.definition]));
+    return new Map(
+      rows.map((row) => [row.milestone_key, { definition: row.definition, coveredAt: row.covered_at }]),
+    );
   }
 
   async markCovered(milestoneKey: string, definition: string, now: Date): Promise<void> {
@@ -244,5 +380,10 @@ export class ScheduleStore {
 }
 
 function toSnapshot(row: SnapshotRow): CustomerSnapshot {
-  return { customerId: row.customer_id, profile: row.profile, lastEventAt: row.last_event_at };
+  return {
+    customerId: row.customer_id,
+    profile: row.profile,
+    lastEventAt: row.last_event_at,
+    scheduledFrom: row.scheduled_from,
+  };
 }

@@ -1,17 +1,27 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { isErasureEvent, type CustomerEventV1 } from '@mmp/contracts';
-import { evaluateCustomerEvents, nextFire, type MilestoneState } from '@mmp/milestones-domain';
+import {
+  evaluateCustomerEvents,
+  sameFire,
+  scheduleCustomerEvents,
+  type MilestoneState,
+  type TimedSlot,
+} from '@mmp/milestones-domain';
 import { isTimedMilestone, ProgramStore } from '@mmp/program';
 import { withTransaction } from '@mmp/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { OccurrenceStore, type OccurrenceToRecord } from '../../store/occurrence.store';
 import { ScheduleStore, type CustomerSnapshot, type ScheduleEntry } from '../../store/schedule.store';
+import { appliesFromOf } from '../cover-program/cover-program.usecase';
 import { PublishOccurrencesUsecase } from '../publish-occurrences/publish-occurrences.usecase';
 
 /**
  * customer.events.v1 in, milestones.reached.v1 out, each occurrence once. One transaction per
  * batch keeps the customer snapshots, the event-driven milestones' states, the schedule of the
- * time-based ones and the occurrence record in step; publishing follows the commit.
+ * time-based ones and the occurrence record in step; publishing follows the commit. Everything
+ * is computed from the events themselves (their profiles, `occurredAt`, `receivedAt`), one
+ * after the other per customer, so neither the batch's size nor the time it is processed at
+ * changes the outcome; only the moment a milestone joined the program does.
  */
 @Injectable()
 export class EvaluateEventsUsecase {
@@ -28,22 +38,32 @@ export class EvaluateEventsUsecase {
     const now = this.clock.now();
     const { milestones, policies } = this.program.current();
     const timed = milestones.filter(isTimedMilestone);
-    const byCustomer = groupByCustomer(events);
-    const customerIds = [...byCustomer.keys()];
 
     const messages = await withTransaction(this.schedule.db, async (tx) => {
-      const snapshots = await this.schedule.snapshots(tx, customerIds);
+      // An event applied before is skipped: its profile is older than the snapshot, so applying
+      // it again would set the snapshot back and could cross a threshold a second time. Its
+      // occurrences are still republished below if their publish failed.
+      const fresh = await this.schedule.markApplied(
+        tx,
+        events.map((event) => event.eventId),
+      );
+      const byCustomer = groupByCustomer(firstOfEach(events).filter((event) => fresh.has(event.eventId)));
+      // In id order: the rows every statement writes come in one order for all instances, so two
+      // batches sharing customers during a rebalance queue on them rather than deadlock.
+      const customerIds = [...byCustomer.keys()].sort();
+      const snapshots = await this.schedule.lockSnapshots(tx, customerIds);
+      const slots = await this.schedule.lockSlots(tx, customerIds);
       const states = await this.schedule.states(tx, customerIds);
+      const appliesFrom = appliesFromOf(timed, await this.schedule.coverage(tx), now);
       const reached: OccurrenceToRecord[] = [];
       const changedStates: { customerId: string; milestoneKey: string; state: MilestoneState }[] = [];
       const nextSnapshots: CustomerSnapshot[] = [];
       const scheduled: ScheduleEntry[] = [];
       const unscheduled: { customerId: string; milestoneKey: string }[] = [];
 
-      for (const [customerId, customerEvents] of byCustomer) {
-        const previous = snapshots.get(customerId);
-        const latest = customerEvents[customerEvents.length - 1];
-        if (!latest) continue;
+      for (const customerId of customerIds) {
+        const customerEvents = byCustomer.get(customerId) ?? [];
+        const previous = snapshots.get(customerId) ?? null;
         const evaluation = evaluateCustomerEvents(
           milestones,
           previous?.profile ?? null,
@@ -56,20 +76,29 @@ export class EvaluateEventsUsecase {
         for (const [milestoneKey, state] of evaluation.states)
           changedStates.push({ customerId, milestoneKey, state });
 
-        const snapshot = nextSnapshot(customerId, previous, customerEvents, latest.profile);
-        nextSnapshots.push(snapshot);
-        // A changed birthday, timezone or last event moves the next firing; from now on only.
-        for (const milestone of timed) {
-          const fire = nextFire(milestone, snapshot, policies.timezone, now);
-          if (fire) scheduled.push({ customerId, milestoneKey: milestone.key, fire });
-          else unscheduled.push({ customerId, milestoneKey: milestone.key });
+        const customerSlots = slots.get(customerId) ?? new Map<string, TimedSlot>();
+        const { inputs, fires } = scheduleCustomerEvents(
+          timed,
+          previous,
+          customerSlots,
+          customerEvents,
+          appliesFrom,
+          policies.timezone,
+        );
+        nextSnapshots.push({ customerId, ...inputs });
+        // Only slots that moved are written.
+        for (const [milestoneKey, fire] of fires) {
+          const slot = customerSlots.get(milestoneKey);
+          if (sameFire(fire, slot?.fire ?? null)) continue;
+          if (fire) scheduled.push({ customerId, milestoneKey, fire });
+          else if (slot) unscheduled.push({ customerId, milestoneKey });
         }
       }
 
       await this.schedule.saveSnapshots(tx, nextSnapshots, now);
       await this.schedule.saveStates(tx, changedStates);
-      await this.schedule.upsertSchedule(tx, scheduled, { keep: 'due', now });
-      await this.schedule.unschedule(tx, unscheduled, now);
+      await this.schedule.upsertSchedule(tx, scheduled);
+      await this.schedule.unschedule(tx, unscheduled);
       // An erased customer's snapshot already lost its traits (the erasure event's profile has
       // none); what was scheduled and the profiles kept for publishing go too.
       const erased = [...new Set(events.filter(isErasureEvent).map((event) => event.customerId))];
@@ -85,6 +114,12 @@ export class EvaluateEventsUsecase {
   }
 }
 
+/** Each event once, at its first place in the batch. */
+function firstOfEach(events: readonly CustomerEventV1[]): CustomerEventV1[] {
+  const seen = new Set<string>();
+  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
+}
+
 function groupByCustomer(events: readonly CustomerEventV1[]): Map<string, CustomerEventV1[]> {
   const byCustomer = new Map<string, CustomerEventV1[]>();
   for (const event of events) {
@@ -93,20 +128,4 @@ function groupByCustomer(events: readonly CustomerEventV1[]): Map<string, Custom
     byCustomer.set(event.customerId, list);
   }
   return byCustomer;
-}
-
-/** The profile after the last event, and the latest occurrence of each event type so far. */
-function nextSnapshot(
-  customerId: string,
-  previous: CustomerSnapshot | undefined,
-  events: readonly CustomerEventV1[],
-  profile: CustomerEventV1['profile'],
-): CustomerSnapshot {
-  const lastEventAt: Record<string, string> = { ...previous?.lastEventAt };
-  for (const event of events) {
-    const at = new Date(event.occurredAt).toISOString();
-    const known = lastEventAt[event.type];
-    if (known === undefined || known < at) lastEventAt[event.type] = at;
-  }
-  return { customerId, profile, lastEventAt };
 }

@@ -5,7 +5,7 @@ import { withTransaction } from '@mmp/persistence';
 import { isTimedMilestone, parseDuration, ProgramStore, type TimedMilestone } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
 import { OccurrenceStore, type OccurrenceToRecord } from '../../store/occurrence.store';
-import { ScheduleStore, type ScheduleEntry } from '../../store/schedule.store';
+import { ScheduleStore, type SettledEntry } from '../../store/schedule.store';
 import { PublishOccurrencesUsecase } from '../publish-occurrences/publish-occurrences.usecase';
 import { missedMilestonesCounter } from './missed-milestones.metric';
 
@@ -46,15 +46,23 @@ export class FireDueMilestonesUsecase {
     const { claimed, messages } = await withTransaction(this.schedule.db, async (tx) => {
       const due = await this.schedule.claimDue(tx, now, limit);
       const fired: OccurrenceToRecord[] = [];
-      const rescheduled: ScheduleEntry[] = [];
+      const settled: SettledEntry[] = [];
       const dropped: { customerId: string; milestoneKey: string }[] = [];
       for (const entry of due) {
         const milestone = timed.get(entry.milestoneKey);
-        if (!milestone || !entry.inputs) {
+        if (!milestone) {
           dropped.push(entry);
           continue;
         }
-        const decision = decideDue(milestone, entry.fire, entry.inputs, policies.timezone, now, graceMs);
+        const decision = decideDue(
+          milestone,
+          entry.fire,
+          entry,
+          entry.inputs,
+          policies.timezone,
+          now,
+          graceMs,
+        );
         if (decision.missed) missed.set(milestone.key, (missed.get(milestone.key) ?? 0) + 1);
         if (decision.fire) {
           fired.push({
@@ -70,11 +78,15 @@ export class FireDueMilestonesUsecase {
             },
           });
         }
-        if (decision.next) rescheduled.push({ ...entry, fire: decision.next });
-        else dropped.push(entry);
+        settled.push({
+          customerId: entry.customerId,
+          milestoneKey: entry.milestoneKey,
+          next: decision.next,
+          handledThrough: decision.handledThrough,
+        });
       }
-      await this.schedule.upsertSchedule(tx, rescheduled);
-      await this.schedule.unschedule(tx, dropped);
+      await this.schedule.settle(tx, settled);
+      await this.schedule.remove(tx, dropped);
       const recorded: MilestoneReachedV1[] = await this.occurrences.record(tx, fired);
       return { claimed: due.length, messages: recorded };
     });
