@@ -38,7 +38,10 @@ export class SandboxClock implements Clock {
 
   /** Moves the clock to `target`; moving it back is a conflict (SPEC section 8: 409). */
   moveTo(target: Date): Date {
-    const current = this.now();
+    // The wall clock is read once: reading it again to answer could be a millisecond later, and
+    // the clock would land after `target` instead of on it.
+    const wall = this.wall();
+    const current = new Date(wall + this.offsetMs);
     if (Number.isNaN(target.getTime())) {
       throw AppError.validation('now is not a valid date', [
         { path: 'now', message: 'must be an ISO 8601 date-time' },
@@ -49,8 +52,8 @@ export class SandboxClock implements Clock {
         `the sandbox clock only moves forward: it is ${current.toISOString()}, ${target.toISOString()} is earlier`,
       );
     }
-    this.offsetMs += target.getTime() - current.getTime();
-    const now = this.now();
+    this.offsetMs = target.getTime() - wall;
+    const now = new Date(target.getTime());
     for (const listener of this.listeners) listener(now);
     return now;
   }
