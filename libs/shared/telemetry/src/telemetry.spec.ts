@@ -24,12 +24,6 @@ async function startCollector(): Promise<{ server: Server; paths: string[]; url:
 }
 
 /**
- * Each child is a fresh Node process compiling the SDK through swc: about half a second on an
- * idle machine, but beyond jest's default 5 s on a loaded one (measured on the shared 2-core box).
- */
-const CHILD_PROCESS_TIMEOUT_MS = 60_000;
-
-/**
  * Runs testing/export-one-span.ts in its own Node process with exactly these OTEL_* variables;
  * `connections` are the TCP connections it attempted (`address:port`), refused ones included.
  */
@@ -67,15 +61,11 @@ describe('startTelemetry', () => {
     process.env = { ...savedEnvironment };
   });
 
-  it(
-    'with no OTEL_* environment connects nowhere, not even to the default OTLP port, and prints nothing',
-    async () => {
-      const child = await runExportOneSpan({});
+  it('with no OTEL_* environment connects nowhere, not even to the default OTLP port, and prints nothing', async () => {
+    const child = await runExportOneSpan({});
 
-      expect(child).toEqual({ code: 0, output: '', connections: [] });
-    },
-    CHILD_PROCESS_TIMEOUT_MS,
-  );
+    expect(child).toEqual({ code: 0, output: '', connections: [] });
+  });
 
   it('still creates real spans and registers the W3C propagator, so messages carry a traceparent', async () => {
     const telemetry = startTelemetry({ serviceName: 'test-service' });
@@ -93,24 +83,20 @@ describe('startTelemetry', () => {
     }
   });
 
-  it(
-    'exports traces where the standard OTLP environment points, and only traces',
-    async () => {
-      const collector = await startCollector();
-      try {
-        const child = await runExportOneSpan({
-          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
-        });
+  it('exports traces where the standard OTLP environment points, and only traces', async () => {
+    const collector = await startCollector();
+    try {
+      const child = await runExportOneSpan({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
+      });
 
-        // The report sees the exporter's connection, so the empty report above means nothing was sent.
-        expect(child).toEqual({ code: 0, output: '', connections: [collector.address] });
-        expect(collector.paths).toEqual(['/v1/traces']);
-      } finally {
-        collector.server.close();
-      }
-    },
-    CHILD_PROCESS_TIMEOUT_MS,
-  );
+      // The report sees the exporter's connection, so the empty report above means nothing was sent.
+      expect(child).toEqual({ code: 0, output: '', connections: [collector.address] });
+      expect(collector.paths).toEqual(['/v1/traces']);
+    } finally {
+      collector.server.close();
+    }
+  });
 
   it('returns the running instance when called twice, and can start again after shutdown', async () => {
     const first = startTelemetry({ serviceName: 'a' });
