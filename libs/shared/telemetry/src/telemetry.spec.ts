@@ -41,12 +41,13 @@ async function runExportOneSpan(
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     },
   );
-  const reported = child.stdio[3];
-  if (!(reported instanceof Readable)) throw new Error('the child has no connection report pipe');
+  const [, stdout, stderr, reported] = child.stdio;
+  if (!(stdout instanceof Readable && stderr instanceof Readable && reported instanceof Readable))
+    throw new Error('the child was spawned without its pipes');
   let output = '';
   let connections = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   reported.on('data', (chunk: Buffer) => (connections += chunk.toString()));
   const [code] = await once(child, 'close');
   return { code, output, connections: connections.split('\n').filter((line) => line !== '') };
