@@ -11,4 +11,9 @@ module.exports = {
   transform: swc,
   moduleFileExtensions: ['ts', 'js', 'json'],
   clearMocks: true,
+  // A budget, not an assertion: specs that boot Nest, spawn a Node process (telemetry) or push
+  // 100k messages through the in-memory bus take under a second on an idle machine but 5-30 s
+  // on the shared 2-core one under load, where jest's default 5 s failed one of them now and then.
+  // A hung spec still fails, only later.
+  testTimeout: 60_000,
 };

@@ -17,7 +17,8 @@ describeBusConformance('InMemoryBus', () => {
     },
     // Topic names are unique per test, so at most one bus holds a given topic.
     readTopic: async (topicName) => buses.flatMap((bus) => bus.messagesOn(topicName)),
-    timeoutMs: 4000,
+    // Generous, as for Kafka: a deadline for what must arrive, met in milliseconds when idle.
+    timeoutMs: 30_000,
   };
 });
 
@@ -374,7 +375,7 @@ describe('InMemoryBus retention', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 4000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -10,6 +10,18 @@ describe('SandboxClock', () => {
     expect(clock.now().toISOString()).toBe('2027-03-01T09:00:01.500Z');
   });
 
+  it('lands exactly on the target, however much wall time passes while it moves', () => {
+    let wall = Date.parse('2027-01-01T00:00:00Z');
+    // A wall clock a millisecond later at every reading, as a real one may be between two reads.
+    const clock = new SandboxClock(() => wall++);
+    const seen: string[] = [];
+    clock.onAdvance((now) => seen.push(now.toISOString()));
+
+    expect(clock.moveTo(new Date('2027-03-01T09:00:00Z')).toISOString()).toBe('2027-03-01T09:00:00.000Z');
+    expect(seen).toEqual(['2027-03-01T09:00:00.000Z']);
+    expect(clock.now().toISOString()).toBe('2027-03-01T09:00:00.001Z');
+  });
+
   it('refuses to move back with a conflict and stays where it was', () => {
     const wall = Date.parse('2027-01-01T00:00:00Z');
     const clock = new SandboxClock(() => wall);

@@ -38,7 +38,10 @@ export class SandboxClock implements Clock {
 
   /** Moves the clock to `target`; moving it back is a conflict (SPEC section 8: 409). */
   moveTo(target: Date): Date {
-    const current = this.now();
+    // The wall clock is read once: reading it again to answer could be a millisecond later, and
+    // the clock would land after `target` instead of on it.
+    const wall = this.wall();
+    const current = new Date(wall + this.offsetMs);
     if (Number.isNaN(target.getTime())) {
       throw AppError.validation('now is not a valid date', [
         { path: 'now', message: 'must be an ISO 8601 date-time' },
@@ -49,8 +52,8 @@ export class SandboxClock implements Clock {
         `the sandbox clock only moves forward: it is ${current.toISOString()}, ${target.toISOString()} is earlier`,
       );
     }
-    this.offsetMs += target.getTime() - current.getTime();
-    return this.advanced();
+    this.offsetMs = target.getTime() - wall;
+    return this.advanced(new Date(target.getTime()));
   }
 
   /**
@@ -71,7 +74,7 @@ export class SandboxClock implements Clock {
     const offsetMs = move.now.getTime() - move.wallTime.getTime();
     if (!Number.isFinite(offsetMs) || offsetMs <= this.offsetMs) return false;
     this.offsetMs = offsetMs;
-    this.advanced();
+    this.advanced(this.now());
     return true;
   }
 
@@ -80,8 +83,7 @@ export class SandboxClock implements Clock {
     return () => this.listeners.delete(listener);
   }
 
-  private advanced(): Date {
-    const now = this.now();
+  private advanced(now: Date): Date {
     for (const listener of this.listeners) listener(now);
     return now;
   }

@@ -2,29 +2,34 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { startTelemetry } from './telemetry';
 import { withSpan } from './with-span';
 
-/** An HTTP endpoint that records the paths OTLP exporters post to. */
-async function startCollector(port: number): Promise<{ server: Server; paths: string[]; url: string }> {
+/** An HTTP endpoint on a free loopback port that records the paths OTLP exporters post to. */
+async function startCollector(): Promise<{ server: Server; paths: string[]; url: string; address: string }> {
   const paths: string[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     paths.push(request.url ?? '');
     request.resume();
     request.on('end', () => response.writeHead(200).end());
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  return { server, paths, url: `http://127.0.0.1:${boundPort}` };
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('the collector has no port');
+  const address = `127.0.0.1:${bound.port}`;
+  return { server, paths, url: `http://${address}`, address };
 }
 
-/** Runs testing/export-one-span.ts in its own Node process with exactly these OTEL_* variables. */
+/**
+ * Runs testing/export-one-span.ts in its own Node process with exactly these OTEL_* variables;
+ * `connections` are the TCP connections it attempted (`address:port`), refused ones included.
+ */
 async function runExportOneSpan(
   otelEnvironment: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; connections: string[] }> {
   const environment = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')),
   );
@@ -33,14 +38,19 @@ async function runExportOneSpan(
     ['-r', '@swc-node/register', path.join(__dirname, 'testing', 'export-one-span.ts')],
     {
       env: { ...environment, ...otelEnvironment },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     },
   );
+  const [, stdout, stderr, reported] = child.stdio;
+  if (!(stdout instanceof Readable && stderr instanceof Readable && reported instanceof Readable))
+    throw new Error('the child was spawned without its pipes');
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let connections = '';
+  stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  reported.on('data', (chunk: Buffer) => (connections += chunk.toString()));
   const [code] = await once(child, 'close');
-  return { code, output };
+  return { code, output, connections: connections.split('\n').filter((line) => line !== '') };
 }
 
 describe('startTelemetry', () => {
@@ -52,17 +62,10 @@ describe('startTelemetry', () => {
     process.env = { ...savedEnvironment };
   });
 
-  it('with no OTEL_* environment sends nothing to the default OTLP port and prints nothing', async () => {
-    // The SDK's default destination: a collector listening there must see no request.
-    const collector = await startCollector(4318);
-    try {
-      const child = await runExportOneSpan({});
+  it('with no OTEL_* environment connects nowhere, not even to the default OTLP port, and prints nothing', async () => {
+    const child = await runExportOneSpan({});
 
-      expect(child).toEqual({ code: 0, output: '' });
-      expect(collector.paths).toEqual([]);
-    } finally {
-      collector.server.close();
-    }
+    expect(child).toEqual({ code: 0, output: '', connections: [] });
   });
 
   it('still creates real spans and registers the W3C propagator, so messages carry a traceparent', async () => {
@@ -82,13 +85,14 @@ describe('startTelemetry', () => {
   });
 
   it('exports traces where the standard OTLP environment points, and only traces', async () => {
-    const collector = await startCollector(0);
+    const collector = await startCollector();
     try {
       const child = await runExportOneSpan({
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
       });
 
-      expect(child).toEqual({ code: 0, output: '' });
+      // The report sees the exporter's connection, so the empty report above means nothing was sent.
+      expect(child).toEqual({ code: 0, output: '', connections: [collector.address] });
       expect(collector.paths).toEqual(['/v1/traces']);
     } finally {
       collector.server.close();
