@@ -1,5 +1,4 @@
 import type { CanonicalEvent } from './canonical-event';
-import { byOccurrence } from './profile';
 
 /** Order events carry money: a customer's orders and refunds are all in one currency. */
 const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set(['order.placed', 'order.refunded']);
@@ -19,8 +18,9 @@ export function currencyOf(event: CanonicalEvent): string | undefined {
 
 /**
  * Lifetime value is one sum, so it needs one currency: the customer's first accepted order or
- * refund fixes it (`known`, from the store, else the earliest in this batch) and any later one
- * in another currency is rejected, with the reason, instead of being added as if it were the same money.
+ * refund fixes it (`known`, from the store, else the first to arrive in this batch, as if the
+ * batch's events had come one by one) and any later one in another currency is rejected, with
+ * the reason, instead of being added as if it were the same money.
  */
 export function rejectForeignCurrencies(
   events: readonly CanonicalEvent[],
@@ -29,7 +29,7 @@ export function rejectForeignCurrencies(
   const currencies = new Map(known);
   const rejectedIds = new Set<string>();
   const rejected: CurrencyRejection[] = [];
-  for (const event of [...events].sort(byOccurrence)) {
+  for (const event of events) {
     const currency = currencyOf(event);
     if (currency === undefined) continue;
     const expected = currencies.get(event.customerId);

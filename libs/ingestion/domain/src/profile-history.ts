@@ -5,6 +5,7 @@ import {
   applyEvents,
   byOccurrence,
   computeOrderAggregates,
+  emptyOrderBook,
   emptyProfile,
   orderRecordsOf,
   snapshotOf,
@@ -27,5 +28,5 @@ export function profileFromHistory(
   });
   const { accepted } = rejectForeignCurrencies(unique, new Map());
   const orders = computeOrderAggregates(orderRecordsOf(accepted));
-  return snapshotOf(applyEvents(emptyProfile(customerId), accepted, orders).state, orders);
+  return snapshotOf(applyEvents(emptyProfile(customerId), emptyOrderBook(), accepted).state, orders);
 }

@@ -1,15 +1,19 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import {
+  aggregatesOf,
   anonymousProfileId,
   applyEvents,
   byOccurrence,
+  emptyOrderBook,
   emptyProfile,
-  mergeProfiles,
   noOrders,
+  parseMoney,
   snapshotOf,
   type AppliedEvent,
   type CanonicalEvent,
+  type MergedHistory,
   type OrderAggregates,
+  type OrderBook,
   type ProfileState,
   rejectForeignCurrencies,
 } from '@mmp/ingestion-domain';
@@ -71,7 +75,22 @@ export interface IngestResult {
   batchId: string | null;
 }
 
-interface LockedProfileRow extends ProfileRow {
+/** A customer's stored orders (`orders`) and refund sums by orderId (`refunds`), as JSON from one statement. */
+interface OrderBookColumns {
+  orders: StoredOrderJson[];
+  refunds: Record<string, string>;
+}
+
+interface StoredOrderJson {
+  orderId: string;
+  total: string;
+  currency: string;
+  placedAt: string;
+  eventId: string;
+  excludedReason: string | null;
+}
+
+interface LockedProfileRow extends ProfileRow, OrderBookColumns {
   erased: boolean;
   currency: string | null;
 }
@@ -79,11 +98,14 @@ interface LockedProfileRow extends ProfileRow {
 /** A profile locked for the batch, with what the customer rules need. */
 interface LockedProfile extends ProfileState {
   erased: boolean;
-  /** The currency of the customer's stored orders, if any. */
+  /** The currency of the customer's stored orders, else of their refunds, if any. */
   currency: string | null;
+  /** The orders and refunds stored before this batch. */
+  book: OrderBook;
 }
 
-interface MergedProfileRow extends ProfileRow {
+/** The visitor's profile row as the merge deleted it, with the orders (and refunds) it moved. */
+interface MergedProfileRow extends ProfileRow, OrderBookColumns {
   into_customer_id: string;
   /** The visitor's orders in another currency than the customer's: moved, not counted. */
   excluded_orders: number;
@@ -154,7 +176,6 @@ export class ProfileStore {
       const customers = [...new Set(resolved.map((e) => e.customerId))].sort();
       const locked = await this.lockProfiles(tx, customers, now);
       const { accepted, rejected } = applyCustomerRules(resolved, locked);
-      const profiles = new Map<string, ProfileState>(locked);
       const rejectedIds = new Set(rejected.map((r) => r.eventId));
       const links = newLinks.filter((link) => !rejectedIds.has(link.eventId));
       if (accepted.length === 0) return { applied: [], unpublished: [], duplicates, rejected, batchId: null };
@@ -242,13 +263,24 @@ export class ProfileStore {
               )
             )
               .map(toCanonical)
-              // Published in the order they happened, as a first publication would have had them.
+              // Their arrival order is not kept: published in the order they happened.
               .sort(byOccurrence);
       const leftoverIds = new Set(leftovers.map((e) => e.eventId));
       duplicates.push(...known.filter((e) => !leftoverIds.has(e.eventId)).map((e) => e.eventId));
       if (fresh.length === 0 && leftovers.length === 0 && links.length === 0) {
         return { applied: [], unpublished: [], duplicates, rejected, batchId };
       }
+
+      // Leftovers were applied when they were stored: they go out with the profile as stored.
+      const unpublished = leftovers.map((event) => {
+        const stored = locked.get(event.customerId);
+        return {
+          event,
+          snapshot: stored
+            ? snapshotOf(stored, aggregatesOf(stored.book))
+            : snapshotOf(emptyProfile(event.customerId), noOrders),
+        };
+      });
 
       const mergedProfiles = await this.mergeAnonymousHistories(tx, links, now);
       for (const merged of mergedProfiles) {
@@ -258,40 +290,37 @@ export class ProfileStore {
             `${(merged.excluded_currencies ?? []).join(', ')} kept but not counted, the customer's orders are in another currency`,
         );
       }
+      // Each visitor's history joins its customer at the event that linked them.
+      const linkOf = new Map(links.map((link) => [anonymousProfileId(link.anonymousId), link.eventId]));
+      const mergesByCustomer = new Map<string, Map<string, MergedHistory>>();
       for (const merged of mergedProfiles) {
-        const into = profiles.get(merged.into_customer_id) ?? emptyProfile(merged.into_customer_id);
-        profiles.set(into.customerId, mergeProfiles(into, toProfileState(merged)));
+        const merges = mergesByCustomer.get(merged.into_customer_id) ?? new Map<string, MergedHistory>();
+        merges.set(linkOf.get(merged.customer_id) ?? '', {
+          profile: toProfileState(merged),
+          orders: toOrderBook(merged),
+        });
+        mergesByCustomer.set(merged.into_customer_id, merges);
       }
-      const touched = [...new Set([...fresh, ...leftovers, ...links].map((e) => e.customerId))].sort();
-      const aggregates = await this.orderAggregates(tx, touched);
 
+      // Each customer's events in arrival order, each with the profile right after it.
       const applied: AppliedEvent[] = [];
+      const saved: ProfileState[] = [];
       const freshByCustomer = groupBy(fresh, (e) => e.customerId);
-      for (const customerId of touched) {
-        const events = freshByCustomer.get(customerId);
-        if (!events) continue;
+      const changed = [...new Set([...freshByCustomer.keys(), ...mergesByCustomer.keys()])].sort();
+      for (const customerId of changed) {
+        const events = freshByCustomer.get(customerId) ?? [];
+        const stored = locked.get(customerId);
         const result = applyEvents(
-          profiles.get(customerId) ?? emptyProfile(customerId),
+          stored ?? emptyProfile(customerId),
+          stored?.book ?? emptyOrderBook(),
           events,
-          aggregates.get(customerId) ?? noOrders,
+          mergesByCustomer.get(customerId),
         );
         applied.push(...result.applied);
-        profiles.set(customerId, result.state);
+        saved.push(result.state);
       }
-      const changed = new Set([...freshByCustomer.keys(), ...mergedProfiles.map((m) => m.into_customer_id)]);
-      await this.saveProfiles(
-        tx,
-        [...changed].flatMap((customerId) => profiles.get(customerId) ?? []),
-        now,
-      );
+      await this.saveProfiles(tx, saved, now);
 
-      const unpublished = leftovers.map((event) => ({
-        event,
-        snapshot: snapshotOf(
-          profiles.get(event.customerId) ?? emptyProfile(event.customerId),
-          aggregates.get(event.customerId) ?? noOrders,
-        ),
-      }));
       return { applied, unpublished, duplicates, rejected, batchId };
     });
   }
@@ -324,8 +353,9 @@ export class ProfileStore {
     );
     const links = new Map(rows.map((row) => [row.anonymous_id, row.customer_id]));
     const newLinks: NewLink[] = [];
-    // The earliest event carrying both ids links them; a later one naming another customer keeps its own customerId.
-    for (const event of [...events].sort(byOccurrence)) {
+    // The first event to arrive carrying both ids links them, as it would have alone; a later one
+    // naming another customer keeps its own customerId.
+    for (const event of events) {
       if (event.anonymousId === null || isAnonymousOnly(event) || links.has(event.anonymousId)) continue;
       links.set(event.anonymousId, event.customerId);
       newLinks.push({ anonymousId: event.anonymousId, customerId: event.customerId, eventId: event.eventId });
@@ -364,23 +394,28 @@ export class ProfileStore {
                WHERE e.customer_id = m.anon),
             moved_refunds AS (
               UPDATE ingestion.refunds r SET customer_id = m.customer_id FROM linked m
-               WHERE r.customer_id = m.anon),
+               WHERE r.customer_id = m.anon
+              RETURNING m.anon, r.order_id, r.amount),
             taken_orders AS (
               DELETE FROM ingestion.orders o USING linked m WHERE o.customer_id = m.anon
-              RETURNING m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id, o.excluded_reason),
+              RETURNING m.anon, m.customer_id, o.order_id, o.total, o.currency, o.placed_at, o.event_id,
+                        o.excluded_reason),
             -- The customer's own orders set the currency (this statement sees them, not the moved
-            -- ones): the visitor's orders in another currency move but do not count. An orderId both
-            -- have is the order that happened first, as for arrivals (ties by eventId).
-            moved_orders AS (
-              INSERT INTO ingestion.orders AS s (customer_id, order_id, total, currency, placed_at, event_id, excluded_reason)
-              SELECT DISTINCT ON (t.customer_id, t.order_id)
-                     t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id,
+            -- ones): the visitor's orders in another currency move but do not count.
+            decided AS (
+              SELECT t.anon, t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id,
                      coalesce(t.excluded_reason,
                               CASE WHEN t.currency <> (SELECT c.currency FROM ingestion.orders c
                                                         WHERE c.customer_id = t.customer_id AND c.excluded_reason IS NULL
                                                         LIMIT 1)
-                                   THEN 'currency' END)
-                FROM taken_orders t
+                                   THEN 'currency' END) AS excluded_reason
+                FROM taken_orders t),
+            -- An orderId both have is the order that happened first, as for arrivals (ties by eventId).
+            moved_orders AS (
+              INSERT INTO ingestion.orders AS s (customer_id, order_id, total, currency, placed_at, event_id, excluded_reason)
+              SELECT DISTINCT ON (t.customer_id, t.order_id)
+                     t.customer_id, t.order_id, t.total, t.currency, t.placed_at, t.event_id, t.excluded_reason
+                FROM decided t
                ORDER BY t.customer_id, t.order_id, t.placed_at, t.event_id COLLATE "C"
               ON CONFLICT (customer_id, order_id) DO UPDATE
                  SET total = excluded.total, currency = excluded.currency, placed_at = excluded.placed_at,
@@ -396,7 +431,12 @@ export class ProfileStore {
                  (SELECT array_agg(DISTINCT mo.currency::text) FROM moved_orders mo
                    WHERE mo.customer_id = m.customer_id AND mo.excluded_reason = 'currency') AS excluded_currencies,
                  (SELECT count(*)::int FROM moved_orders mo
-                   WHERE mo.customer_id = m.customer_id AND mo.excluded_reason = 'currency') AS excluded_orders`,
+                   WHERE mo.customer_id = m.customer_id AND mo.excluded_reason = 'currency') AS excluded_orders,
+                 -- What moved, as the customer's fold takes it in at the link.
+                 (SELECT coalesce(jsonb_agg(${ORDER_JSON('d')}), '[]') FROM decided d WHERE d.anon = m.anon) AS orders,
+                 (SELECT coalesce(jsonb_object_agg(f.order_id, f.amount::text), '{}')
+                    FROM (SELECT mr.order_id, sum(mr.amount) AS amount FROM moved_refunds mr
+                           WHERE mr.anon = m.anon GROUP BY mr.order_id) f) AS refunds`,
       [links.map((l) => l.anonymousId), links.map((l) => l.customerId), now],
     );
   }
@@ -477,7 +517,10 @@ export class ProfileStore {
   /**
    * Creates missing profiles and locks them all in one statement, in id order so that concurrent
    * batches never deadlock (a no-op DO UPDATE locks an existing row and returns it), with what
-   * the rules need: whether the customer was erased and the currency of their orders.
+   * the rules need: whether the customer was erased and the currency of their orders; and the
+   * orders and refund sums stored before the batch, from which each event's profile is folded.
+   * Every subquery reads one customer's rows through an index, so this costs the same on a
+   * table without statistics (see ORDER_AGGREGATES_SQL).
    */
   private async lockProfiles(
     tx: EntityManager,
@@ -491,14 +534,22 @@ export class ProfileStore {
        ON CONFLICT (customer_id) DO UPDATE SET updated_at = p.updated_at
        RETURNING p.customer_id, p.traits, p.trait_versions, p.event_counts, p.registered_at,
                  p.erased_at IS NOT NULL AS erased,
-                 (SELECT o.currency::text FROM ingestion.orders o
-                 WHERE o.customer_id = p.customer_id AND o.excluded_reason IS NULL LIMIT 1) AS currency`,
+                 -- A stored refund fixes the currency too, as the first in a batch does.
+                 coalesce((SELECT o.currency::text FROM ingestion.orders o
+                            WHERE o.customer_id = p.customer_id AND o.excluded_reason IS NULL LIMIT 1),
+                          (SELECT r.currency::text FROM ingestion.refunds r
+                            WHERE r.customer_id = p.customer_id LIMIT 1)) AS currency,
+                 (SELECT coalesce(jsonb_agg(${ORDER_JSON('o')}), '[]') FROM ingestion.orders o
+                   WHERE o.customer_id = p.customer_id) AS orders,
+                 (SELECT coalesce(jsonb_object_agg(f.order_id, f.amount::text), '{}')
+                    FROM (SELECT r.order_id, sum(r.amount) AS amount FROM ingestion.refunds r
+                           WHERE r.customer_id = p.customer_id GROUP BY r.order_id) f) AS refunds`,
       [customers, now],
     );
     return new Map(
       rows.map((row) => [
         row.customer_id,
-        { ...toProfileState(row), erased: row.erased, currency: row.currency },
+        { ...toProfileState(row), erased: row.erased, currency: row.currency, book: toOrderBook(row) },
       ]),
     );
   }
@@ -551,6 +602,30 @@ function toProfileState(row: ProfileRow): ProfileState {
     traits: { values: row.traits, versions: row.trait_versions },
     eventCounts: row.event_counts,
     registeredAt: row.registered_at,
+  };
+}
+
+/** An order row as JSON for OrderBookColumns (amounts as text: a JSON number would lose digits). */
+const ORDER_JSON = (alias: string): string =>
+  `jsonb_build_object('orderId', ${alias}.order_id, 'total', ${alias}.total::text, 'currency', ${alias}.currency::text,
+                      'placedAt', ${alias}.placed_at, 'eventId', ${alias}.event_id, 'excludedReason', ${alias}.excluded_reason)`;
+
+function toOrderBook(row: OrderBookColumns): OrderBook {
+  return {
+    orders: new Map(
+      row.orders.map((order) => [
+        order.orderId,
+        {
+          orderId: order.orderId,
+          total: order.total,
+          currency: order.currency,
+          placedAt: new Date(order.placedAt),
+          eventId: order.eventId,
+          excludedReason: order.excludedReason,
+        },
+      ]),
+    ),
+    refunded: new Map(Object.entries(row.refunds).map(([orderId, amount]) => [orderId, parseMoney(amount)])),
   };
 }
 
