@@ -6,7 +6,7 @@ import {
   type CustomerEventV1,
   type RetailEventV1,
 } from '@mmp/contracts';
-import { profileFromHistory, toCanonicalEvent } from '@mmp/ingestion-domain';
+import { profileFromHistory, snapshotsInArrivalOrder, toCanonicalEvent } from '@mmp/ingestion-domain';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
@@ -842,7 +842,7 @@ describe('ingestion, against real Postgres', () => {
   });
 
   describe('arrival order', () => {
-    it('gives the profile of the sorted events whatever the batches, their order and repeats (property)', async () => {
+    it('gives the profile of the sorted events whatever the batches, their order and repeats, and each event the profile right after it (property)', async () => {
       let run = 0;
       await fc.assert(
         fc.asyncProperty(
@@ -870,6 +870,15 @@ describe('ingestion, against real Postgres', () => {
                 mine.map((e) => toCanonicalEvent(e, new Date(), true)),
               );
               expect(actual.body).toEqual(expected);
+              // Each event went out with the profile right after it, as if the events had come
+              // one by one in the order they arrived: never the batch's final profile.
+              const arrived = arrival
+                .filter((e) => e.customerId === customerId)
+                .map((e) => toCanonicalEvent(e, new Date(), true));
+              expect(ingestion.published(customerId).map((e) => [e.eventId, e.profile])).toEqual(
+                snapshotsInArrivalOrder(customerId, arrived).map((a) => [a.event.eventId, a.snapshot]),
+              );
+              expect(ingestion.published(customerId).at(-1)?.profile).toEqual(actual.body);
             }
           },
         ),

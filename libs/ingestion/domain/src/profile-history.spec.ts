@@ -13,7 +13,7 @@ import {
   type OrderBook,
   type ProfileState,
 } from './profile';
-import { profileFromHistory } from './profile-history';
+import { profileFromHistory, snapshotsInArrivalOrder } from './profile-history';
 
 const RECEIVED = new Date('2027-06-01T00:00:00Z');
 const CUSTOMERS = ['c-1', 'c-2', 'c-3'];
@@ -258,6 +258,14 @@ describe('the profile fold', () => {
           // Across customers the batches interleave differently; per customer nothing differs.
           expect(byCustomer(batched.published)).toEqual(byCustomer(oneByOne.published));
           expect(batched.profiles).toEqual(oneByOne.profiles);
+          for (const customerId of CUSTOMERS) {
+            expect(byCustomer(batched.published).get(customerId) ?? []).toEqual(
+              snapshotsInArrivalOrder(
+                customerId,
+                arrival.filter((e) => e.customerId === customerId),
+              ),
+            );
+          }
           // And each event's order attributes are the reference definition's over the events
           // of the customer accepted so far, that one included.
           for (const [customerId, published] of byCustomer(batched.published)) {
