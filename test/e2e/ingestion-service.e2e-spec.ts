@@ -485,6 +485,37 @@ describe('ingestion, against real Postgres', () => {
         'order.placed': 1,
       });
     });
+    it("shows the visitor's history from the link on, to the events of the same batch after it", async () => {
+      await post({
+        batch: [
+          { ...order('mb-a1', 'ignored', 'o-v', '70.00', 9), customerId: undefined, anonymousId: 'a-mb' },
+          viewed('mb-a2', 'a-mb', 8),
+        ],
+      });
+      await post({
+        batch: [
+          order('mb-c1', 'c-mb', 'o-c', '10.00', 3),
+          linked('mb-l', 'c-mb', 'a-mb', 2),
+          refund('mb-r', 'c-mb', 'o-v', '20.00', 1),
+        ],
+      });
+      expect(
+        ingestion
+          .published('c-mb')
+          .map((e) => [
+            e.eventId,
+            e.profile.attributes.lifetimeValue,
+            e.profile.attributes.lifetimeOrders,
+            e.profile.attributes.eventCounts['product.viewed'] ?? 0,
+          ]),
+      ).toEqual([
+        ['mb-c1', '10.00', 1, 0],
+        ['mb-l', '80.00', 2, 1],
+        ['mb-r', '60.00', 2, 1],
+      ]);
+      expect(ingestion.published('c-mb').at(-1)?.profile).toEqual((await profileOf('c-mb')).body);
+    });
+
     it('loses no anonymous event that arrives while the visitor is being linked', async () => {
       const views = Array.from({ length: 20 }, (_, i) => viewed(`m4-v${i}`, 'a-4', 2));
       const posts = [
