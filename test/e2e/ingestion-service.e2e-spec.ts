@@ -495,25 +495,36 @@ describe('ingestion, against real Postgres', () => {
       await post({
         batch: [
           order('mb-c1', 'c-mb', 'o-c', '10.00', 3),
+          // Before the link, as alone: the visitor's; it moves with the visitor's history.
+          { ...order('mb-a3', 'ignored', 'o-v2', '5.00', 2.5), customerId: undefined, anonymousId: 'a-mb' },
           linked('mb-l', 'c-mb', 'a-mb', 2),
           refund('mb-r', 'c-mb', 'o-v', '20.00', 1),
+          // After it: the customer's.
+          viewed('mb-a4', 'a-mb', 0.5),
         ],
       });
-      expect(
+      const published = (customerId: string) =>
         ingestion
-          .published('c-mb')
+          .published(customerId)
           .map((e) => [
             e.eventId,
             e.profile.attributes.lifetimeValue,
             e.profile.attributes.lifetimeOrders,
             e.profile.attributes.eventCounts['product.viewed'] ?? 0,
-          ]),
-      ).toEqual([
+          ]);
+      expect(published('anon:a-mb')).toEqual([
+        ['mb-a1', '70.00', 1, 0],
+        ['mb-a2', '70.00', 1, 1],
+        ['mb-a3', '75.00', 2, 1],
+      ]);
+      expect(published('c-mb')).toEqual([
         ['mb-c1', '10.00', 1, 0],
-        ['mb-l', '80.00', 2, 1],
-        ['mb-r', '60.00', 2, 1],
+        ['mb-l', '85.00', 3, 1],
+        ['mb-r', '65.00', 3, 1],
+        ['mb-a4', '65.00', 3, 2],
       ]);
       expect(ingestion.published('c-mb').at(-1)?.profile).toEqual((await profileOf('c-mb')).body);
+      expect((await profileOf('anon:a-mb')).status).toBe(404);
     });
 
     it('loses no anonymous event that arrives while the visitor is being linked', async () => {

@@ -290,36 +290,42 @@ export class ProfileStore {
             `${(merged.excluded_currencies ?? []).join(', ')} kept but not counted, the customer's orders are in another currency`,
         );
       }
-      // Each visitor's history joins its customer at the event that linked them.
-      const linkOf = new Map(links.map((link) => [anonymousProfileId(link.anonymousId), link.eventId]));
-      const mergesByCustomer = new Map<string, Map<string, MergedHistory>>();
-      for (const merged of mergedProfiles) {
-        const merges = mergesByCustomer.get(merged.into_customer_id) ?? new Map<string, MergedHistory>();
-        merges.set(linkOf.get(merged.customer_id) ?? '', {
-          profile: toProfileState(merged),
-          orders: toOrderBook(merged),
-        });
-        mergesByCustomer.set(merged.into_customer_id, merges);
-      }
-
-      // Each customer's events in arrival order, each with the profile right after it.
+      // Each customer's events in arrival order, each with the profile right after it. A
+      // visitor linked in this batch first takes its own events before the link, then its history
+      // (moved by the merge, orders included) joins its customer at the event that linked them.
       const applied: AppliedEvent[] = [];
-      const saved: ProfileState[] = [];
       const freshByCustomer = groupBy(fresh, (e) => e.customerId);
-      const changed = [...new Set([...freshByCustomer.keys(), ...mergesByCustomer.keys()])].sort();
-      for (const customerId of changed) {
-        const events = freshByCustomer.get(customerId) ?? [];
+      const fold = (customerId: string, merges?: ReadonlyMap<string, MergedHistory>) => {
         const stored = locked.get(customerId);
         const result = applyEvents(
           stored ?? emptyProfile(customerId),
           stored?.book ?? emptyOrderBook(),
-          events,
-          mergesByCustomer.get(customerId),
+          freshByCustomer.get(customerId) ?? [],
+          merges,
         );
         applied.push(...result.applied);
-        saved.push(result.state);
+        return result.state;
+      };
+      const linkOf = new Map(links.map((link) => [anonymousProfileId(link.anonymousId), link.eventId]));
+      const mergesByCustomer = new Map<string, Map<string, MergedHistory>>();
+      for (const merged of mergedProfiles) {
+        const visitor = freshByCustomer.has(merged.customer_id)
+          ? fold(merged.customer_id)
+          : toProfileState(merged);
+        const merges = mergesByCustomer.get(merged.into_customer_id) ?? new Map<string, MergedHistory>();
+        merges.set(linkOf.get(merged.customer_id) ?? '', { profile: visitor, orders: toOrderBook(merged) });
+        mergesByCustomer.set(merged.into_customer_id, merges);
       }
-      await this.saveProfiles(tx, saved, now);
+      // The merged visitors' profiles are gone: only their customers' are saved.
+      const mergedAway = new Set(mergedProfiles.map((merged) => merged.customer_id));
+      const changed = [...new Set([...freshByCustomer.keys(), ...mergesByCustomer.keys()])]
+        .filter((customerId) => !mergedAway.has(customerId))
+        .sort();
+      await this.saveProfiles(
+        tx,
+        changed.map((customerId) => fold(customerId, mergesByCustomer.get(customerId))),
+        now,
+      );
 
       return { applied, unpublished, duplicates, rejected, batchId };
     });
@@ -327,8 +333,9 @@ export class ProfileStore {
 
   /**
    * Files every event under its customer: its own customerId, else the customer its
-   * anonymousId is linked to (stored, or linked by an event of this batch), else the anonymous
-   * profile. The anonymous ids are locked first (advisory, in a fixed order), so an
+   * anonymousId is linked to (stored, or linked by an earlier event of this batch), else the
+   * anonymous profile, exactly as if the events had come one by one: a visitor's events before
+   * the link stay the visitor's, and move with its history when the link comes. The anonymous ids are locked first (advisory, in a fixed order), so an
    * anonymous-only batch and a linking batch for one visitor run one after the other and no
    * event is filed under a profile that a concurrent merge just emptied.
    */
@@ -353,16 +360,21 @@ export class ProfileStore {
     );
     const links = new Map(rows.map((row) => [row.anonymous_id, row.customer_id]));
     const newLinks: NewLink[] = [];
-    // The first event to arrive carrying both ids links them, as it would have alone; a later one
-    // naming another customer keeps its own customerId.
-    for (const event of events) {
-      if (event.anonymousId === null || isAnonymousOnly(event) || links.has(event.anonymousId)) continue;
-      links.set(event.anonymousId, event.customerId);
-      newLinks.push({ anonymousId: event.anonymousId, customerId: event.customerId, eventId: event.eventId });
-    }
     const resolved = events.map((event) => {
-      const linked = event.anonymousId === null ? undefined : links.get(event.anonymousId);
-      return isAnonymousOnly(event) && linked !== undefined ? { ...event, customerId: linked } : event;
+      if (event.anonymousId === null) return event;
+      const linked = links.get(event.anonymousId);
+      if (isAnonymousOnly(event)) return linked === undefined ? event : { ...event, customerId: linked };
+      // The first event to arrive carrying both ids links them; a later one naming another
+      // customer keeps its own customerId.
+      if (linked === undefined) {
+        links.set(event.anonymousId, event.customerId);
+        newLinks.push({
+          anonymousId: event.anonymousId,
+          customerId: event.customerId,
+          eventId: event.eventId,
+        });
+      }
+      return event;
     });
     return { resolved, newLinks };
   }
