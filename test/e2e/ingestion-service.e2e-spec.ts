@@ -927,8 +927,147 @@ describe('ingestion, against real Postgres', () => {
         { numRuns: 15 },
       );
     });
+
+    it('publishes the same events with the same profiles for an arrival in batches as one by one, visitors and links included (property)', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          identityHistoryArbitrary,
+          fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+          async (history, sizes) => {
+            run += 1;
+            // The same history twice, under two sets of ids: once in batches, once event by event.
+            const ids = (way: string) => {
+              const prefix = `pi${run}-${way}-`;
+              const events = history.map((spec, index) => identityEvent(spec, index, prefix));
+              const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
+                id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
+              );
+              return { prefix, events, profiles };
+            };
+            const batched = ids('b');
+            const single = ids('s');
+            const rejectedOf = async (batches: unknown[][]) => {
+              const ids: string[] = [];
+              for (const batch of batches) {
+                const posted = await post({ batch });
+                expect(posted.status).toBe(202);
+                ids.push(...posted.body.rejected.map((r: { eventId: string }) => r.eventId));
+              }
+              return ids;
+            };
+            const rejected = {
+              batched: await rejectedOf(cut(batched.events, sizes)),
+              single: await rejectedOf(single.events.map((event) => [event])),
+            };
+            // With the ids' prefix dropped (compared as objects: jsonb keeps its own key order).
+            const seen = (way: typeof batched, rejectedIds: string[]): unknown =>
+              JSON.parse(
+                JSON.stringify({
+                  rejected: rejectedIds,
+                  published: way.profiles.map((id) =>
+                    ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
+                  ),
+                }).replaceAll(way.prefix, ''),
+              );
+            expect(seen(batched, rejected.batched)).toEqual(seen(single, rejected.single));
+          },
+        ),
+        { numRuns: 15 },
+      );
+    });
   });
 });
+
+/**
+ * Two customers and two visitors: anonymous views, orders and trait updates, links (some
+ * naming a visitor already linked to the other customer), orders carrying both ids, refunds and
+ * several events naming one orderId.
+ */
+const identityHistoryArbitrary = fc.array(
+  fc.record({
+    customer: fc.integer({ min: 0, max: 1 }),
+    visitor: fc.integer({ min: 0, max: 1 }),
+    kind: fc.constantFrom(
+      'anonViewed',
+      'anonOrder',
+      'anonUpdated',
+      'linked',
+      'orderWithBoth',
+      'order',
+      'refund',
+      'anonRefund',
+      'updated',
+    ),
+    minute: fc.integer({ min: 0, max: 60 * 24 * 30 }),
+    cents: fc.integer({ min: 1, max: 100_000 }),
+    order: fc.integer({ min: 0, max: 3 }),
+    firstName: fc.constantFrom('Ann', 'Bob'),
+  }),
+  { minLength: 1, maxLength: 20 },
+);
+
+function identityEvent(
+  spec: typeof identityHistoryArbitrary extends fc.Arbitrary<(infer T)[]> ? T : never,
+  index: number,
+  prefix: string,
+): Record<string, unknown> {
+  const customerId = `${prefix}c-${spec.customer}`;
+  const anonymousId = `${prefix}v-${spec.visitor}`;
+  const base = {
+    eventId: `${prefix}e-${index}`,
+    occurredAt: new Date(Date.parse('2026-01-01T00:00:00Z') + spec.minute * 60_000).toISOString(),
+  };
+  const amount = (spec.cents / 100).toFixed(2);
+  // Few orderIds, so visitors' and customers' orders collide on merges.
+  const orderId = `o-${spec.order}`;
+  switch (spec.kind) {
+    case 'anonViewed':
+      return { ...base, type: 'product.viewed', anonymousId, properties: { sku: 'sku-1' } };
+    case 'anonOrder':
+      return {
+        ...base,
+        type: 'order.placed',
+        anonymousId,
+        properties: { orderId, total: amount, currency: 'USD' },
+      };
+    case 'anonUpdated':
+      return { ...base, type: 'customer.updated', anonymousId, traits: { firstName: spec.firstName } };
+    case 'anonRefund':
+      return {
+        ...base,
+        type: 'order.refunded',
+        anonymousId,
+        properties: { orderId, amount, currency: 'USD' },
+      };
+    case 'linked':
+      return { ...base, type: 'identity.linked', customerId, anonymousId };
+    case 'orderWithBoth':
+      return {
+        ...base,
+        type: 'order.placed',
+        customerId,
+        anonymousId,
+        properties: { orderId, total: amount, currency: 'USD' },
+      };
+    case 'order':
+      return {
+        ...base,
+        type: 'order.placed',
+        customerId,
+        properties: { orderId, total: amount, currency: 'USD' },
+      };
+    case 'refund':
+      return {
+        ...base,
+        type: 'order.refunded',
+        customerId,
+        properties: { orderId, amount, currency: 'USD' },
+      };
+    case 'updated':
+      return { ...base, type: 'customer.updated', customerId, traits: { firstName: spec.firstName } };
+  }
+}
 
 const viewedBy = (customerId: string) => ({
   eventId: 'er-4',
