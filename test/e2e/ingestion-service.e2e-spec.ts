@@ -527,6 +527,35 @@ describe('ingestion, against real Postgres', () => {
       expect((await profileOf('anon:a-mb')).status).toBe(404);
     });
 
+    it("counts the customer's own order over a visitor's excluded one with its orderId, in the batch of the link too", async () => {
+      await post({ batch: [order('mx-c1', 'c-mx', 'o-usd', '40.00', 9)] });
+      await post({
+        batch: [
+          {
+            ...order('mx-a1', 'ignored', 'o-x', '50.00', 8, 'EUR'),
+            customerId: undefined,
+            anonymousId: 'a-mx',
+          },
+        ],
+      });
+      await post({ batch: [linked('mx-l', 'c-mx', 'a-mx', 2), order('mx-c2', 'c-mx', 'o-x', '7.00', 1)] });
+
+      const profile = (await profileOf('c-mx')).body;
+      expect(profile.attributes).toMatchObject({
+        lifetimeOrders: 2,
+        lifetimeValue: '47.00',
+        currency: 'USD',
+      });
+      expect(ingestion.published('c-mx').map((e) => [e.eventId, e.profile.attributes.lifetimeValue])).toEqual(
+        [
+          ['mx-c1', '40.00'],
+          ['mx-l', '40.00'],
+          ['mx-c2', '47.00'],
+        ],
+      );
+      expect(ingestion.published('c-mx').at(-1)?.profile).toEqual(profile);
+    });
+
     it('loses no anonymous event that arrives while the visitor is being linked', async () => {
       const views = Array.from({ length: 20 }, (_, i) => viewed(`m4-v${i}`, 'a-4', 2));
       const posts = [
