@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CanonicalEvent } from './canonical-event';
-import { currencyOf, rejectForeignCurrencies } from './currency';
+import { currencyOf, rejectForeignCurrencies, type KnownCurrencies } from './currency';
 import {
   applyEvents,
   computeOrderAggregates,
@@ -156,13 +156,15 @@ function ingestInBatches(batches: readonly (readonly CanonicalEvent[])[]): Inges
       stored.add(event.eventId);
       fresh.push(event);
     }
-    // The store knows a customer's currency from the orders that count, else from their refunds.
-    const known = new Map<string, string>();
+    // The store knows a customer's currency from the orders that count and from their refunds.
+    const known = new Map<string, KnownCurrencies>();
     for (const [customerId, { orders }] of profiles) {
       const counted = [...orders.orders.values()].find((order) => order.excludedReason === null);
       const refund = money.find((e) => e.customerId === customerId && e.type === 'order.refunded');
-      const currency = counted?.currency ?? (refund && currencyOf(refund));
-      if (currency) known.set(customerId, currency);
+      known.set(customerId, {
+        orders: counted?.currency ?? null,
+        refunds: (refund && currencyOf(refund)) ?? null,
+      });
     }
     const { accepted } = rejectForeignCurrencies(fresh, known);
     money.push(...accepted.filter((e) => currencyOf(e) !== undefined));
@@ -331,6 +333,24 @@ describe('rejectForeignCurrencies', () => {
     ]);
   });
 
+  it('gives a customer without orders the currency of the visitor linked to it, from the link on', () => {
+    const link = canonical({
+      eventId: 'l-1',
+      type: 'identity.linked',
+      customerId: 'c-1',
+      anonymousId: 'v-1',
+    });
+    const { accepted, rejected } = rejectForeignCurrencies(
+      [order('e-1', 'USD', 1), link, order('e-2', 'USD', 2), order('e-3', 'EUR', 3)].map((e) =>
+        e.eventId === 'e-1' ? { ...e, customerId: 'anon:v-1' } : e,
+      ),
+      new Map([['c-1', { orders: null, refunds: null }]]),
+      new Map([['l-1', 'anon:v-1']]),
+    );
+    expect(accepted.map((e) => e.eventId)).toEqual(['e-1', 'l-1', 'e-2']);
+    expect(rejected.map((r) => r.event.eventId)).toEqual(['e-3']);
+  });
+
   it('holds a refund to the currency of the stored orders', () => {
     const refund = canonical({
       eventId: 'r-1',
@@ -338,7 +358,10 @@ describe('rejectForeignCurrencies', () => {
       customerId: 'c-1',
       properties: { orderId: 'o-1', amount: '5.00', currency: 'GBP' },
     });
-    const { accepted, rejected } = rejectForeignCurrencies([refund], new Map([['c-1', 'USD']]));
+    const { accepted, rejected } = rejectForeignCurrencies(
+      [refund],
+      new Map([['c-1', { orders: 'USD', refunds: null }]]),
+    );
     expect(accepted).toEqual([]);
     expect(rejected[0]?.message).toBe("must be USD, the currency of the customer's earlier orders (got GBP)");
   });

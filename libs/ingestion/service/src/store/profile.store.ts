@@ -11,6 +11,7 @@ import {
   snapshotOf,
   type AppliedEvent,
   type CanonicalEvent,
+  type KnownCurrencies,
   type MergedHistory,
   type OrderAggregates,
   type OrderBook,
@@ -90,16 +91,21 @@ interface StoredOrderJson {
   excludedReason: string | null;
 }
 
-interface LockedProfileRow extends ProfileRow, OrderBookColumns {
+/** The currencies of a profile's stored orders that count and of its refunds (KnownCurrencies). */
+interface CurrencyColumns {
+  order_currency: string | null;
+  refund_currency: string | null;
+}
+
+interface LockedProfileRow extends ProfileRow, OrderBookColumns, CurrencyColumns {
   erased: boolean;
-  currency: string | null;
 }
 
 /** A profile locked for the batch, with what the customer rules need. */
 interface LockedProfile extends ProfileState {
   erased: boolean;
-  /** The currency of the customer's stored orders, else of their refunds, if any. */
-  currency: string | null;
+  /** The currencies of the customer's stored orders and refunds. */
+  currencies: KnownCurrencies;
   /** The orders and refunds stored before this batch. */
   book: OrderBook;
 }
@@ -172,10 +178,10 @@ export class ProfileStore {
     if (unique.length === 0) return { applied: [], unpublished: [], duplicates, rejected: [], batchId: null };
 
     return withTransaction(this.db, async (tx) => {
-      const { resolved, newLinks } = await this.resolveIdentities(tx, unique);
+      const { resolved, newLinks, visitorCurrencies } = await this.resolveIdentities(tx, unique);
       const customers = [...new Set(resolved.map((e) => e.customerId))].sort();
       const locked = await this.lockProfiles(tx, customers, now);
-      const { accepted, rejected } = applyCustomerRules(resolved, locked);
+      const { accepted, rejected } = applyCustomerRules(resolved, locked, newLinks, visitorCurrencies);
       const rejectedIds = new Set(rejected.map((r) => r.eventId));
       const links = newLinks.filter((link) => !rejectedIds.has(link.eventId));
       if (accepted.length === 0) return { applied: [], unpublished: [], duplicates, rejected, batchId: null };
@@ -342,23 +348,36 @@ export class ProfileStore {
   private async resolveIdentities(
     tx: EntityManager,
     events: readonly CanonicalEvent[],
-  ): Promise<{ resolved: CanonicalEvent[]; newLinks: NewLink[] }> {
+  ): Promise<{
+    resolved: CanonicalEvent[];
+    newLinks: NewLink[];
+    /** By anonymous profile id: the currencies of the visitor's stored money, for the link rules. */
+    visitorCurrencies: Map<string, KnownCurrencies>;
+  }> {
     const anonymousIds = [
       ...new Set(events.flatMap((e) => (e.anonymousId === null ? [] : [e.anonymousId]))),
     ].sort();
-    if (anonymousIds.length === 0) return { resolved: [...events], newLinks: [] };
+    if (anonymousIds.length === 0)
+      return { resolved: [...events], newLinks: [], visitorCurrencies: new Map() };
     await runSql(
       tx,
       `SELECT pg_advisory_xact_lock(hashtext('ingestion.identity:' || a))
          FROM unnest($1::text[]) WITH ORDINALITY AS i(a, n) ORDER BY n`,
       [anonymousIds],
     );
-    const rows = await queryRows<{ anonymous_id: string; customer_id: string }>(
+    const rows = await queryRows<{ anonymous_id: string; customer_id: string | null } & CurrencyColumns>(
       tx,
-      `SELECT anonymous_id, customer_id FROM ingestion.identities WHERE anonymous_id = ANY($1::text[])`,
+      // 'anon:' || id is anonymousProfileId(id).
+      `SELECT a.anonymous_id, i.customer_id, ${CURRENCIES_OF(`'anon:' || a.anonymous_id`)}
+         FROM unnest($1::text[]) AS a(anonymous_id)
+         LEFT JOIN ingestion.identities i USING (anonymous_id)`,
       [anonymousIds],
     );
-    const links = new Map(rows.map((row) => [row.anonymous_id, row.customer_id]));
+    const links = new Map<string, string>();
+    for (const row of rows) if (row.customer_id !== null) links.set(row.anonymous_id, row.customer_id);
+    const visitorCurrencies = new Map(
+      rows.map((row) => [anonymousProfileId(row.anonymous_id), currenciesOf(row)]),
+    );
     const newLinks: NewLink[] = [];
     const resolved = events.map((event) => {
       if (event.anonymousId === null) return event;
@@ -376,7 +395,7 @@ export class ProfileStore {
       }
       return event;
     });
-    return { resolved, newLinks };
+    return { resolved, newLinks, visitorCurrencies };
   }
 
   /**
@@ -546,11 +565,7 @@ export class ProfileStore {
        ON CONFLICT (customer_id) DO UPDATE SET updated_at = p.updated_at
        RETURNING p.customer_id, p.traits, p.trait_versions, p.event_counts, p.registered_at,
                  p.erased_at IS NOT NULL AS erased,
-                 -- A stored refund fixes the currency too, as the first in a batch does.
-                 coalesce((SELECT o.currency::text FROM ingestion.orders o
-                            WHERE o.customer_id = p.customer_id AND o.excluded_reason IS NULL LIMIT 1),
-                          (SELECT r.currency::text FROM ingestion.refunds r
-                            WHERE r.customer_id = p.customer_id LIMIT 1)) AS currency,
+                 ${CURRENCIES_OF('p.customer_id')},
                  (SELECT coalesce(jsonb_agg(${ORDER_JSON('o')}), '[]') FROM ingestion.orders o
                    WHERE o.customer_id = p.customer_id) AS orders,
                  (SELECT coalesce(jsonb_object_agg(f.order_id, f.amount::text), '{}')
@@ -561,7 +576,12 @@ export class ProfileStore {
     return new Map(
       rows.map((row) => [
         row.customer_id,
-        { ...toProfileState(row), erased: row.erased, currency: row.currency, book: toOrderBook(row) },
+        {
+          ...toProfileState(row),
+          erased: row.erased,
+          currencies: currenciesOf(row),
+          book: toOrderBook(row),
+        },
       ]),
     );
   }
@@ -616,6 +636,17 @@ function toProfileState(row: ProfileRow): ProfileState {
     registeredAt: row.registered_at,
   };
 }
+
+/** CurrencyColumns of the profile `profileId` (a column or expression), each read through an index. */
+const CURRENCIES_OF = (profileId: string): string =>
+  `(SELECT o.currency::text FROM ingestion.orders o
+     WHERE o.customer_id = ${profileId} AND o.excluded_reason IS NULL LIMIT 1) AS order_currency,
+   (SELECT r.currency::text FROM ingestion.refunds r WHERE r.customer_id = ${profileId} LIMIT 1) AS refund_currency`;
+
+const currenciesOf = (row: CurrencyColumns): KnownCurrencies => ({
+  orders: row.order_currency,
+  refunds: row.refund_currency,
+});
 
 /** An order row as JSON for OrderBookColumns (amounts as text: a JSON number would lose digits). */
 const ORDER_JSON = (alias: string): string =>
@@ -684,10 +715,11 @@ function isAnonymousOnly(event: CanonicalEvent): boolean {
 function applyCustomerRules(
   events: readonly CanonicalEvent[],
   profiles: ReadonlyMap<string, LockedProfile>,
+  links: readonly NewLink[],
+  visitorCurrencies: ReadonlyMap<string, KnownCurrencies>,
 ): { accepted: CanonicalEvent[]; rejected: EventRejection[] } {
-  const currencies = new Map<string, string>();
-  for (const [customerId, profile] of profiles)
-    if (profile.currency) currencies.set(customerId, profile.currency);
+  const currencies = new Map(visitorCurrencies);
+  for (const [customerId, profile] of profiles) currencies.set(customerId, profile.currencies);
   const rejected: EventRejection[] = [];
   const live = events.filter((event) => {
     if (!profiles.get(event.customerId)?.erased) return true;
@@ -698,7 +730,11 @@ function applyCustomerRules(
     });
     return false;
   });
-  const currencyCheck = rejectForeignCurrencies(live, currencies);
+  const currencyCheck = rejectForeignCurrencies(
+    live,
+    currencies,
+    new Map(links.map((link) => [link.eventId, anonymousProfileId(link.anonymousId)])),
+  );
   for (const r of currencyCheck.rejected) {
     rejected.push({ eventId: r.event.eventId, path: r.path, message: r.message });
   }
