@@ -341,14 +341,16 @@ describe('rejectForeignCurrencies', () => {
       anonymousId: 'v-1',
     });
     const { accepted, rejected } = rejectForeignCurrencies(
-      [order('e-1', 'USD', 1), link, order('e-2', 'USD', 2), order('e-3', 'EUR', 3)].map((e) =>
+      [order('e-1', 'EUR', 1), link, order('e-2', 'USD', 2), order('e-3', 'EUR', 3)].map((e) =>
         e.eventId === 'e-1' ? { ...e, customerId: 'anon:v-1' } : e,
       ),
       new Map([['c-1', { orders: null, refunds: null }]]),
       new Map([['l-1', 'anon:v-1']]),
     );
-    expect(accepted.map((e) => e.eventId)).toEqual(['e-1', 'l-1', 'e-2']);
-    expect(rejected.map((r) => r.event.eventId)).toEqual(['e-3']);
+    expect(accepted.map((e) => e.eventId)).toEqual(['e-1', 'l-1', 'e-3']);
+    expect(rejected.map((r) => [r.event.eventId, r.message])).toEqual([
+      ['e-2', "must be EUR, the currency of the customer's earlier orders (got USD)"],
+    ]);
   });
 
   it('holds a refund to the currency of the stored orders', () => {
