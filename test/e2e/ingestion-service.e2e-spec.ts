@@ -556,6 +556,28 @@ describe('ingestion, against real Postgres', () => {
       expect(ingestion.published('c-mx').at(-1)?.profile).toEqual(profile);
     });
 
+    it("links nothing by a refused event: the visitor's later events in the batch stay the visitor's", async () => {
+      await post({ batch: [order('rl-c1', 'c-rl', 'o-1', '10.00', 5)] });
+      const posted = await post({
+        batch: [
+          viewed('rl-v1', 'a-rl', 4),
+          // Refused (EUR for a USD customer), as it would be alone: it links nothing.
+          { ...order('rl-c2', 'c-rl', 'o-2', '20.00', 3, 'EUR'), anonymousId: 'a-rl' },
+          viewed('rl-v2', 'a-rl', 2),
+        ],
+      });
+      expect(posted.body).toMatchObject({ accepted: 2, rejected: [{ eventId: 'rl-c2' }] });
+      expect((await profileOf('anon:a-rl')).body.attributes.eventCounts).toEqual({ 'product.viewed': 2 });
+      expect((await profileOf('c-rl')).body.attributes.eventCounts).toEqual({ 'order.placed': 1 });
+      // The next event carrying both ids links them.
+      await post({ batch: [linked('rl-l', 'c-rl', 'a-rl', 1)] });
+      expect((await profileOf('c-rl')).body.attributes.eventCounts).toEqual({
+        'order.placed': 1,
+        'product.viewed': 2,
+        'identity.linked': 1,
+      });
+    });
+
     it('loses no anonymous event that arrives while the visitor is being linked', async () => {
       const views = Array.from({ length: 20 }, (_, i) => viewed(`m4-v${i}`, 'a-4', 2));
       const posts = [

@@ -178,12 +178,33 @@ export class ProfileStore {
     if (unique.length === 0) return { applied: [], unpublished: [], duplicates, rejected: [], batchId: null };
 
     return withTransaction(this.db, async (tx) => {
-      const { resolved, newLinks, visitorCurrencies } = await this.resolveIdentities(tx, unique);
-      const customers = [...new Set(resolved.map((e) => e.customerId))].sort();
-      const locked = await this.lockProfiles(tx, customers, now);
-      const { accepted, rejected } = applyCustomerRules(resolved, locked, newLinks, visitorCurrencies);
-      const rejectedIds = new Set(rejected.map((r) => r.eventId));
-      const links = newLinks.filter((link) => !rejectedIds.has(link.eventId));
+      const { storedLinks, visitorCurrencies } = await this.lockIdentities(tx, unique);
+      // Filed as if the events had come one by one: an event that links a visitor but is
+      // refused links nothing, so the visitor's later events stay the visitor's. Refusals
+      // depend on the filing, so the first refused link is set aside and the batch filed again
+      // (rare: a link to an erased customer, or an order naming both ids in a foreign currency);
+      // only then may a visitor's profile be locked in a statement of its own.
+      const refusedLinks = new Set<string>();
+      const locked = new Map<string, LockedProfile>();
+      let filed: ReturnType<typeof fileEvents>;
+      let rules: ReturnType<typeof applyCustomerRules>;
+      for (;;) {
+        filed = fileEvents(unique, storedLinks, refusedLinks);
+        const unlocked = [...new Set(filed.resolved.map((e) => e.customerId))].filter(
+          (id) => !locked.has(id),
+        );
+        if (unlocked.length > 0) {
+          for (const [id, profile] of await this.lockProfiles(tx, unlocked.sort(), now))
+            locked.set(id, profile);
+        }
+        rules = applyCustomerRules(filed.resolved, locked, filed.newLinks, visitorCurrencies);
+        const refusedIds = new Set(rules.rejected.map((r) => r.eventId));
+        const refused = filed.newLinks.find((link) => refusedIds.has(link.eventId));
+        if (!refused) break;
+        refusedLinks.add(refused.eventId);
+      }
+      const { accepted, rejected } = rules;
+      const links = filed.newLinks;
       if (accepted.length === 0) return { applied: [], unpublished: [], duplicates, rejected, batchId: null };
 
       // One statement stores the batch: the events new to the idempotency record, the row that
@@ -338,27 +359,25 @@ export class ProfileStore {
   }
 
   /**
-   * Files every event under its customer: its own customerId, else the customer its
-   * anonymousId is linked to (stored, or linked by an earlier event of this batch), else the
-   * anonymous profile, exactly as if the events had come one by one: a visitor's events before
-   * the link stay the visitor's, and move with its history when the link comes. The anonymous ids are locked first (advisory, in a fixed order), so an
+   * Locks the batch's anonymous ids (advisory, in a fixed order) and reads their stored links and
+   * the currencies of their visitors' money, for fileEvents and the rules. Locked first, so an
    * anonymous-only batch and a linking batch for one visitor run one after the other and no
-   * event is filed under a profile that a concurrent merge just emptied.
+   * event is filed under a profile that a concurrent merge just emptied; and a visitor's profile
+   * can be locked later in the transaction without a deadlock: any other batch for it waits here.
    */
-  private async resolveIdentities(
+  private async lockIdentities(
     tx: EntityManager,
     events: readonly CanonicalEvent[],
   ): Promise<{
-    resolved: CanonicalEvent[];
-    newLinks: NewLink[];
+    /** The stored links of the batch's visitors, by anonymousId. */
+    storedLinks: Map<string, string>;
     /** By anonymous profile id: the currencies of the visitor's stored money, for the link rules. */
     visitorCurrencies: Map<string, KnownCurrencies>;
   }> {
     const anonymousIds = [
       ...new Set(events.flatMap((e) => (e.anonymousId === null ? [] : [e.anonymousId]))),
     ].sort();
-    if (anonymousIds.length === 0)
-      return { resolved: [...events], newLinks: [], visitorCurrencies: new Map() };
+    if (anonymousIds.length === 0) return { storedLinks: new Map(), visitorCurrencies: new Map() };
     await runSql(
       tx,
       `SELECT pg_advisory_xact_lock(hashtext('ingestion.identity:' || a))
@@ -373,29 +392,12 @@ export class ProfileStore {
          LEFT JOIN ingestion.identities i USING (anonymous_id)`,
       [anonymousIds],
     );
-    const links = new Map<string, string>();
-    for (const row of rows) if (row.customer_id !== null) links.set(row.anonymous_id, row.customer_id);
+    const storedLinks = new Map<string, string>();
+    for (const row of rows) if (row.customer_id !== null) storedLinks.set(row.anonymous_id, row.customer_id);
     const visitorCurrencies = new Map(
       rows.map((row) => [anonymousProfileId(row.anonymous_id), currenciesOf(row)]),
     );
-    const newLinks: NewLink[] = [];
-    const resolved = events.map((event) => {
-      if (event.anonymousId === null) return event;
-      const linked = links.get(event.anonymousId);
-      if (isAnonymousOnly(event)) return linked === undefined ? event : { ...event, customerId: linked };
-      // The first event to arrive carrying both ids links them; a later one naming another
-      // customer keeps its own customerId.
-      if (linked === undefined) {
-        links.set(event.anonymousId, event.customerId);
-        newLinks.push({
-          anonymousId: event.anonymousId,
-          customerId: event.customerId,
-          eventId: event.eventId,
-        });
-      }
-      return event;
-    });
-    return { resolved, newLinks, visitorCurrencies };
+    return { storedLinks, visitorCurrencies };
   }
 
   /**
@@ -701,6 +703,32 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/**
+ * Files every event under its customer, in arrival order: its own customerId, else the customer
+ * its anonymousId is linked to (stored, or linked by an earlier event of the batch), else the
+ * anonymous profile. The first event carrying both ids links them, unless it is `refused`; a
+ * later one naming another customer keeps its own customerId.
+ */
+function fileEvents(
+  events: readonly CanonicalEvent[],
+  storedLinks: ReadonlyMap<string, string>,
+  refused: ReadonlySet<string>,
+): { resolved: CanonicalEvent[]; newLinks: NewLink[] } {
+  const links = new Map(storedLinks);
+  const newLinks: NewLink[] = [];
+  const resolved = events.map((event) => {
+    if (event.anonymousId === null) return event;
+    const linked = links.get(event.anonymousId);
+    if (isAnonymousOnly(event)) return linked === undefined ? event : { ...event, customerId: linked };
+    if (linked === undefined && !refused.has(event.eventId)) {
+      links.set(event.anonymousId, event.customerId);
+      newLinks.push({ anonymousId: event.anonymousId, customerId: event.customerId, eventId: event.eventId });
+    }
+    return event;
+  });
+  return { resolved, newLinks };
 }
 
 /** An event that names only a visitor: filed under its anonymous profile until the visitor is linked. */
