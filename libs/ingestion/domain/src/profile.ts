@@ -122,7 +122,7 @@ export function aggregatesOf(book: OrderBook): OrderAggregates {
 const placedBefore = (a: StoredOrder, b: StoredOrder): boolean =>
   a.placedAt < b.placedAt || (a.placedAt.getTime() === b.placedAt.getTime() && a.eventId < b.eventId);
 
-/** A visitor's stored history, merged into its customer at the event that linked them. */
+/** A visitor's history (stored, and its events of the batch before the link), merged into its customer at the event that linked them. */
 export interface MergedHistory {
   profile: ProfileState;
   /** The visitor's orders as they moved: excludedReason says whether each counts for the customer. */
@@ -211,7 +211,7 @@ export function applyEvents(
 class OrderBookFold {
   private readonly orders: Map<string, StoredOrder>;
   private readonly refunded: Map<string, bigint>;
-  /** Orderids that came, excluded, with a visitor merged in this batch. */
+  /** OrderIds that came, excluded, with a visitor merged in this batch. */
   private readonly mergedExcluded = new Set<string>();
 
   constructor(start: OrderBook) {
