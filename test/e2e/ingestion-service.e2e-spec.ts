@@ -6,7 +6,7 @@ import {
   type CustomerEventV1,
   type RetailEventV1,
 } from '@mmp/contracts';
-import { profileFromHistory, toCanonicalEvent } from '@mmp/ingestion-domain';
+import { profileFromHistory, snapshotsInArrivalOrder, toCanonicalEvent } from '@mmp/ingestion-domain';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
@@ -485,6 +485,99 @@ describe('ingestion, against real Postgres', () => {
         'order.placed': 1,
       });
     });
+    it("shows the visitor's history from the link on, to the events of the same batch after it", async () => {
+      await post({
+        batch: [
+          { ...order('mb-a1', 'ignored', 'o-v', '70.00', 9), customerId: undefined, anonymousId: 'a-mb' },
+          viewed('mb-a2', 'a-mb', 8),
+        ],
+      });
+      await post({
+        batch: [
+          order('mb-c1', 'c-mb', 'o-c', '10.00', 3),
+          // Before the link, as alone: the visitor's; it moves with the visitor's history.
+          { ...order('mb-a3', 'ignored', 'o-v2', '5.00', 2.5), customerId: undefined, anonymousId: 'a-mb' },
+          linked('mb-l', 'c-mb', 'a-mb', 2),
+          refund('mb-r', 'c-mb', 'o-v', '20.00', 1),
+          // After it: the customer's.
+          viewed('mb-a4', 'a-mb', 0.5),
+        ],
+      });
+      const published = (customerId: string) =>
+        ingestion
+          .published(customerId)
+          .map((e) => [
+            e.eventId,
+            e.profile.attributes.lifetimeValue,
+            e.profile.attributes.lifetimeOrders,
+            e.profile.attributes.eventCounts['product.viewed'] ?? 0,
+          ]);
+      expect(published('anon:a-mb')).toEqual([
+        ['mb-a1', '70.00', 1, 0],
+        ['mb-a2', '70.00', 1, 1],
+        ['mb-a3', '75.00', 2, 1],
+      ]);
+      expect(published('c-mb')).toEqual([
+        ['mb-c1', '10.00', 1, 0],
+        ['mb-l', '85.00', 3, 1],
+        ['mb-r', '65.00', 3, 1],
+        ['mb-a4', '65.00', 3, 2],
+      ]);
+      expect(ingestion.published('c-mb').at(-1)?.profile).toEqual((await profileOf('c-mb')).body);
+      expect((await profileOf('anon:a-mb')).status).toBe(404);
+    });
+
+    it("counts the customer's own order over a visitor's excluded one with its orderId, in the batch of the link too", async () => {
+      await post({ batch: [order('mx-c1', 'c-mx', 'o-usd', '40.00', 9)] });
+      await post({
+        batch: [
+          {
+            ...order('mx-a1', 'ignored', 'o-x', '50.00', 8, 'EUR'),
+            customerId: undefined,
+            anonymousId: 'a-mx',
+          },
+        ],
+      });
+      await post({ batch: [linked('mx-l', 'c-mx', 'a-mx', 2), order('mx-c2', 'c-mx', 'o-x', '7.00', 1)] });
+
+      const profile = (await profileOf('c-mx')).body;
+      expect(profile.attributes).toMatchObject({
+        lifetimeOrders: 2,
+        lifetimeValue: '47.00',
+        currency: 'USD',
+      });
+      expect(ingestion.published('c-mx').map((e) => [e.eventId, e.profile.attributes.lifetimeValue])).toEqual(
+        [
+          ['mx-c1', '40.00'],
+          ['mx-l', '40.00'],
+          ['mx-c2', '47.00'],
+        ],
+      );
+      expect(ingestion.published('c-mx').at(-1)?.profile).toEqual(profile);
+    });
+
+    it("links nothing by a refused event: the visitor's later events in the batch stay the visitor's", async () => {
+      await post({ batch: [order('rl-c1', 'c-rl', 'o-1', '10.00', 5)] });
+      const posted = await post({
+        batch: [
+          viewed('rl-v1', 'a-rl', 4),
+          // Refused (EUR for a USD customer), as it would be alone: it links nothing.
+          { ...order('rl-c2', 'c-rl', 'o-2', '20.00', 3, 'EUR'), anonymousId: 'a-rl' },
+          viewed('rl-v2', 'a-rl', 2),
+        ],
+      });
+      expect(posted.body).toMatchObject({ accepted: 2, rejected: [{ eventId: 'rl-c2' }] });
+      expect((await profileOf('anon:a-rl')).body.attributes.eventCounts).toEqual({ 'product.viewed': 2 });
+      expect((await profileOf('c-rl')).body.attributes.eventCounts).toEqual({ 'order.placed': 1 });
+      // The next event carrying both ids links them.
+      await post({ batch: [linked('rl-l', 'c-rl', 'a-rl', 1)] });
+      expect((await profileOf('c-rl')).body.attributes.eventCounts).toEqual({
+        'order.placed': 1,
+        'product.viewed': 2,
+        'identity.linked': 1,
+      });
+    });
+
     it('loses no anonymous event that arrives while the visitor is being linked', async () => {
       const views = Array.from({ length: 20 }, (_, i) => viewed(`m4-v${i}`, 'a-4', 2));
       const posts = [
@@ -842,7 +935,7 @@ describe('ingestion, against real Postgres', () => {
   });
 
   describe('arrival order', () => {
-    it('gives the profile of the sorted events whatever the batches, their order and repeats (property)', async () => {
+    it('gives the profile of the sorted events whatever the batches, their order and repeats, and each event the profile right after it (property)', async () => {
       let run = 0;
       await fc.assert(
         fc.asyncProperty(
@@ -870,7 +963,65 @@ describe('ingestion, against real Postgres', () => {
                 mine.map((e) => toCanonicalEvent(e, new Date(), true)),
               );
               expect(actual.body).toEqual(expected);
+              // Each event went out with the profile right after it, as if the events had come
+              // one by one in the order they arrived: never the batch's final profile.
+              const arrived = arrival
+                .filter((e) => e.customerId === customerId)
+                .map((e) => toCanonicalEvent(e, new Date(), true));
+              expect(ingestion.published(customerId).map((e) => [e.eventId, e.profile])).toEqual(
+                snapshotsInArrivalOrder(customerId, arrived).map((a) => [a.event.eventId, a.snapshot]),
+              );
+              expect(ingestion.published(customerId).at(-1)?.profile).toEqual(actual.body);
             }
+          },
+        ),
+        { numRuns: 15 },
+      );
+    });
+
+    it('publishes the same events with the same profiles for an arrival in batches as one by one, visitors and links included (property)', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          identityHistoryArbitrary,
+          fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+          async (history, sizes) => {
+            run += 1;
+            // The same history twice, under two sets of ids: once in batches, once event by event.
+            const ids = (way: string) => {
+              const prefix = `pi${run}-${way}-`;
+              const events = history.map((spec, index) => identityEvent(spec, index, prefix));
+              const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
+                id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
+              );
+              return { prefix, events, profiles };
+            };
+            const batched = ids('b');
+            const single = ids('s');
+            const rejectedOf = async (batches: unknown[][]) => {
+              const ids: string[] = [];
+              for (const batch of batches) {
+                const posted = await post({ batch });
+                expect(posted.status).toBe(202);
+                ids.push(...posted.body.rejected.map((r: { eventId: string }) => r.eventId));
+              }
+              return ids;
+            };
+            const rejected = {
+              batched: await rejectedOf(cut(batched.events, sizes)),
+              single: await rejectedOf(single.events.map((event) => [event])),
+            };
+            // With the ids' prefix dropped (compared as objects: jsonb keeps its own key order).
+            const seen = (way: typeof batched, rejectedIds: string[]): unknown =>
+              JSON.parse(
+                JSON.stringify({
+                  rejected: rejectedIds,
+                  published: way.profiles.map((id) =>
+                    ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
+                  ),
+                }).replaceAll(way.prefix, ''),
+              );
+            expect(seen(batched, rejected.batched)).toEqual(seen(single, rejected.single));
           },
         ),
         { numRuns: 15 },
@@ -878,6 +1029,100 @@ describe('ingestion, against real Postgres', () => {
     });
   });
 });
+
+/**
+ * Two customers and two visitors: anonymous views, orders and trait updates, links (some
+ * naming a visitor already linked to the other customer), orders carrying both ids, refunds,
+ * several events naming one orderId, and orders in another currency.
+ */
+const identityHistoryArbitrary = fc.array(
+  fc.record({
+    customer: fc.integer({ min: 0, max: 1 }),
+    visitor: fc.integer({ min: 0, max: 1 }),
+    kind: fc.constantFrom(
+      'anonViewed',
+      'anonOrder',
+      'anonUpdated',
+      'linked',
+      'orderWithBoth',
+      'order',
+      'refund',
+      'anonRefund',
+      'updated',
+    ),
+    minute: fc.integer({ min: 0, max: 60 * 24 * 30 }),
+    cents: fc.integer({ min: 1, max: 100_000 }),
+    order: fc.integer({ min: 0, max: 3 }),
+    firstName: fc.constantFrom('Ann', 'Bob'),
+    // Orders in two currencies: the first to arrive fixes each profile's, and a merge excludes
+    // a visitor's orders in another than its customer's. Refunds stay in one: with two, a
+    // customer without orders could hold refunds in both after a merge.
+    currency: fc.constantFrom('USD', 'USD', 'EUR'),
+  }),
+  { minLength: 1, maxLength: 20 },
+);
+
+function identityEvent(
+  spec: typeof identityHistoryArbitrary extends fc.Arbitrary<(infer T)[]> ? T : never,
+  index: number,
+  prefix: string,
+): Record<string, unknown> {
+  const customerId = `${prefix}c-${spec.customer}`;
+  const anonymousId = `${prefix}v-${spec.visitor}`;
+  const base = {
+    eventId: `${prefix}e-${index}`,
+    occurredAt: new Date(Date.parse('2026-01-01T00:00:00Z') + spec.minute * 60_000).toISOString(),
+  };
+  const amount = (spec.cents / 100).toFixed(2);
+  // Few orderIds, so visitors' and customers' orders collide on merges.
+  const orderId = `o-${spec.order}`;
+  switch (spec.kind) {
+    case 'anonViewed':
+      return { ...base, type: 'product.viewed', anonymousId, properties: { sku: 'sku-1' } };
+    case 'anonOrder':
+      return {
+        ...base,
+        type: 'order.placed',
+        anonymousId,
+        properties: { orderId, total: amount, currency: spec.currency },
+      };
+    case 'anonUpdated':
+      return { ...base, type: 'customer.updated', anonymousId, traits: { firstName: spec.firstName } };
+    case 'anonRefund':
+      return {
+        ...base,
+        type: 'order.refunded',
+        anonymousId,
+        properties: { orderId, amount, currency: 'USD' },
+      };
+    case 'linked':
+      return { ...base, type: 'identity.linked', customerId, anonymousId };
+    case 'orderWithBoth':
+      return {
+        ...base,
+        type: 'order.placed',
+        customerId,
+        anonymousId,
+        properties: { orderId, total: amount, currency: spec.currency },
+      };
+    case 'order':
+      return {
+        ...base,
+        type: 'order.placed',
+        customerId,
+        properties: { orderId, total: amount, currency: spec.currency },
+      };
+    case 'refund':
+      return {
+        ...base,
+        type: 'order.refunded',
+        customerId,
+        properties: { orderId, amount, currency: 'USD' },
+      };
+    case 'updated':
+      return { ...base, type: 'customer.updated', customerId, traits: { firstName: spec.firstName } };
+  }
+}
 
 const viewedBy = (customerId: string) => ({
   eventId: 'er-4',

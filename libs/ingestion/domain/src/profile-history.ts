@@ -5,9 +5,11 @@ import {
   applyEvents,
   byOccurrence,
   computeOrderAggregates,
+  emptyOrderBook,
   emptyProfile,
   orderRecordsOf,
   snapshotOf,
+  type AppliedEvent,
 } from './profile';
 
 /**
@@ -27,5 +29,31 @@ export function profileFromHistory(
   });
   const { accepted } = rejectForeignCurrencies(unique, new Map());
   const orders = computeOrderAggregates(orderRecordsOf(accepted));
-  return snapshotOf(applyEvents(emptyProfile(customerId), accepted, orders).state, orders);
+  return snapshotOf(applyEvents(emptyProfile(customerId), emptyOrderBook(), accepted).state, orders);
+}
+
+/**
+ * The reference for what goes out per event: a customer's events as they arrived, each eventId
+ * once, applied one at a time (the currency fixed by the first money event to arrive). Each
+ * event carries the profile right after it; however the same arrival is cut into batches, the
+ * store must publish exactly these.
+ */
+export function snapshotsInArrivalOrder(
+  customerId: string,
+  arrival: readonly CanonicalEvent[],
+): AppliedEvent[] {
+  const seen = new Set<string>();
+  const unique = arrival.filter((event) => {
+    if (seen.has(event.eventId)) return false;
+    seen.add(event.eventId);
+    return true;
+  });
+  const { accepted } = rejectForeignCurrencies(unique, new Map());
+  let profile = emptyProfile(customerId);
+  let orders = emptyOrderBook();
+  return accepted.flatMap((event) => {
+    const result = applyEvents(profile, orders, [event]);
+    ({ state: profile, orders } = result);
+    return result.applied;
+  });
 }

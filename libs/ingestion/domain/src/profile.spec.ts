@@ -1,6 +1,14 @@
 import type { CanonicalEvent } from './canonical-event';
 import { formatMoney, parseMoney } from './money';
-import { applyEvents, computeOrderAggregates, emptyProfile, noOrders } from './profile';
+import {
+  aggregatesOf,
+  applyEvents,
+  computeOrderAggregates,
+  emptyOrderBook,
+  emptyProfile,
+  noOrders,
+  type AppliedEvent,
+} from './profile';
 import { applyTraits, emptyTraitState } from './traits';
 import { isTriggerable } from './trigger-age';
 
@@ -89,31 +97,115 @@ describe('traits', () => {
 });
 
 describe('applyEvents', () => {
-  it('gives each event the counts right after it, in occurrence order', () => {
-    const { applied, state } = applyEvents(
-      emptyProfile('c-42'),
-      [
-        event('e-2', 'order.placed', '2027-03-15T11:00:00Z'),
-        event('e-1', 'order.placed', '2027-03-15T10:00:00Z'),
-      ],
-      noOrders,
-    );
-    expect(applied.map((a) => [a.event.eventId, a.snapshot.attributes.eventCounts['order.placed']])).toEqual([
-      ['e-1', 1],
-      ['e-2', 2],
+  it('gives each event the counts right after it, in arrival order', () => {
+    const { applied, state } = applyEvents(emptyProfile('c-42'), emptyOrderBook(), [
+      event('e-2', 'product.viewed', '2027-03-15T11:00:00Z'),
+      event('e-1', 'product.viewed', '2027-03-15T10:00:00Z'),
     ]);
-    expect(state.eventCounts).toEqual({ 'order.placed': 2 });
+    expect(
+      applied.map((a) => [a.event.eventId, a.snapshot.attributes.eventCounts['product.viewed']]),
+    ).toEqual([
+      ['e-2', 1],
+      ['e-1', 2],
+    ]);
+    expect(state.eventCounts).toEqual({ 'product.viewed': 2 });
+  });
+
+  const placed = (eventId: string, orderId: string, total: string, occurredAt: string): CanonicalEvent => ({
+    ...event(eventId, 'order.placed', occurredAt),
+    properties: { orderId, total, currency: 'USD' },
+  });
+  const refunded = (
+    eventId: string,
+    orderId: string,
+    amount: string,
+    occurredAt: string,
+  ): CanonicalEvent => ({
+    ...event(eventId, 'order.refunded', occurredAt),
+    properties: { orderId, amount, currency: 'USD' },
+  });
+  const values = (applied: readonly AppliedEvent[]) =>
+    applied.map((a) => [
+      a.event.eventId,
+      a.snapshot.attributes.lifetimeValue,
+      a.snapshot.attributes.lifetimeOrders,
+    ]);
+
+  it('gives each event the order attributes right after it, so a batch shows a value crossed twice', () => {
+    const first = applyEvents(emptyProfile('c-42'), emptyOrderBook(), [
+      placed('e-1', 'o-1', '250.00', '2027-03-15T10:00:00Z'),
+    ]);
+    const { applied, orders } = applyEvents(first.state, first.orders, [
+      refunded('e-2', 'o-1', '100.00', '2027-03-16T10:00:00Z'),
+      placed('e-3', 'o-2', '60.00', '2027-03-16T10:04:00Z'),
+    ]);
+    expect(values(applied)).toEqual([
+      ['e-2', '150.00', 1],
+      ['e-3', '210.00', 2],
+    ]);
+    expect(aggregatesOf(orders)).toEqual(
+      computeOrderAggregates([
+        {
+          orderId: 'o-1',
+          total: '250.00',
+          currency: 'USD',
+          placedAt: new Date('2027-03-15T10:00:00Z'),
+          refunded: '100.00',
+        },
+        {
+          orderId: 'o-2',
+          total: '60.00',
+          currency: 'USD',
+          placedAt: new Date('2027-03-16T10:04:00Z'),
+          refunded: '0',
+        },
+      ]),
+    );
+  });
+
+  it('counts a refund that came before its order once the order is there, never below zero', () => {
+    const { applied } = applyEvents(emptyProfile('c-42'), emptyOrderBook(), [
+      refunded('e-1', 'o-1', '30.00', '2027-03-15T10:00:00Z'),
+      placed('e-2', 'o-1', '20.00', '2027-03-15T09:00:00Z'),
+      placed('e-3', 'o-2', '5.00', '2027-03-15T11:00:00Z'),
+      // Happened before e-2: it is the order o-1, and 30.00 back of 40.00 leaves it counted.
+      placed('e-4', 'o-1', '40.00', '2027-03-15T08:00:00Z'),
+    ]);
+    expect(values(applied)).toEqual([
+      ['e-1', '0.00', 0],
+      ['e-2', '0.00', 0],
+      ['e-3', '5.00', 1],
+      ['e-4', '15.00', 2],
+    ]);
+  });
+
+  it("takes a visitor's history in at the event that linked it, not before", () => {
+    const visitorOrders = applyEvents(emptyProfile('anon:a-1'), emptyOrderBook(), [
+      { ...placed('v-1', 'o-v', '70.00', '2027-03-10T10:00:00Z'), customerId: 'anon:a-1' },
+    ]);
+    const { applied } = applyEvents(
+      emptyProfile('c-42'),
+      emptyOrderBook(),
+      [
+        placed('e-1', 'o-1', '10.00', '2027-03-15T10:00:00Z'),
+        event('e-2', 'identity.linked', '2027-03-15T11:00:00Z'),
+        event('e-3', 'product.viewed', '2027-03-15T12:00:00Z'),
+      ],
+      new Map([['e-2', { profile: visitorOrders.state, orders: visitorOrders.orders }]]),
+    );
+    expect(values(applied)).toEqual([
+      ['e-1', '10.00', 1],
+      ['e-2', '80.00', 2],
+      ['e-3', '80.00', 2],
+    ]);
+    expect(applied.map((a) => a.snapshot.attributes.eventCounts['order.placed'])).toEqual([1, 2, 2]);
   });
 
   it('takes registeredAt from the earliest registration', () => {
-    const { state } = applyEvents(
-      emptyProfile('c-42'),
-      [
-        event('e-2', 'customer.registered', '2027-03-15T11:00:00Z', { firstName: 'Ann' }),
-        event('e-1', 'customer.registered', '2026-03-15T11:00:00Z'),
-      ],
-      noOrders,
-    );
+    const { state } = applyEvents(emptyProfile('c-42'), emptyOrderBook(), [
+      event('e-2', 'customer.registered', '2027-03-15T11:00:00Z', { firstName: 'Ann' }),
+      event('e-1', 'customer.registered', '2026-03-15T11:00:00Z'),
+    ]);
     expect(state.registeredAt?.toISOString()).toBe('2026-03-15T11:00:00.000Z');
     expect(state.traits.values).toEqual({ firstName: 'Ann' });
   });
@@ -127,7 +219,7 @@ describe('push tokens', () => {
   const reg = (id: string, tok: string, at: string) => token(id, 'registered', tok, at);
   const unreg = (id: string, tok: string, at: string) => token(id, 'unregistered', tok, at);
   const fold = (events: CanonicalEvent[]) =>
-    applyEvents(emptyProfile('c-42'), events, noOrders).state.traits.values['pushTokens'];
+    applyEvents(emptyProfile('c-42'), emptyOrderBook(), events).state.traits.values['pushTokens'];
   /** Each history applied in every arrival order (one event per batch) must give the same trait. */
   const permutations = <T>(items: T[]): T[][] =>
     items.length <= 1
@@ -136,9 +228,8 @@ describe('push tokens', () => {
           permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
         );
   const foldOneByOne = (events: CanonicalEvent[]) =>
-    events.reduce((state, e) => applyEvents(state, [e], noOrders).state, emptyProfile('c-42')).traits.values[
-      'pushTokens'
-    ];
+    events.reduce((state, e) => applyEvents(state, emptyOrderBook(), [e]).state, emptyProfile('c-42')).traits
+      .values['pushTokens'];
 
   it.each([
     ['a registration adds the token', [reg('e-1', 'a', '2027-03-01T00:00:00Z')], ['a']],
@@ -184,14 +275,10 @@ describe('push tokens', () => {
   });
 
   it('cannot be set or cleared through traits', () => {
-    const state = applyEvents(
-      emptyProfile('c-42'),
-      [
-        reg('e-1', 'a', '2027-03-01T00:00:00Z'),
-        event('e-2', 'customer.updated', '2027-03-02T00:00:00Z', { pushTokens: null, 'pushTokens/a': 'x' }),
-      ],
-      noOrders,
-    ).state;
+    const state = applyEvents(emptyProfile('c-42'), emptyOrderBook(), [
+      reg('e-1', 'a', '2027-03-01T00:00:00Z'),
+      event('e-2', 'customer.updated', '2027-03-02T00:00:00Z', { pushTokens: null, 'pushTokens/a': 'x' }),
+    ]).state;
     expect(state.traits.values).toEqual({ pushTokens: ['a'] });
     expect(state.traits.versions).toEqual({ 'pushTokens/a': '+2027-03-01T00:00:00.000Z|e-1' });
   });

@@ -2,7 +2,7 @@ import { openServiceDatabase } from '@mmp/persistence';
 import { useTestDatabase } from '@mmp/test-harness';
 import type { DataSource } from 'typeorm';
 import { ingestionMigrations } from '../migrations';
-import { ORDER_AGGREGATES_SQL } from './profile.store';
+import { LOCK_PROFILES_SQL, ORDER_AGGREGATES_SQL } from './profile.store';
 
 interface PlanNode {
   'Node Type': string;
@@ -65,6 +65,19 @@ describe('order aggregates statement', () => {
 
     expect(scans.filter((scan) => scan.startsWith('Seq Scan'))).toEqual([]);
     expect(scans).toContainEqual(expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan on orders$/));
+  });
+
+  it("reads the locked profiles' orders and refunds through the keys too, before any ANALYZE", async () => {
+    const batch = Array.from({ length: 250 }, (_, i) => `c${1000 + i * 13}`).sort();
+    const explained = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+      `EXPLAIN (FORMAT JSON) ${LOCK_PROFILES_SQL}`,
+      [batch, new Date()],
+    );
+    const scans = scannedRelations(explained[0]!['QUERY PLAN'][0]!.Plan);
+
+    expect(scans.filter((scan) => scan.startsWith('Seq Scan'))).toEqual([]);
+    expect(scans).toContainEqual(expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan on orders$/));
+    expect(scans).toContainEqual(expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan on refunds$/));
   });
 
   it('gives each customer of the batch their own orders and refunds, and no row to a customer without orders', async () => {

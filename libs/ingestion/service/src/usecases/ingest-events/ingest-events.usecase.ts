@@ -33,7 +33,8 @@ export class IngestEventsUsecase {
       toCanonicalEvent(event, receivedAt, isTriggerable(new Date(event.occurredAt), receivedAt, maxAgeHours)),
     );
     const result = await this.profiles.ingest(canonical, receivedAt);
-    const toPublish = [...result.applied, ...result.unpublished];
+    // Leftovers of an earlier batch arrived before this one's events.
+    const toPublish = [...result.unpublished, ...result.applied];
     if (toPublish.length > 0) {
       await this.bus.publish(
         CustomerEventsTopic,
