@@ -127,7 +127,7 @@ export class PostgresBus implements MessageBus {
   private readonly logger = new Logger('PostgresBus');
   /** Tells this bus's own notifications apart: it wakes its consumers at once, without the round trip. */
   private readonly instanceId = randomUUID();
-  private readonly groups: PostgresGroup<unknown>[] = [];
+  private readonly groups: GroupHandle[] = [];
   private state: State = 'created';
   private abort = new AbortController();
   private database: Promise<DataSource> | undefined;
@@ -433,8 +433,17 @@ interface GroupHost {
   sendDeadLetters(dlqTopic: string, letters: readonly DeadLetter[]): Promise<void>;
 }
 
+interface GroupHandle {
+  readonly topicName: string;
+  readonly groupId: string;
+  resume(rows: readonly { partition: number; next_offset: string }[]): void;
+  committedOffset(partition: number): number;
+  wake(partitions: readonly number[]): void;
+  drain(): Promise<void>;
+}
+
 /** One subscription: a consumer group's offsets on one topic and a worker per busy partition. */
-class PostgresGroup<T> {
+class PostgresGroup<T> implements GroupHandle {
   readonly topicName: string;
   readonly groupId: string;
   private readonly committed: number[] = [];
