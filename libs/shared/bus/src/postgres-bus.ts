@@ -17,7 +17,7 @@ import type {
   RetryPolicy,
   Subscription,
 } from './message-bus';
-import { CreateBusTables1780000000000 } from './postgres/1780000000000-create-bus-tables';
+import { busMigrations } from './migrations';
 import { publishValidated } from './publish-policy';
 import type { ConsumedRecord, DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
@@ -268,7 +268,7 @@ export class PostgresBus implements MessageBus {
   private db(): Promise<DataSource> {
     this.database ??= openServiceDatabase({
       schema: SCHEMA,
-      migrations: [CreateBusTables1780000000000],
+      migrations: busMigrations,
       url: this.options.url,
       poolSize: this.options.poolSize ?? 8,
       applicationName: 'mmp-bus',
