@@ -19,6 +19,7 @@ import type {
 } from './message-bus';
 import { busMigrations } from './migrations';
 import { publishValidated } from './publish-policy';
+import { RecentRecords } from './recent-records';
 import type { ConsumedRecord, DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
 import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
@@ -54,19 +55,22 @@ export interface PostgresBusOptions {
    * listening connection was down (and re-establishes it). 2 s unless told.
    */
   pollIntervalMs?: number;
-  /** Connections of the bus's own pool. 8 unless told. */
+  /** Connections of the bus's own pool. 6 unless told. */
   poolSize?: number;
 }
 
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const SCHEMA = 'bus';
+/** Enough for a full window of the benchmark's backlog; beyond it consumers read from the database. */
+const RECENT_RECORDS_PER_PARTITION = 5000;
 const CHANNEL = 'mmp_bus';
 
 /**
  * One statement per publish call, so it is all or nothing: reserve each partition's offsets on
  * its `partitions` row (locked in partition order, so concurrent publishers cannot deadlock and
  * commit a partition's offsets in order), append the records, and notify listeners at commit.
+ * Returns each partition's first new offset.
  */
 const APPEND_SQL = `
   WITH input AS (
@@ -86,8 +90,10 @@ const APPEND_SQL = `
            i.key, i.value, i.headers
     FROM input i JOIN reserved r USING (partition) JOIN counts c USING (partition)
   )
-  SELECT pg_notify('${CHANNEL}', json_build_object('topic', $1::text, 'source', $6::text,
-                   'partitions', (SELECT array_agg(partition) FROM counts))::text)`;
+  SELECT r.partition, (r.end_offset - c.n)::text AS first_offset
+  FROM reserved r JOIN counts c USING (partition)
+  CROSS JOIN (SELECT pg_notify('${CHANNEL}', json_build_object('topic', $1::text, 'source', $6::text,
+              'partitions', (SELECT array_agg(partition) FROM counts))::text)) AS notified`;
 
 const FETCH_SQL = `
   SELECT "offset"::text AS "offset", key, value, headers,
@@ -114,7 +120,8 @@ interface FetchedRow {
  * durable on the platform's own Postgres: records are appended per topic and partition (by key,
  * as on Kafka, so per-customer order holds), each consumer group commits its offsets after the
  * handler succeeded, and a process killed at any point resumes from its commits, so delivery is
- * at least once across crashes. Consumers are woken by LISTEN/NOTIFY. Past one machine the
+ * at least once across crashes. Consumers are woken by LISTEN/NOTIFY, and read what this
+ * process itself just appended from memory (RecentRecords), the rest from the table. Past one machine the
  * platform runs on Kafka: this adapter deliberately has no consumer-group membership, so two
  * processes consuming the same group each get every record.
  */
@@ -128,6 +135,7 @@ export class PostgresBus implements MessageBus {
   /** Tells this bus's own notifications apart: it wakes its consumers at once, without the round trip. */
   private readonly instanceId = randomUUID();
   private readonly groups: GroupHandle[] = [];
+  private readonly recent = new RecentRecords(RECENT_RECORDS_PER_PARTITION);
   private state: State = 'created';
   private abort = new AbortController();
   private database: Promise<DataSource> | undefined;
@@ -270,7 +278,7 @@ export class PostgresBus implements MessageBus {
       schema: SCHEMA,
       migrations: busMigrations,
       url: this.options.url,
-      poolSize: this.options.poolSize ?? 8,
+      poolSize: this.options.poolSize ?? 6,
       applicationName: 'mmp-bus',
     }).catch((error: unknown) => {
       this.database = undefined;
@@ -286,14 +294,39 @@ export class PostgresBus implements MessageBus {
     if (this.state === 'stopping' || this.state === 'stopped')
       throw AppError.unavailable('the message bus is stopped');
     const partitions = records.map((record) => partitionOf(record.key, this.partitionCount));
-    await runSql(await this.db(), APPEND_SQL, [
-      topicName,
-      partitions,
-      records.map((record) => record.key),
-      records.map((record) => record.value),
-      records.map((record) => JSON.stringify(record.headers ?? {})),
-      this.instanceId,
-    ]);
+    const firstOffsets = await queryRows<{ partition: number; first_offset: string }>(
+      await this.db(),
+      APPEND_SQL,
+      [
+        topicName,
+        partitions,
+        records.map((record) => record.key),
+        records.map((record) => record.value),
+        records.map((record) => JSON.stringify(record.headers ?? {})),
+        this.instanceId,
+      ],
+    );
+    if (this.groups.some((group) => group.topicName === topicName)) {
+      // The offsets as APPEND_SQL numbered them: in call order within each partition.
+      const next = new Map(firstOffsets.map((row) => [row.partition, Number(row.first_offset)]));
+      const timestamp = String(Date.now());
+      this.recent.add(
+        records.map((record, index) => {
+          const partition = partitions[index] ?? 0;
+          const offset = next.get(partition) ?? 0;
+          next.set(partition, offset + 1);
+          return {
+            topic: topicName,
+            partition,
+            offset: String(offset),
+            key: record.key,
+            value: record.value,
+            headers: { ...record.headers },
+            timestamp,
+          };
+        }),
+      );
+    }
     this.wake(topicName, new Set(partitions));
   }
 
@@ -303,6 +336,8 @@ export class PostgresBus implements MessageBus {
     from: number,
     limit: number,
   ): Promise<ConsumedRecord[]> {
+    const recent = this.recent.read(topicName, partition, from, limit);
+    if (recent.length > 0) return recent;
     const rows = await queryRows<FetchedRow>(await this.db(), FETCH_SQL, [topicName, partition, from, limit]);
     return rows.map((row) => ({ topic: topicName, partition, ...row }));
   }
@@ -314,6 +349,14 @@ export class PostgresBus implements MessageBus {
     nextOffset: number,
   ): Promise<void> {
     await runSql(await this.db(), COMMIT_SQL, [groupId, topicName, partition, nextOffset]);
+    const consumedHere = this.groups
+      .filter((group) => group.topicName === topicName)
+      .reduce(
+        (end, group) =>
+          Math.min(end, group.groupId === groupId ? nextOffset : group.committedOffset(partition)),
+        nextOffset,
+      );
+    this.recent.trim(topicName, partition, consumedHere);
   }
 
   private consumerContext(): ConsumerContext {
@@ -401,6 +444,7 @@ export class PostgresBus implements MessageBus {
   }
 
   private async disconnect(): Promise<void> {
+    this.recent.clear();
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     const listener = this.listener;
     this.listener = undefined;
