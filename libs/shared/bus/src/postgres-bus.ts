@@ -121,9 +121,9 @@ interface FetchedRow {
  * as on Kafka, so per-customer order holds), each consumer group commits its offsets after the
  * handler succeeded, and a process killed at any point resumes from its commits, so delivery is
  * at least once across crashes. Consumers are woken by LISTEN/NOTIFY, and read what this
- * process itself just appended from memory (RecentRecords), the rest from the table. Past one machine the
- * platform runs on Kafka: this adapter deliberately has no consumer-group membership, so two
- * processes consuming the same group each get every record.
+ * process itself just appended from memory (RecentRecords), the rest from the table. Past one
+ * machine the platform runs on Kafka: this adapter deliberately has no consumer-group
+ * membership, so two processes consuming the same group each get every record.
  */
 export class PostgresBus implements MessageBus {
   private readonly partitionCount: number;
