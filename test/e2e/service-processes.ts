@@ -42,7 +42,8 @@ export async function startServiceProcess(
   return service;
 }
 
-async function waitUntilReady(service: ServiceProcess, timeoutMs: number): Promise<void> {
+/** Polls the service's /health/ready until it answers 200; fails early when the process exited. */
+export async function waitUntilReady(service: ServiceProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.process.exitCode !== null) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Type, INestApplication } from '@nestjs/common';
-import { KafkaBus } from '@mmp/bus';
+import { KafkaBus, type MessageBus } from '@mmp/bus';
 import type { Clock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import { loadProgramFromDir, ProgramStore, type Program } from '@mmp/program';
@@ -20,11 +20,13 @@ export interface BenchServicesOptions {
   clock?: Clock;
   /** The shipped program (program/) unless given. */
   program?: Program;
+  /** The bus the services run on, given their settings: the Kafka bus of the run unless told. */
+  bus?: (config: AppConfig) => MessageBus;
 }
 
 /**
  * Services under test as their processes run them: on a fresh database of the run and the Kafka
- * bus, HTTP on a free port, logging warnings only; stopped when the case ends. Returns the app
+ * bus (or the one given), HTTP on a free port, logging warnings only; stopped when the case ends. Returns the app
  * and the base URL of its HTTP server.
  */
 export async function startBenchServices(
@@ -41,7 +43,8 @@ export async function startBenchServices(
     LOG_LEVEL: 'warn',
     ...options.env,
   });
-  const bus = new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
+  const bus =
+    options.bus?.(config) ?? new KafkaBus({ brokers: context.kafka.brokers, clientId: config.kafkaClientId });
   const app = await startServices({
     name: options.name,
     services: options.services,

@@ -56,6 +56,17 @@ describe('AppConfig', () => {
     expect(loopback.channels.email.snsCertUrlPattern.test('http://127.0.0.1:9/c.pem')).toBe(true);
   });
 
+  it("reads the in-process bus's retention: a week and 250,000 records per partition unless told", () => {
+    expect(AppConfig.fromEnvironment({}).busRetention).toEqual({
+      maxAgeMs: 168 * 3600_000,
+      maxRecordsPerPartition: 250_000,
+    });
+    expect(
+      AppConfig.fromEnvironment({ BUS_RETENTION_HOURS: '1.5', BUS_RETENTION_RECORDS: '1000' }).busRetention,
+    ).toEqual({ maxAgeMs: 5400_000, maxRecordsPerPartition: 1000 });
+    expect(() => AppConfig.fromEnvironment({ BUS_RETENTION_RECORDS: '0' })).toThrow(/BUS_RETENTION_RECORDS/);
+  });
+
   it('names the bad setting', () => {
     expect(() => AppConfig.fromEnvironment({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => AppConfig.fromEnvironment({ DATABASE_URL: 'mysql://x' })).toThrow(

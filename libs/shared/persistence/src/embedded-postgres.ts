@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
@@ -132,15 +132,38 @@ function isInitialised(dataDir: string): boolean {
 /**
  * A Postgres left running on this directory (its parent was killed with SIGKILL) holds the data
  * directory lock; say so plainly instead of letting the start time out on a cryptic log line.
+ * After a kill -9 of the whole process group the lock file stays behind: Postgres ignores it
+ * when its pid is gone, but refuses to start when the pid now belongs to another process, which
+ * after a restart (a container's small pid space) is likely. Such a lock is removed here.
  */
 function assertNotAlreadyRunning(dataDir: string): void {
   const pidFile = resolve(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
+  if (isOtherThanPostgresOn(pid, dataDir)) {
+    rmSync(pidFile);
+    return;
+  }
   throw new Error(
     `embedded Postgres: a server (pid ${pid}) is already running on ${dataDir}; stop it with \`kill ${pid}\` and start again`,
   );
+}
+
+/**
+ * True when the process is known not to be a Postgres server on this directory (Linux: its
+ * command line, which names the data directory, is readable); false when it is, or when that
+ * cannot be told, so that a live server is never mistaken for a stale lock.
+ */
+function isOtherThanPostgresOn(pid: number, dataDir: string): boolean {
+  let commandLine: string;
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return false;
+  }
+  const args = commandLine.split('\0');
+  return !(args.some((arg) => /(^|\/)postgres$/.test(arg)) && args.includes(dataDir));
 }
 
 function isProcessAlive(pid: number): boolean {

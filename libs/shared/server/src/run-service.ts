@@ -49,7 +49,7 @@ export interface ServiceProcessOptions {
 /**
  * The entry point of every service process (SPEC section 3): validates the settings, starts an
  * embedded Postgres when DATABASE_URL is unset, loads and validates the program (a bad program
- * stops start-up), picks Kafka or the in-process bus, and serves until SIGINT/SIGTERM.
+ * stops start-up), picks Kafka or the in-process bus (durable, on that Postgres), and serves until SIGINT/SIGTERM.
  */
 export async function runServiceProcess(options: ServiceProcessOptions): Promise<INestApplication> {
   const logger = new Logger(options.name);
@@ -63,7 +63,8 @@ export async function runServiceProcess(options: ServiceProcessOptions): Promise
     cleanup.unshift(() => embedded.stop());
     config = config.with({ databaseUrl: embedded.url });
   }
-  if (!config.kafkaBrokers) logger.log('KAFKA_BROKERS is not set: using the in-process bus');
+  if (!config.kafkaBrokers)
+    logger.log('KAFKA_BROKERS is not set: using the in-process bus, kept in Postgres (schema bus)');
   const bus = createMessageBus(config);
   return startServices({ ...options, config, bus, program: new ProgramStore(program), cleanup });
 }

@@ -6,6 +6,7 @@ import { ingestionKafkaCase } from './ingestion-kafka';
 import { journeysCase } from './journeys';
 import { milestonesScheduleCase } from './milestones-schedule';
 import { orderPathCase } from './order-path';
+import { orderPathEmbeddedCase } from './order-path-embedded';
 import { rawCeilingCase } from './raw-ceiling';
 
 /**
@@ -16,6 +17,7 @@ import { rawCeilingCase } from './raw-ceiling';
 export const BENCH_CASES: readonly BenchCase[] = [
   rawCeilingCase,
   orderPathCase,
+  orderPathEmbeddedCase,
   ingestionHttpCase,
   ingestionKafkaCase,
   milestonesScheduleCase,
