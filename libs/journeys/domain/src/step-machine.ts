@@ -165,9 +165,11 @@ function firstExitOf(
 /**
  * Runs the instance from where it stands until it waits, exits or completes, and returns what
  * it must send. A waiting instance whose wakeAt has not come stays as it is. Every step runs at
- * the instance's decision time (`decisionTimeOf` its due time), and an `exitOn` event that
- * occurred at or before that time ends it first, whenever the event arrived: the steps due
- * before an exit event run, those due after it do not.
+ * the instance's decision time (`decisionTimeOf` its due time) and sees the events that
+ * occurred strictly before it; an `exitOn` event that occurred before that time ends the
+ * instance first, whenever the event arrived. So the steps due up to an exit event run and
+ * those due after it do not; at the same instant the step comes first (as arrival order would
+ * have it for an event that arrives after its instance, and must for one that arrives before).
  */
 export function advance(
   journey: JourneyDefinition,
@@ -189,7 +191,7 @@ export function advance(
   const exitReason = exitEvent ? `exit_on:${exitEvent.type}` : '';
   const steps = { ...context, now: at };
   for (let transitions = 0; state.status === 'active'; transitions++) {
-    if (exitEvent && exitEvent.at.getTime() <= at.getTime())
+    if (exitEvent && exitEvent.at.getTime() < at.getTime())
       return { instance: exit(state, exitReason), effects };
     if (transitions >= MAX_TRANSITIONS) return { instance: exit(state, 'step_loop'), effects };
     const step = journey.steps[state.stepIndex];
@@ -199,7 +201,7 @@ export function advance(
     state = outcome.state;
   }
   // An exit event already known that comes before the wait ends: nothing more will run.
-  if (state.status === 'waiting' && exitEvent && state.wakeAt && state.wakeAt >= exitEvent.at) {
+  if (state.status === 'waiting' && exitEvent && state.wakeAt && state.wakeAt > exitEvent.at) {
     return { instance: exit(state, exitReason), effects };
   }
   return { instance: state, effects };
@@ -207,9 +209,9 @@ export function advance(
 
 /**
  * An `exitOn` event ends the instance at once, whatever it was doing, unless the instance's wait
- * ended before the event occurred: then the steps due before the event run first (the timer is
- * due, and `advance` ends the instance once it reaches the event's time), as they would have had
- * the timer fired before the event arrived. Events from before the entry do not count.
+ * ended before (or as) the event occurred: then the steps due by the event run first (the timer
+ * is due, and `advance` ends the instance once it passes the event's time), as they would have
+ * had the timer fired before the event arrived. Events from before the entry do not count.
  */
 export function exitOnEvent(
   journey: JourneyDefinition,
@@ -219,7 +221,8 @@ export function exitOnEvent(
   if (instance.status !== 'active' && instance.status !== 'waiting') return instance;
   if (!(journey.exitOn ?? []).includes(event.type)) return instance;
   if (event.occurredAt.getTime() < instance.enteredAt.getTime()) return instance;
-  if (instance.status === 'waiting' && instance.wakeAt && instance.wakeAt < event.occurredAt) return instance;
+  if (instance.status === 'waiting' && instance.wakeAt && instance.wakeAt <= event.occurredAt)
+    return instance;
   return exit(instance, `exit_on:${event.type}`);
 }
 
@@ -259,12 +262,12 @@ function runStep(
     };
   }
   const branch = step.branch;
-  // Only what happened by the branch's own time counts, however early a later event arrived.
+  // Only what happened before the branch's own time counts, however early a later event arrived.
   const since = isEventSinceEntry(branch.if)
     ? context.eventsSinceEntry.get(branch.if.eventSinceEntry)
     : undefined;
   const holds = isEventSinceEntry(branch.if)
-    ? since !== undefined && since.getTime() <= context.now.getTime()
+    ? since !== undefined && since.getTime() < context.now.getTime()
     : matchesConditions(branch.if, context.profile);
   const target = holds ? branch.then : branch.else;
   if (target === undefined) return { state: { ...state, stepIndex: state.stepIndex + 1 } };
