@@ -2,8 +2,10 @@ import { InMemoryBus } from '@mmp/bus';
 import { SandboxClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import {
+  CustomerEventsTopic,
   MessagesRequestedTopic,
   MilestonesReachedTopic,
+  type CustomerEventV1,
   type MessageRequestedV1,
   type MilestoneReachedV1,
 } from '@mmp/contracts';
@@ -27,7 +29,17 @@ policies: { timezone: America/New_York }
 milestones:
   - { key: moment, kind: nth_event, event: order.placed, n: 2 }
   - { key: split_moment, kind: nth_event, event: order.placed, n: 3 }
+  - { key: watch_moment, kind: nth_event, event: order.placed, n: 4 }
 journeys:
+  - key: watch
+    trigger: watch_moment
+    goal: { event: order.placed, withinDays: 3 }
+    exitOn: [cart.abandoned]
+    steps:
+      - { id: hello, send: { template: hello } }
+      - { id: pause, wait: { hours: 1 } }
+      - { id: check, branch: { if: { eventSinceEntry: product.viewed }, then: viewed, else: exit } }
+      - { id: viewed, send: { template: again } }
   - key: follow_up
     trigger: moment
     steps:
@@ -69,6 +81,29 @@ function reached(customerId: string, milestoneKey: string, occurrence: string, a
         eventCounts: {},
       },
     },
+  };
+}
+
+/** A customer event as ingestion publishes it on customer.events.v1. */
+function happened(
+  customerId: string,
+  eventId: string,
+  type: string,
+  at: Date,
+  receivedAt: Date,
+): CustomerEventV1 {
+  const { profile } = reached(customerId, 'none', '0', at);
+  return {
+    schemaVersion: 1,
+    eventId,
+    type,
+    occurredAt: at.toISOString(),
+    receivedAt: receivedAt.toISOString(),
+    customerId,
+    anonymousId: null,
+    properties: {},
+    triggerable: true,
+    profile,
   };
 }
 
@@ -239,6 +274,103 @@ describe('the journeys service on one database', () => {
           AND customer_id LIKE 'c-pair-%' GROUP BY status`,
     );
     expect(states).toEqual([{ status: 'completed', count: 600 }]);
+  });
+
+  describe('what the customer did since entry, whichever topic reaches journeys first', () => {
+    // The milestone was reached at T; its message comes 25 minutes late (milestones is one hop
+    // longer than the customer events, and lags), after events that happened after T.
+    const T = new Date(START.getTime() + 30 * 86_400_000);
+    const MINUTE = 60_000;
+    const at = (minutes: number) => new Date(T.getTime() + minutes * MINUTE);
+
+    async function instanceOf(running: RunningJourneys, customerId: string) {
+      const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+      const [row] = await queryRows<{
+        status: string;
+        exit_reason: string | null;
+        entered_at: Date;
+        goal_reached_at: Date | null;
+        wake_at: Date | null;
+      }>(
+        db,
+        `SELECT status, exit_reason, entered_at, goal_reached_at, wake_at FROM journeys.instances
+          WHERE journey_key = 'watch' AND customer_id = $1`,
+        [customerId],
+      );
+      return row;
+    }
+
+    async function lateMilestoneAfter(customerId: string, events: readonly [string, number][]) {
+      const running = await start(at(25));
+      await running.bus.publish(
+        CustomerEventsTopic,
+        events.map(([type, minutes], i) => ({
+          key: customerId,
+          value: happened(customerId, `${customerId}-e${i}`, type, at(minutes), at(minutes + 1)),
+        })),
+      );
+      await running.bus.whenIdle();
+      // The order that caused the milestone, at T itself: never "since entry", nor a goal.
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: customerId, value: happened(customerId, `${customerId}-cause`, 'order.placed', T, at(0)) },
+      ]);
+      await enter(running, [
+        { ...reached(customerId, 'watch_moment', '1', T), causeEventId: `${customerId}-cause` },
+      ]);
+      return running;
+    }
+
+    it('enters at reachedAt and counts events that arrived first for the goal and the branch', async () => {
+      const running = await lateMilestoneAfter('c-early', [
+        ['product.viewed', 10],
+        ['order.placed', 20],
+      ]);
+      expect(await instanceOf(running, 'c-early')).toEqual({
+        status: 'waiting',
+        exit_reason: null,
+        entered_at: T,
+        goal_reached_at: at(20),
+        wake_at: at(60),
+      });
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      running.clock.moveTo(at(61));
+      await running.app.get(TimerScheduler).drainNow();
+      await running.bus.whenIdle();
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello', 'viewed']);
+      expect(await instanceOf(running, 'c-early')).toMatchObject({ status: 'completed' });
+    });
+
+    it('sends the entry step, then exits on an exitOn event that arrived before the milestone', async () => {
+      const running = await lateMilestoneAfter('c-early-exit', [['cart.abandoned', 10]]);
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      expect(await instanceOf(running, 'c-early-exit')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'exit_on:cart.abandoned',
+        goal_reached_at: null,
+        wake_at: null,
+      });
+    });
+
+    it('does not count an event from before the entry that arrives after it', async () => {
+      const running = await lateMilestoneAfter('c-before', []);
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-late', 'cart.abandoned', at(-5), at(26)) },
+        { key: 'c-before', value: happened('c-before', 'c-before-view', 'product.viewed', at(-4), at(26)) },
+      ]);
+      await running.bus.whenIdle();
+      expect(await instanceOf(running, 'c-before')).toMatchObject({
+        status: 'waiting',
+        goal_reached_at: null,
+      });
+      running.clock.moveTo(at(61));
+      await running.app.get(TimerScheduler).drainNow();
+      await running.bus.whenIdle();
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      expect(await instanceOf(running, 'c-before')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'branch:check',
+      });
+    });
   });
 
   it('holds out a stable 10% of 10,000 customers, identical on a second entry', async () => {

@@ -238,7 +238,9 @@ export class JourneyStore {
   }
 
   /**
-   * Claims due timers; SKIP LOCKED lets several instances of the service share them, none twice.
+   * Claims due timers, oldest first (ties by instance id, so a customer's sends due at the same
+   * moment are decided in one order whatever the claim sizes); SKIP LOCKED lets several
+   * instances of the service share them, none twice.
    * The rows come from the locking statement itself, so each is the version this transaction
    * locked (re-checked as still due), never an older snapshot of it that another claim already ran.
    */
@@ -248,7 +250,7 @@ export class JourneyStore {
       `WITH claimed AS MATERIALIZED (
          SELECT * FROM journeys.instances
           WHERE status = 'waiting' AND wake_at <= $1
-          ORDER BY wake_at
+          ORDER BY wake_at, instance_id
           LIMIT $2
           FOR UPDATE SKIP LOCKED)
        SELECT ${LOADED_INSTANCE_COLUMNS}
