@@ -351,7 +351,7 @@ describe('the journeys service on one database', () => {
       });
     });
 
-    it('does not count an event from before the entry that arrives after it', async () => {
+    it('does not count an event from before the entry arriving after it; a late goal event moves the goal back', async () => {
       const running = await lateMilestoneAfter('c-before', []);
       await running.bus.publish(CustomerEventsTopic, [
         { key: 'c-before', value: happened('c-before', 'c-before-late', 'cart.abandoned', at(-5), at(26)) },
@@ -362,6 +362,16 @@ describe('the journeys service on one database', () => {
         status: 'waiting',
         goal_reached_at: null,
       });
+      // Two goal events, the earlier one arriving last: the goal was reached at the earlier.
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-o2', 'order.placed', at(30), at(31)) },
+      ]);
+      await running.bus.whenIdle();
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-o1', 'order.placed', at(15), at(32)) },
+      ]);
+      await running.bus.whenIdle();
+      expect(await instanceOf(running, 'c-before')).toMatchObject({ goal_reached_at: at(15) });
       running.clock.moveTo(at(61));
       await running.app.get(TimerScheduler).drainNow();
       await running.bus.whenIdle();

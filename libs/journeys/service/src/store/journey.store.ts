@@ -496,7 +496,8 @@ export class JourneyStore {
 
   /**
    * Marks the goal reached on every instance of these customers, treatment and holdout, live or
-   * ended, whose goal event happened within its window: the earliest such event counts.
+   * ended, whose goal event happened within its window: the earliest such event counts, also
+   * when it arrives after a later one (a late event moves `reachedAt` back, never forward).
    */
   async recordGoals(
     tx: EntityManager,
@@ -505,12 +506,13 @@ export class JourneyStore {
     if (events.length === 0) return;
     await runSql(
       tx,
-      `UPDATE journeys.instances i SET goal_reached_at = g.reached_at
+      `UPDATE journeys.instances i SET goal_reached_at = LEAST(i.goal_reached_at, g.reached_at)
          FROM (SELECT i2.instance_id, min(e.at) AS reached_at
                  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS e(customer_id, event_id, type, at)
                  JOIN journeys.instances i2
                    ON i2.customer_id = e.customer_id AND i2.goal_event = e.type
-                  AND i2.goal_reached_at IS NULL AND e.at >= i2.entered_at AND e.at <= i2.goal_ends_at
+                  AND (i2.goal_reached_at IS NULL OR e.at < i2.goal_reached_at)
+                  AND e.at >= i2.entered_at AND e.at <= i2.goal_ends_at
                   AND e.event_id IS DISTINCT FROM i2.cause_event_id
                 GROUP BY i2.instance_id) AS g
         WHERE i.instance_id = g.instance_id`,
