@@ -383,6 +383,48 @@ describe('the journeys service on one database', () => {
     });
   });
 
+  it('prunes the kept events no instance can need: older than the grace period, before any live entry', async () => {
+    const at = new Date(START.getTime() + 40 * 86_400_000);
+    const hoursAgo = (hours: number) => new Date(at.getTime() - hours * 3_600_000);
+    const running = await start(at);
+    // Live until tomorrow: entered ten hours ago, waiting a day.
+    await enter(running, [reached('c-keep', 'moment', '1', hoursAgo(10))]);
+    await running.app.get(TimerScheduler).onApplicationShutdown();
+    const kept = [
+      happened('c-keep', 'keep-after-entry', 'product.viewed', hoursAgo(9), hoursAgo(9)),
+      happened('c-fresh', 'fresh', 'product.viewed', hoursAgo(1), hoursAgo(1)),
+    ];
+    const pruned = [
+      happened('c-keep', 'keep-before-entry', 'product.viewed', hoursAgo(11), hoursAgo(11)),
+      happened('c-gone', 'gone', 'product.viewed', hoursAgo(9), hoursAgo(9)),
+    ];
+    await running.bus.publish(
+      CustomerEventsTopic,
+      [...kept, ...pruned].map((value) => ({ key: value.customerId, value })),
+    );
+    await running.bus.whenIdle();
+    // Past the once-a-minute throttle, whatever the scheduler did before it stood aside.
+    running.clock.moveTo(new Date(at.getTime() + 2 * 60_000));
+    const prune = running.app.get(FireDueTimersUsecase);
+    // Earlier tests on this database leave old events of their own: at least these two go.
+    expect(await prune.pruneEventHistory()).toBeGreaterThanOrEqual(2);
+    const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+    const left = async () =>
+      (
+        await queryRows<{ event_id: string }>(
+          db,
+          `SELECT event_id FROM journeys.customer_events WHERE customer_id IN ('c-keep', 'c-fresh', 'c-gone')
+            ORDER BY event_id`,
+        )
+      ).map((row) => row.event_id);
+    expect(await left()).toEqual(['fresh', 'keep-after-entry']);
+    // Once a minute at most; and the next round leaves what instances still need.
+    expect(await prune.pruneEventHistory()).toBe(0);
+    running.clock.moveTo(new Date(at.getTime() + 4 * 60_000));
+    expect(await prune.pruneEventHistory()).toBe(0);
+    expect(await left()).toEqual(['fresh', 'keep-after-entry']);
+  });
+
   it('holds out a stable 10% of 10,000 customers, identical on a second entry', async () => {
     const at = new Date(START.getTime() + 20 * 86_400_000);
     const running = await start(at);

@@ -23,6 +23,8 @@ export class CustomerEventHistory1764300000000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX customer_events_since_idx ON journeys.customer_events (customer_id, occurred_at)`,
     );
+    // The pruning of events no instance can need any more scans by age.
+    await db.query(`CREATE INDEX customer_events_age_idx ON journeys.customer_events (occurred_at)`);
     await db.query(`ALTER TABLE journeys.instances ADD COLUMN cause_event_id text`);
     await db.query(`DROP TABLE journeys.instance_events`);
   }

@@ -384,6 +384,29 @@ export class JourneyStore {
     );
   }
 
+  /**
+   * Deletes up to `limit` kept events older than `before` that no live instance counts (none of
+   * the customer's live instances entered at or before them); returns how many. Entries to come
+   * need only events after their `reachedAt`, which is at most the grace period old.
+   */
+  async pruneCustomerEvents(before: Date, limit: number): Promise<number> {
+    const rows = await queryRows<{ event_id: string }>(
+      this.db,
+      `DELETE FROM journeys.customer_events d
+        USING (SELECT e.customer_id, e.event_id FROM journeys.customer_events e
+                WHERE e.occurred_at < $1
+                  AND NOT EXISTS (SELECT 1 FROM journeys.instances i
+                                   WHERE i.customer_id = e.customer_id AND i.status IN ('active', 'waiting')
+                                     AND i.entered_at <= e.occurred_at)
+                ORDER BY e.occurred_at
+                LIMIT $2) AS old
+        WHERE d.customer_id = old.customer_id AND d.event_id = old.event_id
+        RETURNING d.event_id`,
+      [before, limit],
+    );
+    return rows.length;
+  }
+
   /** What the customers of these (just entered) instances did since each entry, events that came early included. */
   async eventsSinceEntryOf(
     tx: EntityManager,
