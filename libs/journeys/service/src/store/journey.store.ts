@@ -30,9 +30,13 @@ export type LedgerRecord = SentMessage;
 
 export type MilestoneContext = MessageRequestedV1['milestone'];
 
-/** A live instance loaded with its definition and when the customer first did each event type since entry. */
-export interface LoadedInstance extends InstanceRecord {
+/** A live instance loaded with the definition it runs on. */
+export interface LiveInstance extends InstanceRecord {
   definition: JourneyDefinition;
+}
+
+/** An instance loaded to run: also when the customer first did each event type since entry. */
+export interface LoadedInstance extends LiveInstance {
   eventsSinceEntry: Map<string, Date>;
 }
 
@@ -79,7 +83,7 @@ const EVENTS_SINCE_ENTRY = `
 const LOADED_INSTANCE_COLUMNS = `
   i.instance_id, i.journey_key, i.journey_version, i.customer_id, i.occurrence_id, i.milestone, i.profile,
   i.grp, i.status, i.step_index, i.wake_at, i.wait_reason, i.entered_at, i.exit_reason, i.goal_event,
-  i.goal_ends_at, i.cause_event_id, v.definition, ${EVENTS_SINCE_ENTRY} AS events`;
+  i.goal_ends_at, i.cause_event_id, v.definition`;
 
 /** Journey instances, their timers and their outbox. Every call is set-based over a batch. */
 @Injectable()
@@ -253,18 +257,18 @@ export class JourneyStore {
           ORDER BY wake_at, instance_id
           LIMIT $2
           FOR UPDATE SKIP LOCKED)
-       SELECT ${LOADED_INSTANCE_COLUMNS}
+       SELECT ${LOADED_INSTANCE_COLUMNS}, ${EVENTS_SINCE_ENTRY} AS events
          FROM claimed i
          JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version`,
       [now, limit],
     );
-    return rows.map(toLoaded);
+    return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
   }
 
   /** Live instances of these customers, locked, for applying their new events. */
-  async lockLiveInstances(tx: EntityManager, customerIds: readonly string[]): Promise<LoadedInstance[]> {
+  async lockLiveInstances(tx: EntityManager, customerIds: readonly string[]): Promise<LiveInstance[]> {
     if (customerIds.length === 0) return [];
-    const rows = await queryRows<InstanceRow>(
+    const rows = await queryRows<Omit<InstanceRow, 'events'>>(
       tx,
       `SELECT ${LOADED_INSTANCE_COLUMNS}
          FROM journeys.instances i
@@ -274,7 +278,7 @@ export class JourneyStore {
         FOR UPDATE OF i`,
       [customerIds],
     );
-    return rows.map(toLoaded);
+    return rows.map(toLive);
   }
 
   /** Entries of these instances not yet on journeys.entries.v1: new ones, and any a crash left behind. */
@@ -643,7 +647,7 @@ export interface CustomerJourney {
   } | null;
 }
 
-function toLoaded(row: InstanceRow): LoadedInstance {
+function toLive(row: Omit<InstanceRow, 'events'>): LiveInstance {
   return {
     state: {
       instanceId: row.instance_id,
@@ -664,7 +668,6 @@ function toLoaded(row: InstanceRow): LoadedInstance {
     goal: row.goal_event && row.goal_ends_at ? { event: row.goal_event, endsAt: row.goal_ends_at } : null,
     causeEventId: row.cause_event_id,
     definition: row.definition,
-    eventsSinceEntry: eventTimesOf(row.events),
   };
 }
 
