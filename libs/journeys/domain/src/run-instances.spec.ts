@@ -63,7 +63,7 @@ function oneByOne(inputs: readonly RunInput[], now: Date): string[][] {
   return inputs.flatMap((input) => {
     const run = runInstances([input], ledger, settings(now));
     for (const sent of run.sent) ledger.set(sent.customerId, [...(ledger.get(sent.customerId) ?? []), sent]);
-    return decisions(run) as string[][];
+    return decisions(run);
   });
 }
 
