@@ -9,14 +9,14 @@ import {
   type MessageRequestedV1,
   type MilestoneReachedV1,
 } from '@mmp/contracts';
-import { isInHoldout } from '@mmp/journeys-domain';
+import { enterJourney, goalWindowOf, isInHoldout } from '@mmp/journeys-domain';
 import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
-import { parseProgram, ProgramStore } from '@mmp/program';
+import { journeyVersion, parseProgram, ProgramStore } from '@mmp/program';
 import { startServices } from '@mmp/server';
-import { FireDueTimersUsecase, JourneysModule, TimerScheduler } from '@mmp/journeys-service';
+import { FireDueTimersUsecase, JourneysModule, JourneyStore, TimerScheduler } from '@mmp/journeys-service';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { useTestDatabase } from '../support';
+import { eventually, useTestDatabase } from '../support';
 
 /**
  * The journeys service alone on real Postgres and the in-process bus, with the sandbox clock:
@@ -348,6 +348,68 @@ describe('the journeys service on one database', () => {
         exit_reason: 'exit_on:cart.abandoned',
         goal_reached_at: null,
         wake_at: null,
+      });
+    });
+
+    it('applies events that commit while an entry of the same customer is committing', async () => {
+      const running = await start(at(25));
+      const store = running.app.get(JourneyStore);
+      const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+      const journey = parseProgram(PROGRAM).journeys.find((j) => j.key === 'watch');
+      if (!journey) throw new Error('the program has no watch journey');
+      const version = journeyVersion(journey);
+      const milestone = reached('c-race', 'watch_moment', '1', T);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inserted = (): void => undefined;
+      const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+      // An entry half way: the customer locked, its instance inserted, not committed.
+      const entry = store.transaction(async (tx) => {
+        await store.lockCustomers(tx, ['c-race']);
+        await store.saveVersions(tx, [{ key: 'watch', version, definition: journey }], T);
+        await store.insertInstances(
+          tx,
+          [
+            {
+              state: enterJourney(journey, milestone, T),
+              goal: goalWindowOf(journey, T, 'America/New_York'),
+              causeEventId: null,
+              journeyVersion: version,
+              milestone: { key: 'watch_moment', occurrence: '1' },
+              profile: milestone.profile,
+            },
+          ],
+          T,
+        );
+        inserted();
+        await held;
+      });
+      await insertedYet;
+      const tracked = running.bus
+        .publish(CustomerEventsTopic, [
+          { key: 'c-race', value: happened('c-race', 'c-race-order', 'order.placed', at(5), at(24)) },
+          { key: 'c-race', value: happened('c-race', 'c-race-cart', 'cart.abandoned', at(6), at(24)) },
+        ])
+        .then(() => running.bus.whenIdle());
+      // The events wait for the entry (or, without the customer lock, would miss its instance).
+      let done = false;
+      void tracked.then(() => (done = true));
+      await eventually(async () => {
+        const [waiting] = await queryRows<{ waiting: number }>(
+          db,
+          `SELECT count(*)::int AS waiting FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        expect(done || (waiting?.waiting ?? 0) > 0).toBe(true);
+      });
+      release();
+      await entry;
+      await tracked;
+      expect(await instanceOf(running, 'c-race')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'exit_on:cart.abandoned',
+        goal_reached_at: at(5),
       });
     });
 

@@ -265,8 +265,12 @@ export class JourneyStore {
     return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
   }
 
-  /** Live instances of these customers, locked, for applying their new events. */
-  async lockLiveInstances(tx: EntityManager, customerIds: readonly string[]): Promise<LiveInstance[]> {
+  /** Live instances of these customers (but those `excluding`), locked, for applying their new events. */
+  async lockLiveInstances(
+    tx: EntityManager,
+    customerIds: readonly string[],
+    excluding: readonly string[] = [],
+  ): Promise<LiveInstance[]> {
     if (customerIds.length === 0) return [];
     const rows = await queryRows<Omit<InstanceRow, 'events'>>(
       tx,
@@ -274,9 +278,10 @@ export class JourneyStore {
          FROM journeys.instances i
          JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version
         WHERE i.customer_id = ANY($1::text[]) AND i.status IN ('active', 'waiting')
+          AND i.instance_id <> ALL($2::text[])
         ORDER BY i.instance_id
         FOR UPDATE OF i`,
-      [customerIds],
+      [customerIds, excluding],
     );
     return rows.map(toLive);
   }

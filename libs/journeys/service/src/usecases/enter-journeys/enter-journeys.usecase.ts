@@ -53,6 +53,10 @@ export class EnterJourneysUsecase {
     if (candidates.length === 0) return;
 
     await this.store.transaction(async (tx) => {
+      // Once, in one order, for every segment: events being committed for these customers right
+      // now are either in the reads of the kept events below or see these instances (see
+      // TrackCustomerEventsUsecase), and the policies decide one batch at a time per customer.
+      await this.store.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
       await this.store.saveVersions(tx, [...versions.values()], now);
       // Usually one segment; a journey and customer twice in one batch (a re-armed milestone, a
       // redelivery) is entered after the first has run, so re-entry sees what the first left.

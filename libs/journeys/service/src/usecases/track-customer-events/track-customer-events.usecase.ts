@@ -34,8 +34,22 @@ export class TrackCustomerEventsUsecase {
       }));
       // Kept for instances that enter later: an event may reach journeys before its milestone.
       await this.store.recordCustomerEvents(tx, history);
+      const customers = [...new Set(events.map((e) => e.customerId))];
+      const live = await this.store.lockLiveInstances(tx, customers);
+      // An entry committing at this moment is invisible to the statement above, and these events
+      // to its read of the kept events. Entries take the customer's lock before they insert:
+      // wait for them, then take in what they committed. The lock comes after the row locks, as
+      // for timers, and every instance row this transaction writes comes after it, so entries,
+      // timers and this never wait on each other in a cycle.
+      await this.store.lockCustomers(tx, customers);
       await this.store.recordGoals(tx, history);
-      const live = await this.store.lockLiveInstances(tx, [...new Set(events.map((e) => e.customerId))]);
+      live.push(
+        ...(await this.store.lockLiveInstances(
+          tx,
+          customers,
+          live.map((instance) => instance.state.instanceId),
+        )),
+      );
       if (live.length === 0) return;
       const profiles = new Map<string, CustomerEventV1['profile']>();
       const exited = [];
