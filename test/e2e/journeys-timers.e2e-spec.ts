@@ -2,19 +2,21 @@ import { InMemoryBus } from '@mmp/bus';
 import { SandboxClock } from '@mmp/clock';
 import { AppConfig } from '@mmp/config';
 import {
+  CustomerEventsTopic,
   MessagesRequestedTopic,
   MilestonesReachedTopic,
+  type CustomerEventV1,
   type MessageRequestedV1,
   type MilestoneReachedV1,
 } from '@mmp/contracts';
-import { isInHoldout } from '@mmp/journeys-domain';
+import { enterJourney, goalWindowOf, isInHoldout } from '@mmp/journeys-domain';
 import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
-import { parseProgram, ProgramStore } from '@mmp/program';
+import { journeyVersion, parseProgram, ProgramStore } from '@mmp/program';
 import { startServices } from '@mmp/server';
-import { FireDueTimersUsecase, JourneysModule, TimerScheduler } from '@mmp/journeys-service';
+import { FireDueTimersUsecase, JourneysModule, JourneyStore, TimerScheduler } from '@mmp/journeys-service';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { useTestDatabase } from '../support';
+import { eventually, useTestDatabase } from '../support';
 
 /**
  * The journeys service alone on real Postgres and the in-process bus, with the sandbox clock:
@@ -27,7 +29,17 @@ policies: { timezone: America/New_York }
 milestones:
   - { key: moment, kind: nth_event, event: order.placed, n: 2 }
   - { key: split_moment, kind: nth_event, event: order.placed, n: 3 }
+  - { key: watch_moment, kind: nth_event, event: order.placed, n: 4 }
 journeys:
+  - key: watch
+    trigger: watch_moment
+    goal: { event: order.placed, withinDays: 3 }
+    exitOn: [cart.abandoned]
+    steps:
+      - { id: hello, send: { template: hello } }
+      - { id: pause, wait: { hours: 1 } }
+      - { id: check, branch: { if: { eventSinceEntry: product.viewed }, then: viewed, else: exit } }
+      - { id: viewed, send: { template: again } }
   - key: follow_up
     trigger: moment
     steps:
@@ -69,6 +81,29 @@ function reached(customerId: string, milestoneKey: string, occurrence: string, a
         eventCounts: {},
       },
     },
+  };
+}
+
+/** A customer event as ingestion publishes it on customer.events.v1. */
+function happened(
+  customerId: string,
+  eventId: string,
+  type: string,
+  at: Date,
+  receivedAt: Date,
+): CustomerEventV1 {
+  const { profile } = reached(customerId, 'none', '0', at);
+  return {
+    schemaVersion: 1,
+    eventId,
+    type,
+    occurredAt: at.toISOString(),
+    receivedAt: receivedAt.toISOString(),
+    customerId,
+    anonymousId: null,
+    properties: {},
+    triggerable: true,
+    profile,
   };
 }
 
@@ -239,6 +274,217 @@ describe('the journeys service on one database', () => {
           AND customer_id LIKE 'c-pair-%' GROUP BY status`,
     );
     expect(states).toEqual([{ status: 'completed', count: 600 }]);
+  });
+
+  describe('what the customer did since entry, whichever topic reaches journeys first', () => {
+    // The milestone was reached at T; its message comes 25 minutes late (milestones is one hop
+    // longer than the customer events, and lags), after events that happened after T.
+    const T = new Date(START.getTime() + 30 * 86_400_000);
+    const MINUTE = 60_000;
+    const at = (minutes: number) => new Date(T.getTime() + minutes * MINUTE);
+
+    async function instanceOf(running: RunningJourneys, customerId: string) {
+      const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+      const [row] = await queryRows<{
+        status: string;
+        exit_reason: string | null;
+        entered_at: Date;
+        goal_reached_at: Date | null;
+        wake_at: Date | null;
+      }>(
+        db,
+        `SELECT status, exit_reason, entered_at, goal_reached_at, wake_at FROM journeys.instances
+          WHERE journey_key = 'watch' AND customer_id = $1`,
+        [customerId],
+      );
+      return row;
+    }
+
+    async function lateMilestoneAfter(customerId: string, events: readonly [string, number][]) {
+      const running = await start(at(25));
+      await running.bus.publish(
+        CustomerEventsTopic,
+        events.map(([type, minutes], i) => ({
+          key: customerId,
+          value: happened(customerId, `${customerId}-e${i}`, type, at(minutes), at(minutes + 1)),
+        })),
+      );
+      await running.bus.whenIdle();
+      // The order that caused the milestone, at T itself: never "since entry", nor a goal.
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: customerId, value: happened(customerId, `${customerId}-cause`, 'order.placed', T, at(0)) },
+      ]);
+      await enter(running, [
+        { ...reached(customerId, 'watch_moment', '1', T), causeEventId: `${customerId}-cause` },
+      ]);
+      return running;
+    }
+
+    it('enters at reachedAt and counts events that arrived first for the goal and the branch', async () => {
+      const running = await lateMilestoneAfter('c-early', [
+        ['product.viewed', 10],
+        ['order.placed', 20],
+      ]);
+      expect(await instanceOf(running, 'c-early')).toEqual({
+        status: 'waiting',
+        exit_reason: null,
+        entered_at: T,
+        goal_reached_at: at(20),
+        wake_at: at(60),
+      });
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      running.clock.moveTo(at(61));
+      await running.app.get(TimerScheduler).drainNow();
+      await running.bus.whenIdle();
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello', 'viewed']);
+      expect(await instanceOf(running, 'c-early')).toMatchObject({ status: 'completed' });
+    });
+
+    it('sends the entry step, then exits on an exitOn event that arrived before the milestone', async () => {
+      const running = await lateMilestoneAfter('c-early-exit', [['cart.abandoned', 10]]);
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      expect(await instanceOf(running, 'c-early-exit')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'exit_on:cart.abandoned',
+        goal_reached_at: null,
+        wake_at: null,
+      });
+    });
+
+    it('applies events that commit while an entry of the same customer is committing', async () => {
+      const running = await start(at(25));
+      const store = running.app.get(JourneyStore);
+      const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+      const journey = parseProgram(PROGRAM).journeys.find((j) => j.key === 'watch');
+      if (!journey) throw new Error('the program has no watch journey');
+      const version = journeyVersion(journey);
+      const milestone = reached('c-race', 'watch_moment', '1', T);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inserted = (): void => undefined;
+      const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+      // An entry half way: the customer locked, its instance inserted, not committed.
+      const entry = store.transaction(async (tx) => {
+        await store.lockCustomers(tx, ['c-race']);
+        await store.saveVersions(tx, [{ key: 'watch', version, definition: journey }], T);
+        await store.insertInstances(
+          tx,
+          [
+            {
+              state: enterJourney(journey, milestone, T),
+              goal: goalWindowOf(journey, T, 'America/New_York'),
+              causeEventId: null,
+              journeyVersion: version,
+              milestone: { key: 'watch_moment', occurrence: '1' },
+              profile: milestone.profile,
+            },
+          ],
+          T,
+        );
+        inserted();
+        await held;
+      });
+      await insertedYet;
+      const tracked = running.bus
+        .publish(CustomerEventsTopic, [
+          { key: 'c-race', value: happened('c-race', 'c-race-order', 'order.placed', at(5), at(24)) },
+          { key: 'c-race', value: happened('c-race', 'c-race-cart', 'cart.abandoned', at(6), at(24)) },
+        ])
+        .then(() => running.bus.whenIdle());
+      // The events wait for the entry (or, without the customer lock, would miss its instance).
+      let done = false;
+      void tracked.then(() => (done = true));
+      await eventually(async () => {
+        const [waiting] = await queryRows<{ waiting: number }>(
+          db,
+          `SELECT count(*)::int AS waiting FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        expect(done || (waiting?.waiting ?? 0) > 0).toBe(true);
+      });
+      release();
+      await entry;
+      await tracked;
+      expect(await instanceOf(running, 'c-race')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'exit_on:cart.abandoned',
+        goal_reached_at: at(5),
+      });
+    });
+
+    it('does not count an event from before the entry arriving after it; a late goal event moves the goal back', async () => {
+      const running = await lateMilestoneAfter('c-before', []);
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-late', 'cart.abandoned', at(-5), at(26)) },
+        { key: 'c-before', value: happened('c-before', 'c-before-view', 'product.viewed', at(-4), at(26)) },
+      ]);
+      await running.bus.whenIdle();
+      expect(await instanceOf(running, 'c-before')).toMatchObject({
+        status: 'waiting',
+        goal_reached_at: null,
+      });
+      // Two goal events, the earlier one arriving last: the goal was reached at the earlier.
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-o2', 'order.placed', at(30), at(31)) },
+      ]);
+      await running.bus.whenIdle();
+      await running.bus.publish(CustomerEventsTopic, [
+        { key: 'c-before', value: happened('c-before', 'c-before-o1', 'order.placed', at(15), at(32)) },
+      ]);
+      await running.bus.whenIdle();
+      expect(await instanceOf(running, 'c-before')).toMatchObject({ goal_reached_at: at(15) });
+      running.clock.moveTo(at(61));
+      await running.app.get(TimerScheduler).drainNow();
+      await running.bus.whenIdle();
+      expect(requested(running.bus).map((m) => m.stepId)).toEqual(['hello']);
+      expect(await instanceOf(running, 'c-before')).toMatchObject({
+        status: 'exited',
+        exit_reason: 'branch:check',
+      });
+    });
+  });
+
+  it('prunes the kept events no instance can need: older than the grace period, before any live entry', async () => {
+    const at = new Date(START.getTime() + 40 * 86_400_000);
+    const hoursAgo = (hours: number) => new Date(at.getTime() - hours * 3_600_000);
+    const running = await start(at);
+    // Live until tomorrow: entered ten hours ago, waiting a day.
+    await enter(running, [reached('c-keep', 'moment', '1', hoursAgo(10))]);
+    await running.app.get(TimerScheduler).onApplicationShutdown();
+    const kept = [
+      happened('c-keep', 'keep-after-entry', 'product.viewed', hoursAgo(9), hoursAgo(9)),
+      happened('c-fresh', 'fresh', 'product.viewed', hoursAgo(1), hoursAgo(1)),
+    ];
+    const pruned = [
+      happened('c-keep', 'keep-before-entry', 'product.viewed', hoursAgo(11), hoursAgo(11)),
+      happened('c-gone', 'gone', 'product.viewed', hoursAgo(9), hoursAgo(9)),
+    ];
+    await running.bus.publish(
+      CustomerEventsTopic,
+      [...kept, ...pruned].map((value) => ({ key: value.customerId, value })),
+    );
+    await running.bus.whenIdle();
+    // Past the once-a-minute throttle, whatever the scheduler did before it stood aside.
+    running.clock.moveTo(new Date(at.getTime() + 2 * 60_000));
+    const prune = running.app.get(FireDueTimersUsecase);
+    // Earlier tests on this database leave old events of their own: at least these two go.
+    expect(await prune.pruneEventHistory()).toBeGreaterThanOrEqual(2);
+    const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
+    const left = async () =>
+      (
+        await queryRows<{ event_id: string }>(
+          db,
+          `SELECT event_id FROM journeys.customer_events WHERE customer_id IN ('c-keep', 'c-fresh', 'c-gone')
+            ORDER BY event_id`,
+        )
+      ).map((row) => row.event_id);
+    expect(await left()).toEqual(['fresh', 'keep-after-entry']);
+    // Once a minute at most; and the next round leaves what instances still need.
+    expect(await prune.pruneEventHistory()).toBe(0);
+    running.clock.moveTo(new Date(at.getTime() + 4 * 60_000));
+    expect(await prune.pruneEventHistory()).toBe(0);
+    expect(await left()).toEqual(['fresh', 'keep-after-entry']);
   });
 
   it('holds out a stable 10% of 10,000 customers, identical on a second entry', async () => {

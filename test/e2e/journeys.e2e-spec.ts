@@ -407,9 +407,15 @@ describe('journeys on the sandbox clock, in one process', () => {
       ]);
     });
 
-    it('lets the higher priority win when both arrive in one batch, the lower one listed first', async () => {
+    it('decides one batch as the same milestones one by one, in arrival order', async () => {
+      // Lower listed first: it goes out, and the higher one still does (as in separate batches).
       const start = new Date(day.getTime() + 4 * HOUR);
       expect(await collide('c-prio-batch', [['low_moment', 'high_moment']], start)).toEqual([
+        ['high', 'sent', null],
+        ['low', 'sent', null],
+      ]);
+      const later = new Date(start.getTime() + 30 * 60_000);
+      expect(await collide('c-prio-batch-high', [['high_moment', 'low_moment']], later)).toEqual([
         ['high', 'sent', null],
         ['low', 'suppressed', 'priority'],
       ]);

@@ -1,3 +1,4 @@
 export * from './assignment';
 export * from './send-policy';
 export * from './step-machine';
+export * from './run-instances';

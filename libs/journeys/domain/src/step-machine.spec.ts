@@ -1,7 +1,16 @@
 import type { CustomerProfileSnapshot } from '@mmp/contracts';
 import type { JourneyDefinition } from '@mmp/program';
 import { chooseVariant, messageIdOf } from './assignment';
-import { advance, enterJourney, exitOnEvent, goalWindowOf, type StepContext } from './step-machine';
+import {
+  advance,
+  decisionTimeOf,
+  enterJourney,
+  entryTimeOf,
+  exitOnEvent,
+  goalWindowOf,
+  sinceEntryOf,
+  type StepContext,
+} from './step-machine';
 
 const profile: CustomerProfileSnapshot = {
   customerId: 'c-42',
@@ -41,10 +50,12 @@ const birthday: JourneyDefinition = {
 };
 
 const entered = new Date('2027-03-15T13:00:00Z');
-const context = (now: Date, events: string[] = []): StepContext => ({
+const HOUR = 3_600_000;
+/** The customer did `events` an hour after entering, unless told when. */
+const context = (now: Date, events: string[] = [], at = new Date(entered.getTime() + HOUR)): StepContext => ({
   now,
   timezone: 'America/New_York',
-  eventsSinceEntry: new Set(events),
+  eventsSinceEntry: new Map(events.map((type) => [type, at])),
   profile,
 });
 
@@ -97,9 +108,10 @@ describe('the step machine', () => {
   });
 
   it('exits at the branch when the customer bought during the wait', () => {
-    const waiting = advance(birthday, start(), context(entered)).instance;
+    const noExitOn = { ...birthday, exitOn: [] };
+    const waiting = advance(noExitOn, start(), context(entered)).instance;
     const { instance, effects } = advance(
-      birthday,
+      noExitOn,
       waiting,
       context(new Date('2027-03-17T13:00:00Z'), ['order.placed']),
     );
@@ -107,12 +119,95 @@ describe('the step machine', () => {
     expect(instance).toMatchObject({ status: 'exited', exitReason: 'branch:check' });
   });
 
+  it('branches on what happened by the branch, not on an order that arrived early but came later', () => {
+    const noExitOn = { ...birthday, exitOn: [] };
+    const waiting = advance(noExitOn, start(), context(entered)).instance;
+    // The timer runs late (in the grace period); an order placed after the branch was due
+    // already arrived: the branch is decided at its due time, as a timer on time would have.
+    const due = new Date('2027-03-17T13:00:00Z');
+    const late = {
+      ...context(new Date(due.getTime() + HOUR), ['order.placed'], new Date(due.getTime() + 60_000)),
+      graceMs: 6 * HOUR,
+    };
+    const { instance, effects } = advance(noExitOn, waiting, late);
+    expect(effects.map((e) => e.stepId)).toEqual(['nudge']);
+    expect(instance.status).toBe('completed');
+  });
+
+  it('runs the steps due before an exit event that arrived before their timer fired, then exits', () => {
+    const journey: JourneyDefinition = {
+      ...birthday,
+      steps: [
+        { id: 'pause', wait: { hours: 1 } },
+        { id: 'first', send: { template: 'birthday_email' } },
+        { id: 'pause_again', wait: { hours: 1 } },
+        { id: 'second', send: { template: 'birthday_email' } },
+      ],
+    };
+    const waiting = advance(journey, start(), context(entered)).instance;
+    const orderAt = new Date(entered.getTime() + 90 * 60_000);
+    // The order (90 minutes in) reaches journeys before the one-hour timer fired.
+    expect(exitOnEvent(journey, waiting, { type: 'order.placed', occurredAt: orderAt })).toBe(waiting);
+    const fired = advance(journey, waiting, {
+      ...context(orderAt, ['order.placed'], orderAt),
+      graceMs: 6 * HOUR,
+    });
+    expect(fired.effects.map((e) => e.stepId)).toEqual(['first']);
+    expect(fired.instance).toMatchObject({ status: 'exited', exitReason: 'exit_on:order.placed' });
+  });
+
+  it('runs the step due as an exit event happens, then exits, and ignores exit events before the entry', () => {
+    // An order at the very instant of the entry, known at entry (it arrived first): the entry
+    // step still runs, as it would have had the order arrived after the milestone.
+    const { instance, effects } = advance(birthday, start(), context(entered, ['order.placed'], entered));
+    expect(effects.map((e) => e.stepId)).toEqual(['celebrate']);
+    expect(instance).toMatchObject({ status: 'exited', exitReason: 'exit_on:order.placed' });
+    const before = new Date(entered.getTime() - 60_000);
+    expect(exitOnEvent(birthday, start(), { type: 'order.placed', occurredAt: before })).toEqual(start());
+  });
+
+  it('decides a step at its due time within the grace period, and at the run beyond it', () => {
+    const due = new Date('2027-03-17T13:00:00Z');
+    const grace = 6 * HOUR;
+    expect(decisionTimeOf(due, new Date(due.getTime() + grace), grace)).toEqual(due);
+    expect(decisionTimeOf(due, new Date(due.getTime() + grace + 1), grace)).toEqual(
+      new Date(due.getTime() + grace + 1),
+    );
+    expect(entryTimeOf(due, new Date(due.getTime() - 1))).toEqual(new Date(due.getTime() - 1));
+    // A wait after a late timer is measured from the step's due time, not from the late run.
+    const journey: JourneyDefinition = {
+      ...birthday,
+      steps: [
+        { id: 'pause', wait: { hours: 1 } },
+        { id: 'pause_again', wait: { hours: 1 } },
+      ],
+    };
+    const waiting = advance(journey, start(), context(entered)).instance;
+    const late = advance(journey, waiting, {
+      ...context(new Date(entered.getTime() + 3 * HOUR)),
+      graceMs: grace,
+    });
+    expect(late.instance.wakeAt).toEqual(new Date(entered.getTime() + 2 * HOUR));
+  });
+
+  it("counts since entry by occurredAt, the earliest of each type, without the trigger's cause", () => {
+    const at = (minutes: number) => new Date(entered.getTime() + minutes * 60_000);
+    const since = sinceEntryOf({ enteredAt: entered, causeEventId: 'e-cause' }, [
+      { eventId: 'e-cause', type: 'order.placed', occurredAt: entered },
+      { eventId: 'e-before', type: 'cart.abandoned', occurredAt: at(-1) },
+      { eventId: 'e-2', type: 'order.placed', occurredAt: at(30) },
+      { eventId: 'e-1', type: 'order.placed', occurredAt: at(10) },
+    ]);
+    expect(since).toEqual(new Map([['order.placed', at(10)]]));
+  });
+
   it('ends at once on an exitOn event mid-wait and never sends again', () => {
     const waiting = advance(birthday, start(), context(entered)).instance;
-    const exited = exitOnEvent(birthday, waiting, 'order.placed');
+    const occurredAt = new Date(entered.getTime() + HOUR);
+    const exited = exitOnEvent(birthday, waiting, { type: 'order.placed', occurredAt });
     expect(exited).toMatchObject({ status: 'exited', exitReason: 'exit_on:order.placed', wakeAt: null });
     expect(advance(birthday, exited, context(new Date('2027-03-20T00:00:00Z'))).effects).toEqual([]);
-    expect(exitOnEvent(birthday, waiting, 'product.viewed')).toBe(waiting);
+    expect(exitOnEvent(birthday, waiting, { type: 'product.viewed', occurredAt })).toBe(waiting);
   });
 
   it('puts the holdout through nothing', () => {

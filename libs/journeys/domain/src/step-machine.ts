@@ -52,15 +52,27 @@ export interface SendEffect {
 export type SendGateOutcome =
   { kind: 'send' } | { kind: 'defer'; until: Date } | { kind: 'suppress'; reason: SuppressionReason };
 
-/** Decides a send as it runs; the service closes it over the customer's ledger and the policies. */
-export type SendGate = (send: { stepId: string; template: string }) => SendGateOutcome;
+/**
+ * Decides a send as it runs, `at` its decision time; the service closes it over the customer's
+ * ledger and the policies.
+ */
+export type SendGate = (send: { stepId: string; template: string; at: Date }) => SendGateOutcome;
 
 export interface StepContext {
+  /** The moment the instance is run (the service's clock). */
   now: Date;
+  /**
+   * How late a step may still be decided at its own due time rather than at `now` (the
+   * program's `milestoneGracePeriod`); 0 decides everything at `now`. See `decisionTimeOf`.
+   */
+  graceMs?: number;
   /** The customer's IANA zone (or the program's default), for `wait.until`. */
   timezone: string;
-  /** Event types the customer produced since entering, for `branch.if.eventSinceEntry`. */
-  eventsSinceEntry: ReadonlySet<string>;
+  /**
+   * When the customer first did each event type since entering (by `occurredAt`, the trigger's
+   * own cause excluded), for `branch.if.eventSinceEntry` and `exitOn`; see `sinceEntryOf`.
+   */
+  eventsSinceEntry: ReadonlyMap<string, Date>;
   profile: CustomerProfileSnapshot;
   /** Quiet hours, priority collisions and caps; without one every send goes out. */
   gateSend?: SendGate;
@@ -92,8 +104,72 @@ export function enterJourney(
 }
 
 /**
+ * When an instance entered: when its milestone was reached, not when journeys got round to it,
+ * so consumer lag and batching move neither the goal window nor what counts as "since entry".
+ * A `reachedAt` ahead of this process's clock (skew between processes) enters now.
+ */
+export function entryTimeOf(reachedAt: Date, now: Date): Date {
+  return reachedAt.getTime() > now.getTime() ? now : reachedAt;
+}
+
+/**
+ * The time a step is decided at: its own due time (the entry, or the end of its wait) when the
+ * run comes within `graceMs` of it, so lag, batching, a crash and a restart decide it the same
+ * (quiet hours, same-day collisions, caps, the next wait); `now` when it is later than that (the
+ * service was down for longer, the sandbox clock jumped far), so a message held that long is
+ * judged, quiet hours included, at the moment it really goes out.
+ */
+export function decisionTimeOf(dueAt: Date, now: Date, graceMs: number): Date {
+  if (dueAt.getTime() > now.getTime()) return now;
+  return now.getTime() - dueAt.getTime() <= graceMs ? dueAt : now;
+}
+
+/**
+ * What the customer did since entering: the first `occurredAt` of each event type at or after
+ * the entry, the event that caused the milestone excluded (it happened before the entry, even
+ * when both carry the same instant). Arrival order plays no part: an event that arrived before
+ * its instance's milestone counts the same as one that arrived after.
+ */
+export function sinceEntryOf(
+  instance: { enteredAt: Date; causeEventId: string | null },
+  events: Iterable<{ eventId: string; type: string; occurredAt: Date }>,
+): Map<string, Date> {
+  const first = new Map<string, Date>();
+  for (const event of events) {
+    if (event.eventId === instance.causeEventId) continue;
+    if (event.occurredAt.getTime() < instance.enteredAt.getTime()) continue;
+    const known = first.get(event.type);
+    if (!known || event.occurredAt.getTime() < known.getTime()) first.set(event.type, event.occurredAt);
+  }
+  return first;
+}
+
+/** The instance's due time: the end of its wait, or its entry for one not yet run. */
+function dueAtOf(instance: InstanceState): Date {
+  return instance.status === 'waiting' && instance.wakeAt ? instance.wakeAt : instance.enteredAt;
+}
+
+/** The earliest `exitOn` event since entry, if any. */
+function firstExitOf(
+  journey: JourneyDefinition,
+  sinceEntry: ReadonlyMap<string, Date>,
+): { type: string; at: Date } | null {
+  let first: { type: string; at: Date } | null = null;
+  for (const type of journey.exitOn ?? []) {
+    const at = sinceEntry.get(type);
+    if (at && (!first || at.getTime() < first.at.getTime())) first = { type, at };
+  }
+  return first;
+}
+
+/**
  * Runs the instance from where it stands until it waits, exits or completes, and returns what
- * it must send. A waiting instance whose wakeAt has not come stays as it is.
+ * it must send. A waiting instance whose wakeAt has not come stays as it is. Every step runs at
+ * the instance's decision time (`decisionTimeOf` its due time) and sees the events that
+ * occurred strictly before it; an `exitOn` event that occurred before that time ends the
+ * instance first, whenever the event arrived. So the steps due up to an exit event run and
+ * those due after it do not; at the same instant the step comes first (as arrival order would
+ * have it for an event that arrives after its instance, and must for one that arrives before).
  */
 export function advance(
   journey: JourneyDefinition,
@@ -104,29 +180,50 @@ export function advance(
   const effects: SendEffect[] = [];
   if (state.status === 'waiting') {
     if (!state.wakeAt || state.wakeAt.getTime() > context.now.getTime()) return { instance: state, effects };
+  }
+  const at = decisionTimeOf(dueAtOf(state), context.now, context.graceMs ?? 0);
+  if (state.status === 'waiting') {
     // A send deferred by quiet hours runs again; a finished wait step moves on.
     const stepIndex = state.waitReason === 'quiet_hours' ? state.stepIndex : state.stepIndex + 1;
     state = { ...state, status: 'active', wakeAt: null, waitReason: null, stepIndex };
   }
+  const exitEvent = firstExitOf(journey, context.eventsSinceEntry);
+  const exitReason = exitEvent ? `exit_on:${exitEvent.type}` : '';
+  const steps = { ...context, now: at };
   for (let transitions = 0; state.status === 'active'; transitions++) {
+    if (exitEvent && exitEvent.at.getTime() < at.getTime())
+      return { instance: exit(state, exitReason), effects };
     if (transitions >= MAX_TRANSITIONS) return { instance: exit(state, 'step_loop'), effects };
     const step = journey.steps[state.stepIndex];
     if (!step) return { instance: { ...state, status: 'completed' }, effects };
-    const outcome = runStep(journey, state, step, context);
+    const outcome = runStep(journey, state, step, steps);
     if (outcome.effect) effects.push(outcome.effect);
     state = outcome.state;
+  }
+  // An exit event already known that comes before the wait ends: nothing more will run.
+  if (state.status === 'waiting' && exitEvent && state.wakeAt && state.wakeAt > exitEvent.at) {
+    return { instance: exit(state, exitReason), effects };
   }
   return { instance: state, effects };
 }
 
-/** An `exitOn` event ends the instance at once, whatever it was doing. */
+/**
+ * An `exitOn` event ends the instance at once, whatever it was doing, unless the instance's wait
+ * ended before (or as) the event occurred: then the steps due by the event run first (the timer
+ * is due, and `advance` ends the instance once it passes the event's time), as they would have
+ * had the timer fired before the event arrived. Events from before the entry do not count.
+ */
 export function exitOnEvent(
   journey: JourneyDefinition,
   instance: InstanceState,
-  eventType: string,
+  event: { type: string; occurredAt: Date },
 ): InstanceState {
   if (instance.status !== 'active' && instance.status !== 'waiting') return instance;
-  return (journey.exitOn ?? []).includes(eventType) ? exit(instance, `exit_on:${eventType}`) : instance;
+  if (!(journey.exitOn ?? []).includes(event.type)) return instance;
+  if (event.occurredAt.getTime() < instance.enteredAt.getTime()) return instance;
+  if (instance.status === 'waiting' && instance.wakeAt && instance.wakeAt <= event.occurredAt)
+    return instance;
+  return exit(instance, `exit_on:${event.type}`);
 }
 
 function runStep(
@@ -143,7 +240,7 @@ function runStep(
         : { template: send.template, variant: null };
     const template = chosen.template;
     const variant = 'variants' in send ? template : null;
-    const gate = context.gateSend?.({ stepId: step.id, template }) ?? { kind: 'send' };
+    const gate = context.gateSend?.({ stepId: step.id, template, at: context.now }) ?? { kind: 'send' };
     if (gate.kind === 'defer') {
       return { state: { ...state, status: 'waiting', wakeAt: gate.until, waitReason: 'quiet_hours' } };
     }
@@ -165,8 +262,12 @@ function runStep(
     };
   }
   const branch = step.branch;
+  // Only what happened before the branch's own time counts, however early a later event arrived.
+  const since = isEventSinceEntry(branch.if)
+    ? context.eventsSinceEntry.get(branch.if.eventSinceEntry)
+    : undefined;
   const holds = isEventSinceEntry(branch.if)
-    ? context.eventsSinceEntry.has(branch.if.eventSinceEntry)
+    ? since !== undefined && since.getTime() < context.now.getTime()
     : matchesConditions(branch.if, context.profile);
   const target = holds ? branch.then : branch.else;
   if (target === undefined) return { state: { ...state, stepIndex: state.stepIndex + 1 } };

@@ -4,3 +4,4 @@ export {
   DUE_TIMERS_PER_CLAIM,
 } from './usecases/fire-due-timers/fire-due-timers.usecase';
 export { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
+export { JourneyStore } from './store/journey.store';

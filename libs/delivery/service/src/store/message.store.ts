@@ -773,6 +773,7 @@ export class MessageStore {
   /**
    * Keeps the latest consent per customer and channel, and the latest suppression-list status
    * per address (changes that name an address); an older change arriving late changes nothing.
+   * Of changes at the same instant the later one wins, in one batch (by its place) as across two.
    */
   async applyConsentChanges(changes: readonly ConsentViewChange[]): Promise<void> {
     const addressed = changes.filter((c) => c.address);
@@ -781,9 +782,10 @@ export class MessageStore {
         this.db,
         `INSERT INTO delivery.suppressed_addresses AS v (channel, address, status, changed_at, customer_id)
          SELECT DISTINCT ON (ch, a) ch, a, s, t, c
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(ch, a, s, t, c)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+                WITH ORDINALITY AS u(ch, a, s, t, c, n)
           WHERE NOT EXISTS (SELECT 1 FROM delivery.erased_customers e WHERE e.customer_id = u.c)
-          ORDER BY ch, a, t DESC
+          ORDER BY ch, a, t DESC, n DESC
          ON CONFLICT (channel, address) DO UPDATE
            SET status = excluded.status, changed_at = excluded.changed_at, customer_id = excluded.customer_id
          WHERE v.changed_at <= excluded.changed_at`,
@@ -801,8 +803,8 @@ export class MessageStore {
       this.db,
       `INSERT INTO delivery.consent_view AS v (customer_id, channel, status, changed_at)
        SELECT DISTINCT ON (c, ch) c, ch, s, t
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(c, ch, s, t)
-        ORDER BY c, ch, t DESC
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u(c, ch, s, t, n)
+        ORDER BY c, ch, t DESC, n DESC
        ON CONFLICT (customer_id, channel) DO UPDATE
          SET status = excluded.status, changed_at = excluded.changed_at
        WHERE v.changed_at <= excluded.changed_at`,

@@ -1,3 +1,4 @@
 import { CreateJourneysTables1764000000000 } from './1764000000000-create-journeys-tables';
+import { CustomerEventHistory1764300000000 } from './1764300000000-customer-event-history';
 
-export const journeysMigrations = [CreateJourneysTables1764000000000];
+export const journeysMigrations = [CreateJourneysTables1764000000000, CustomerEventHistory1764300000000];

@@ -1,6 +1,13 @@
 import type { CustomerProfileSnapshot, JourneyEntryV1, MessageRequestedV1 } from '@mmp/contracts';
 import type { Channel } from '@mmp/contracts';
-import type { Group, InstanceState, InstanceStatus, LedgerEntry, WaitReason } from '@mmp/journeys-domain';
+import type {
+  Group,
+  InstanceState,
+  InstanceStatus,
+  LedgerEntry,
+  SentMessage,
+  WaitReason,
+} from '@mmp/journeys-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import type { JourneyDefinition } from '@mmp/program';
 import { Injectable } from '@nestjs/common';
@@ -14,20 +21,23 @@ export interface InstanceRecord {
   profile: CustomerProfileSnapshot;
   /** The goal and when its window ends, fixed at entry; null for a journey without a goal. */
   goal: { event: string; endsAt: Date } | null;
+  /** The event that caused the milestone: it happened before the entry, so it never counts since. */
+  causeEventId: string | null;
 }
 
 /** A send that went out, as the ledger keeps it. */
-export interface LedgerRecord extends LedgerEntry {
-  messageId: string;
-  customerId: string;
-}
+export type LedgerRecord = SentMessage;
 
 export type MilestoneContext = MessageRequestedV1['milestone'];
 
-/** A live instance loaded with its definition and the event types seen since it entered. */
-export interface LoadedInstance extends InstanceRecord {
+/** A live instance loaded with the definition it runs on. */
+export interface LiveInstance extends InstanceRecord {
   definition: JourneyDefinition;
-  eventsSinceEntry: Set<string>;
+}
+
+/** An instance loaded to run: also when the customer first did each event type since entry. */
+export interface LoadedInstance extends LiveInstance {
+  eventsSinceEntry: Map<string, Date>;
 }
 
 export interface OutboxMessage {
@@ -53,15 +63,27 @@ interface InstanceRow {
   exit_reason: string | null;
   goal_event: string | null;
   goal_ends_at: Date | null;
+  cause_event_id: string | null;
   definition: JourneyDefinition;
-  events: string[] | null;
+  events: Record<string, string> | null;
 }
+
+/**
+ * The first time of each event type since the instance entered, as `sinceEntryOf` in the
+ * journeys domain defines it: by `occurredAt`, the trigger's cause excluded, whenever it arrived.
+ */
+const EVENTS_SINCE_ENTRY = `
+  (SELECT jsonb_object_agg(s.event_type, s.first_at)
+     FROM (SELECT e.event_type, min(e.occurred_at) AS first_at
+             FROM journeys.customer_events e
+            WHERE e.customer_id = i.customer_id AND e.occurred_at >= i.entered_at
+              AND e.event_id IS DISTINCT FROM i.cause_event_id
+            GROUP BY e.event_type) AS s)`;
 
 const LOADED_INSTANCE_COLUMNS = `
   i.instance_id, i.journey_key, i.journey_version, i.customer_id, i.occurrence_id, i.milestone, i.profile,
   i.grp, i.status, i.step_index, i.wake_at, i.wait_reason, i.entered_at, i.exit_reason, i.goal_event,
-  i.goal_ends_at, v.definition,
-  (SELECT array_agg(e.event_type) FROM journeys.instance_events e WHERE e.instance_id = i.instance_id) AS events`;
+  i.goal_ends_at, i.cause_event_id, v.definition`;
 
 /** Journey instances, their timers and their outbox. Every call is set-based over a batch. */
 @Injectable()
@@ -103,11 +125,11 @@ export class JourneyStore {
       tx,
       `INSERT INTO journeys.instances
          (instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
-          grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, updated_at)
-       SELECT t.*, $15::timestamptz
+          grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, cause_event_id, updated_at)
+       SELECT t.*, $16::timestamptz
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
                      $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-                     $13::text[], $14::timestamptz[]) AS t
+                     $13::text[], $14::timestamptz[], $15::text[]) AS t
        ON CONFLICT DO NOTHING
        RETURNING instance_id`,
       [
@@ -125,6 +147,7 @@ export class JourneyStore {
         records.map((r) => r.state.enteredAt),
         records.map((r) => r.goal?.event ?? null),
         records.map((r) => r.goal?.endsAt ?? null),
+        records.map((r) => r.causeEventId),
         now,
       ],
     );
@@ -219,7 +242,9 @@ export class JourneyStore {
   }
 
   /**
-   * Claims due timers; SKIP LOCKED lets several instances of the service share them, none twice.
+   * Claims due timers, oldest first (ties by instance id, so a customer's sends due at the same
+   * moment are decided in one order whatever the claim sizes); SKIP LOCKED lets several
+   * instances of the service share them, none twice.
    * The rows come from the locking statement itself, so each is the version this transaction
    * locked (re-checked as still due), never an older snapshot of it that another claim already ran.
    */
@@ -229,31 +254,36 @@ export class JourneyStore {
       `WITH claimed AS MATERIALIZED (
          SELECT * FROM journeys.instances
           WHERE status = 'waiting' AND wake_at <= $1
-          ORDER BY wake_at
+          ORDER BY wake_at, instance_id
           LIMIT $2
           FOR UPDATE SKIP LOCKED)
-       SELECT ${LOADED_INSTANCE_COLUMNS}
+       SELECT ${LOADED_INSTANCE_COLUMNS}, ${EVENTS_SINCE_ENTRY} AS events
          FROM claimed i
          JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version`,
       [now, limit],
     );
-    return rows.map(toLoaded);
+    return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
   }
 
-  /** Live instances of these customers, locked, for applying their new events. */
-  async lockLiveInstances(tx: EntityManager, customerIds: readonly string[]): Promise<LoadedInstance[]> {
+  /** Live instances of these customers (but those `excluding`), locked, for applying their new events. */
+  async lockLiveInstances(
+    tx: EntityManager,
+    customerIds: readonly string[],
+    excluding: readonly string[] = [],
+  ): Promise<LiveInstance[]> {
     if (customerIds.length === 0) return [];
-    const rows = await queryRows<InstanceRow>(
+    const rows = await queryRows<Omit<InstanceRow, 'events'>>(
       tx,
       `SELECT ${LOADED_INSTANCE_COLUMNS}
          FROM journeys.instances i
          JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version
         WHERE i.customer_id = ANY($1::text[]) AND i.status IN ('active', 'waiting')
+          AND i.instance_id <> ALL($2::text[])
         ORDER BY i.instance_id
         FOR UPDATE OF i`,
-      [customerIds],
+      [customerIds, excluding],
     );
-    return rows.map(toLoaded);
+    return rows.map(toLive);
   }
 
   /** Entries of these instances not yet on journeys.entries.v1: new ones, and any a crash left behind. */
@@ -344,17 +374,61 @@ export class JourneyStore {
     );
   }
 
-  async recordEvents(
+  /** Keeps the customers' events narrowly (type and time), once per eventId, for what counts since entry. */
+  async recordCustomerEvents(
     tx: EntityManager,
-    pairs: readonly { instanceId: string; eventType: string }[],
+    events: readonly { customerId: string; eventId: string; type: string; occurredAt: Date }[],
   ): Promise<void> {
-    if (pairs.length === 0) return;
+    if (events.length === 0) return;
     await runSql(
       tx,
-      `INSERT INTO journeys.instance_events (instance_id, event_type)
-       SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
-      [pairs.map((p) => p.instanceId), pairs.map((p) => p.eventType)],
+      `INSERT INTO journeys.customer_events (customer_id, event_id, event_type, occurred_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
+      [
+        events.map((e) => e.customerId),
+        events.map((e) => e.eventId),
+        events.map((e) => e.type),
+        events.map((e) => e.occurredAt),
+      ],
     );
+  }
+
+  /**
+   * Deletes up to `limit` kept events older than `before` that no live instance counts (none of
+   * the customer's live instances entered at or before them); returns how many. Entries to come
+   * need only events after their `reachedAt`, which is at most the grace period old.
+   */
+  async pruneCustomerEvents(before: Date, limit: number): Promise<number> {
+    const rows = await queryRows<{ event_id: string }>(
+      this.db,
+      `DELETE FROM journeys.customer_events d
+        USING (SELECT e.customer_id, e.event_id FROM journeys.customer_events e
+                WHERE e.occurred_at < $1
+                  AND NOT EXISTS (SELECT 1 FROM journeys.instances i
+                                   WHERE i.customer_id = e.customer_id AND i.status IN ('active', 'waiting')
+                                     AND i.entered_at <= e.occurred_at)
+                ORDER BY e.occurred_at
+                LIMIT $2) AS old
+        WHERE d.customer_id = old.customer_id AND d.event_id = old.event_id
+        RETURNING d.event_id`,
+      [before, limit],
+    );
+    return rows.length;
+  }
+
+  /** What the customers of these (just entered) instances did since each entry, events that came early included. */
+  async eventsSinceEntryOf(
+    tx: EntityManager,
+    instanceIds: readonly string[],
+  ): Promise<Map<string, Map<string, Date>>> {
+    if (instanceIds.length === 0) return new Map();
+    const rows = await queryRows<{ instance_id: string; events: Record<string, string> | null }>(
+      tx,
+      `SELECT i.instance_id, ${EVENTS_SINCE_ENTRY} AS events
+         FROM journeys.instances i WHERE i.instance_id = ANY($1::text[])`,
+      [instanceIds],
+    );
+    return new Map(rows.map((row) => [row.instance_id, eventTimesOf(row.events)]));
   }
 
   async updateProfiles(
@@ -454,24 +528,51 @@ export class JourneyStore {
 
   /**
    * Marks the goal reached on every instance of these customers, treatment and holdout, live or
-   * ended, whose goal event happened within its window: the earliest such event counts.
+   * ended, whose goal event happened within its window: the earliest such event counts, also
+   * when it arrives after a later one (a late event moves `reachedAt` back, never forward).
    */
   async recordGoals(
     tx: EntityManager,
-    events: readonly { customerId: string; type: string; occurredAt: Date }[],
+    events: readonly { customerId: string; eventId: string; type: string; occurredAt: Date }[],
   ): Promise<void> {
     if (events.length === 0) return;
     await runSql(
       tx,
-      `UPDATE journeys.instances i SET goal_reached_at = g.reached_at
+      `UPDATE journeys.instances i SET goal_reached_at = LEAST(i.goal_reached_at, g.reached_at)
          FROM (SELECT i2.instance_id, min(e.at) AS reached_at
-                 FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(customer_id, type, at)
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS e(customer_id, event_id, type, at)
                  JOIN journeys.instances i2
                    ON i2.customer_id = e.customer_id AND i2.goal_event = e.type
-                  AND i2.goal_reached_at IS NULL AND e.at >= i2.entered_at AND e.at <= i2.goal_ends_at
+                  AND (i2.goal_reached_at IS NULL OR e.at < i2.goal_reached_at)
+                  AND e.at >= i2.entered_at AND e.at <= i2.goal_ends_at
+                  AND e.event_id IS DISTINCT FROM i2.cause_event_id
                 GROUP BY i2.instance_id) AS g
         WHERE i.instance_id = g.instance_id`,
-      [events.map((e) => e.customerId), events.map((e) => e.type), events.map((e) => e.occurredAt)],
+      [
+        events.map((e) => e.customerId),
+        events.map((e) => e.eventId),
+        events.map((e) => e.type),
+        events.map((e) => e.occurredAt),
+      ],
+    );
+  }
+
+  /**
+   * Marks the goal of just-entered instances from the events journeys already holds: a goal
+   * event that reached journeys before the milestone it follows counts all the same.
+   */
+  async recordGoalsFromHistory(tx: EntityManager, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await runSql(
+      tx,
+      `UPDATE journeys.instances i
+          SET goal_reached_at = (
+                SELECT min(e.occurred_at) FROM journeys.customer_events e
+                 WHERE e.customer_id = i.customer_id AND e.event_type = i.goal_event
+                   AND e.occurred_at >= i.entered_at AND e.occurred_at <= i.goal_ends_at
+                   AND e.event_id IS DISTINCT FROM i.cause_event_id)
+        WHERE i.instance_id = ANY($1::text[]) AND i.goal_event IS NOT NULL AND i.goal_reached_at IS NULL`,
+      [instanceIds],
     );
   }
 
@@ -551,7 +652,7 @@ export interface CustomerJourney {
   } | null;
 }
 
-function toLoaded(row: InstanceRow): LoadedInstance {
+function toLive(row: Omit<InstanceRow, 'events'>): LiveInstance {
   return {
     state: {
       instanceId: row.instance_id,
@@ -570,7 +671,11 @@ function toLoaded(row: InstanceRow): LoadedInstance {
     milestone: row.milestone,
     profile: row.profile,
     goal: row.goal_event && row.goal_ends_at ? { event: row.goal_event, endsAt: row.goal_ends_at } : null,
+    causeEventId: row.cause_event_id,
     definition: row.definition,
-    eventsSinceEntry: new Set(row.events ?? []),
   };
+}
+
+function eventTimesOf(events: Record<string, string> | null): Map<string, Date> {
+  return new Map(Object.entries(events ?? {}).map(([type, at]) => [type, new Date(at)]));
 }

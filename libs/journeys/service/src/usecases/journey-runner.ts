@@ -9,30 +9,17 @@ import {
   type JourneyEntryV1,
   type MessageRequestedV1,
 } from '@mmp/contracts';
-import {
-  advance,
-  decideSend,
-  ledgerLookbackMs,
-  messageIdOf,
-  type InstanceState,
-  type SendEffect,
-  type SendGate,
-} from '@mmp/journeys-domain';
-import { ProgramStore, type JourneyDefinition } from '@mmp/program';
+import { ledgerLookbackMs, runInstances, type InstanceState, type SendEffect } from '@mmp/journeys-domain';
+import { parseDuration, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import {
-  JourneyStore,
-  type InstanceRecord,
-  type LedgerRecord,
-  type OutboxMessage,
-} from '../store/journey.store';
+import { JourneyStore, type InstanceRecord, type OutboxMessage } from '../store/journey.store';
 
-/** One instance to run: the definition it entered on, its record, and what the customer did since. */
+/** One instance to run: the definition it entered on, its record, and when the customer first did each event type since. */
 export interface RunItem {
   definition: JourneyDefinition;
   record: InstanceRecord;
-  eventsSinceEntry: ReadonlySet<string>;
+  eventsSinceEntry: ReadonlyMap<string, Date>;
 }
 
 /**
@@ -60,9 +47,10 @@ export class JourneyRunner {
   }
 
   /**
-   * Runs a batch inside `tx`: locks its customers, reads their recent sends, decides every send
-   * against the policies (later sends of the batch see the earlier ones), and records the sends
-   * that go out in the ledger. The caller writes the states and the outbox in the same transaction.
+   * Runs a batch inside `tx`, in the order given: locks its customers, reads their recent sends,
+   * decides every send against the policies at its decision time (later sends of the batch see
+   * the earlier ones, as if each had come alone), and records the sends that go out in the
+   * ledger. The caller writes the states and the outbox in the same transaction.
    */
   async runAll(
     tx: EntityManager,
@@ -76,55 +64,50 @@ export class JourneyRunner {
       ),
     ];
     await this.store.lockCustomers(tx, customers);
-    const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps));
+    const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps) - this.graceMs());
     const ledger = await this.store.ledgerOf(tx, customers, since);
-    const sent: LedgerRecord[] = [];
-    const states: InstanceState[] = [];
-    const outbox: OutboxMessage[] = [];
-
-    for (const { definition, record, eventsSinceEntry } of items) {
-      const { customerId, instanceId } = record.state;
-      const timezone = this.timezoneOf(record.profile);
-      const gateSend: SendGate = ({ stepId, template }) => {
-        const channel = program.templates[template]?.channel;
-        // A template the program dropped is reported (and skipped) below, not decided here.
-        if (!channel) return { kind: 'send' };
-        const entries = ledger.get(customerId) ?? [];
-        const send = { journeyKey: definition.key, priority: definition.priority, channel };
-        const decision = decideSend(send, entries, program.policies, now, timezone);
-        if (decision.kind === 'send') {
-          const entry = { ...send, sentAt: now, localDay: decision.localDay };
-          ledger.set(customerId, [...entries, entry]);
-          sent.push({ ...entry, messageId: messageIdOf(instanceId, stepId), customerId });
-        }
-        return decision;
-      };
-      const { instance, effects } = advance(definition, record.state, {
-        now,
-        timezone,
-        eventsSinceEntry,
+    const records = new Map(items.map((item) => [item.record.state.instanceId, item]));
+    const { states, effects, sent } = runInstances(
+      items.map(({ definition, record, eventsSinceEntry }) => ({
+        journey: definition,
+        instance: record.state,
+        timezone: this.timezoneOf(record.profile),
         profile: record.profile,
-        gateSend,
-      });
-      states.push(instance);
-      for (const effect of effects) {
-        const template = program.templates[effect.template];
-        if (!template) {
-          // Only an instance on an old journey version can name a template the program dropped.
-          this.logger.error(
-            `journey ${definition.key} step ${effect.stepId}: template ${effect.template} is not in the program; nothing sent`,
-          );
-          continue;
-        }
-        outbox.push({
-          messageId: effect.messageId,
-          instanceId,
-          payload: toMessageRequested(effect, template.channel, definition, record, now),
-        });
+        eventsSinceEntry,
+      })),
+      ledger,
+      {
+        now,
+        graceMs: this.graceMs(),
+        policies: program.policies,
+        channelOf: (template) => program.templates[template]?.channel,
+      },
+    );
+    const outbox: OutboxMessage[] = [];
+    for (const { instance, effect } of effects) {
+      const item = records.get(instance.instanceId);
+      const template = program.templates[effect.template];
+      if (!item) continue;
+      if (!template) {
+        // Only an instance on an old journey version can name a template the program dropped.
+        this.logger.error(
+          `journey ${item.definition.key} step ${effect.stepId}: template ${effect.template} is not in the program; nothing sent`,
+        );
+        continue;
       }
+      outbox.push({
+        messageId: effect.messageId,
+        instanceId: instance.instanceId,
+        payload: toMessageRequested(effect, template.channel, item.definition, item.record, now),
+      });
     }
     await this.store.recordSends(tx, sent);
     return { states, outbox };
+  }
+
+  /** How late a step is still decided at its own due time: the program's `milestoneGracePeriod`. */
+  private graceMs(): number {
+    return parseDuration(this.program.current().policies.milestoneGracePeriod);
   }
 
   /** Publishes what the outbox holds for these instances (new sends, and any left by a crash). */

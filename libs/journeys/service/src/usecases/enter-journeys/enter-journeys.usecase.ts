@@ -1,12 +1,18 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import type { MilestoneReachedV1 } from '@mmp/contracts';
-import { enterJourney, goalWindowOf } from '@mmp/journeys-domain';
+import { arrivalSegments, enterJourney, entryTimeOf, goalWindowOf } from '@mmp/journeys-domain';
 import { journeyVersion, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { JourneyStore } from '../../store/journey.store';
 import { JourneyRunner, type RunItem } from '../journey-runner';
 
-/** milestones.reached.v1 in: every journey the milestone triggers is entered once per occurrence. */
+/**
+ * milestones.reached.v1 in: every journey the milestone triggers is entered once per occurrence,
+ * at the time the milestone was reached. A batch decides what the same milestones one by one
+ * would: they run in arrival order, and what the customer did since the entry counts even when
+ * it reached journeys before the milestone (see `sinceEntryOf`).
+ */
 @Injectable()
 export class EnterJourneysUsecase {
   constructor(
@@ -22,15 +28,17 @@ export class EnterJourneysUsecase {
     const versions = new Map<string, { key: string; version: string; definition: JourneyDefinition }>();
     const candidates: RunItem[] = [];
     for (const milestone of reached) {
+      const enteredAt = entryTimeOf(new Date(milestone.reachedAt), now);
       for (const journey of journeys.filter((j) => j.trigger === milestone.milestoneKey)) {
         const version = journeyVersion(journey);
         versions.set(`${journey.key}@${version}`, { key: journey.key, version, definition: journey });
         candidates.push({
           definition: journey,
-          eventsSinceEntry: new Set(),
+          eventsSinceEntry: new Map(),
           record: {
-            state: enterJourney(journey, milestone, now),
-            goal: goalWindowOf(journey, now, this.runner.timezoneOf(milestone.profile)),
+            state: enterJourney(journey, milestone, enteredAt),
+            goal: goalWindowOf(journey, enteredAt, this.runner.timezoneOf(milestone.profile)),
+            causeEventId: milestone.causeEventId,
             journeyVersion: version,
             milestone: {
               key: milestone.milestoneKey,
@@ -45,24 +53,44 @@ export class EnterJourneysUsecase {
     if (candidates.length === 0) return;
 
     await this.store.transaction(async (tx) => {
+      // Once, in one order, for every segment: events being committed for these customers right
+      // now are either in the reads of the kept events below or see these instances (see
+      // TrackCustomerEventsUsecase), and the policies decide one batch at a time per customer.
+      await this.store.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
       await this.store.saveVersions(tx, [...versions.values()], now);
-      const created = await this.store.insertInstances(
-        tx,
-        candidates.map((c) => c.record),
-        now,
+      // Usually one segment; a journey and customer twice in one batch (a re-armed milestone, a
+      // redelivery) is entered after the first has run, so re-entry sees what the first left.
+      const segments = arrivalSegments(
+        candidates,
+        (c) => `${c.definition.key}\u0000${c.record.state.customerId}`,
       );
-      // Within one batch the higher priority runs first, so its send wins a same-day collision
-      // however the milestones were ordered (the sort is stable: equal priorities keep arrival order).
-      const started = candidates
-        .filter((c) => created.has(c.record.state.instanceId))
-        .sort((a, b) => b.definition.priority - a.definition.priority);
-      const { states, outbox } = await this.runner.runAll(tx, started, now);
-      await this.store.updateInstances(tx, states, now);
-      await this.store.insertOutbox(tx, outbox, now);
+      for (const segment of segments) await this.enterSegment(tx, segment, now);
     });
     // Instances created now, and any a crash left with unpublished sends.
     const instanceIds = candidates.map((c) => c.record.state.instanceId);
     await this.runner.publishEntries(instanceIds);
     await this.runner.publishPending(instanceIds);
+  }
+
+  private async enterSegment(tx: EntityManager, segment: readonly RunItem[], now: Date): Promise<void> {
+    const created = await this.store.insertInstances(
+      tx,
+      segment.map((c) => c.record),
+      now,
+    );
+    if (created.size === 0) return;
+    const ids = [...created];
+    await this.store.recordGoalsFromHistory(tx, ids);
+    const history = await this.store.eventsSinceEntryOf(tx, ids);
+    // In arrival order, whatever the priorities: a batch decides collisions as single arrivals would.
+    const started = segment
+      .filter((c) => created.has(c.record.state.instanceId))
+      .map((c) => ({
+        ...c,
+        eventsSinceEntry: history.get(c.record.state.instanceId) ?? new Map<string, Date>(),
+      }));
+    const { states, outbox } = await this.runner.runAll(tx, started, now);
+    await this.store.updateInstances(tx, states, now);
+    await this.store.insertOutbox(tx, outbox, now);
   }
 }

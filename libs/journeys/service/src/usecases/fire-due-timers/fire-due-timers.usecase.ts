@@ -1,4 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
+import { parseDuration, ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
 import { JourneyStore } from '../../store/journey.store';
 import { JourneyRunner } from '../journey-runner';
@@ -9,13 +10,19 @@ export const DUE_TIMERS_PER_CLAIM = 500;
  * failed publish): no redelivery will come for a send a timer made, so the scheduler publishes it.
  */
 export const STRANDED_AFTER_MS = 30_000;
+const PRUNE_EVERY_MS = 60_000;
+const PRUNED_PER_ROUND = 5_000;
+const PRUNE_ROUNDS = 20;
 
 /** Wakes instances whose wait is over and runs them to their next wait, exit or end. */
 @Injectable()
 export class FireDueTimersUsecase {
+  private lastPrunedAt: Date | undefined;
+
   constructor(
     private readonly store: JourneyStore,
     private readonly runner: JourneyRunner,
+    private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -40,6 +47,25 @@ export class FireDueTimersUsecase {
     // Published from memory once committed; a crash before this is repaired by publishStale.
     await this.runner.publish(fired.outbox);
     return fired.count;
+  }
+
+  /**
+   * Deletes kept customer events no instance can need any more (older than the grace period and
+   * counted by no live instance), at most once a minute, a claim's worth at a time; returns how many.
+   */
+  async pruneEventHistory(): Promise<number> {
+    const now = this.clock.now();
+    if (this.lastPrunedAt && now.getTime() - this.lastPrunedAt.getTime() < PRUNE_EVERY_MS) return 0;
+    this.lastPrunedAt = now;
+    const graceMs = parseDuration(this.program.current().policies.milestoneGracePeriod);
+    const before = new Date(now.getTime() - graceMs);
+    let total = 0;
+    for (let round = 0; round < PRUNE_ROUNDS; round++) {
+      const pruned = await this.store.pruneCustomerEvents(before, PRUNED_PER_ROUND);
+      total += pruned;
+      if (pruned < PRUNED_PER_ROUND) break;
+    }
+    return total;
   }
 
   /** Publishes outbox messages a crash stranded; returns how many. */

@@ -12,7 +12,8 @@ const CONCURRENT_CLAIMS = 2;
 /**
  * Looks for due timers every second, and at once when the sandbox clock jumps. Claims are
  * drained back to back while full, so a backlog is worked through without waiting a tick. Each
- * tick also publishes sends a crash stranded in the outbox.
+ * tick also publishes sends a crash stranded in the outbox, and (once a minute) prunes the kept
+ * customer events no instance can need.
  */
 @Injectable()
 export class TimerScheduler extends PollingWorker {
@@ -32,6 +33,7 @@ export class TimerScheduler extends PollingWorker {
     const results = await Promise.allSettled([
       ...Array.from({ length: CONCURRENT_CLAIMS }, worker),
       this.fireDueTimers.publishStranded(),
+      this.fireDueTimers.pruneEventHistory(),
     ]);
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;

@@ -5,8 +5,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JourneyStore } from '../../store/journey.store';
 
 /**
- * customer.events.v1 in: live instances learn what the customer did since entering (for
- * branches), `exitOn` events end them at once, and their profile snapshot stays current. Every
+ * customer.events.v1 in: journeys keeps each event's type and time (branches and `exitOn` read
+ * them by `occurredAt`, including instances that enter later), `exitOn` events end live
+ * instances at once (see `exitOnEvent`), and their profile snapshot stays current. Every
  * instance, live or ended, treatment or holdout, records its goal when the event is within its window.
  * A `customer.erased` event blanks the customer's traits everywhere journeys keeps them and ends
  * their live instances.
@@ -25,28 +26,52 @@ export class TrackCustomerEventsUsecase {
       // An erased customer leaves no personal data here, and nothing more is sent to them.
       const erased = events.filter(isErasureEvent).map((e) => e.customerId);
       if (erased.length > 0) await this.store.eraseCustomers(tx, erased, now);
-      await this.store.recordGoals(
-        tx,
-        events.map((e) => ({ customerId: e.customerId, type: e.type, occurredAt: new Date(e.occurredAt) })),
+      const history = events.map((e) => ({
+        customerId: e.customerId,
+        eventId: e.eventId,
+        type: e.type,
+        occurredAt: new Date(e.occurredAt),
+      }));
+      // Kept for instances that enter later: an event may reach journeys before its milestone.
+      await this.store.recordCustomerEvents(tx, history);
+      const customers = [...new Set(events.map((e) => e.customerId))];
+      const live = await this.store.lockLiveInstances(tx, customers);
+      // An entry committing at this moment is invisible to the statement above, and these events
+      // to its read of the kept events. Entries take the customer's lock before they insert:
+      // wait for them, then take in what they committed. The lock comes after the row locks, as
+      // for timers, and every instance row this transaction writes comes after it, so entries,
+      // timers and this never wait on each other in a cycle.
+      await this.store.lockCustomers(tx, customers);
+      await this.store.recordGoals(tx, history);
+      live.push(
+        ...(await this.store.lockLiveInstances(
+          tx,
+          customers,
+          live.map((instance) => instance.state.instanceId),
+        )),
       );
-      const live = await this.store.lockLiveInstances(tx, [...new Set(events.map((e) => e.customerId))]);
       if (live.length === 0) return;
-      const seen: { instanceId: string; eventType: string }[] = [];
       const profiles = new Map<string, CustomerEventV1['profile']>();
       const exited = [];
       for (const instance of live) {
         let state = instance.state;
         const mine = events
-          .filter((e) => e.customerId === state.customerId && new Date(e.occurredAt) >= state.enteredAt)
+          .filter(
+            (e) =>
+              e.customerId === state.customerId &&
+              e.eventId !== instance.causeEventId &&
+              new Date(e.occurredAt) >= state.enteredAt,
+          )
           .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
         for (const event of mine) {
-          seen.push({ instanceId: state.instanceId, eventType: event.type });
           profiles.set(state.instanceId, event.profile);
-          state = exitOnEvent(instance.definition, state, event.type);
+          state = exitOnEvent(instance.definition, state, {
+            type: event.type,
+            occurredAt: new Date(event.occurredAt),
+          });
         }
         if (state !== instance.state) exited.push(state);
       }
-      await this.store.recordEvents(tx, seen);
       await this.store.updateProfiles(
         tx,
         [...profiles].map(([instanceId, profile]) => ({ instanceId, profile })),
