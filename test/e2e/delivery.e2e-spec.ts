@@ -22,6 +22,7 @@ import { createHmac } from 'node:crypto';
 import type { Client } from 'pg';
 import {
   DeliveryModule,
+  HANDOVER_CHUNK,
   MessageStore,
   RetryDueMessagesUsecase,
   SendMessagesUsecase,
@@ -293,6 +294,32 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     expect(ses.calls.length - before).toBe(1);
     expect(await messagesOf(req.customerId)).toMatchObject([{ status: 'failed', reason: 'outcome_unknown' }]);
     expect(eventsOf(req.messageId)).toEqual(['failed/outcome_unknown']);
+  });
+
+  it('hands a batch to providers a chunk at a time, so a kill strands nothing beyond the chunk in flight', async () => {
+    const reqs = Array.from({ length: HANDOVER_CHUNK + 8 }, () => request('email'));
+    const store = app.get(MessageStore);
+    const handOver = store.handOver.bind(store);
+    const chunkSizes: number[] = [];
+    // The process dies as the second chunk is about to be handed over.
+    const spy = jest.spyOn(store, 'handOver').mockImplementation(async (messages, now) => {
+      chunkSizes.push(messages.length);
+      if (chunkSizes.length === 2) throw new Error('killed before the second chunk');
+      return handOver(messages, now);
+    });
+    const before = ses.calls.length;
+    await expect(send.execute(reqs)).rejects.toThrow('killed before the second chunk');
+    spy.mockRestore();
+    expect(chunkSizes).toEqual([HANDOVER_CHUNK, 8]);
+    expect(ses.calls.length - before).toBe(HANDOVER_CHUNK);
+
+    await send.execute(reqs); // the redelivery after the restart
+    const sent = ses.calls.slice(before).map((call) => call.fields['Tags.member.1.Value']);
+    expect(sent).toHaveLength(reqs.length);
+    expect(new Set(sent)).toEqual(new Set(reqs.map((r) => r.messageId)));
+    for (const req of reqs) {
+      expect(await messagesOf(req.customerId)).toMatchObject([{ messageId: req.messageId, status: 'sent' }]);
+    }
   });
 
   it('retries a throttled SMS with exponential backoff on the clock, then sends it once', async () => {

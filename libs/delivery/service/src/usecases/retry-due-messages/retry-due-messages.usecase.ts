@@ -6,14 +6,12 @@ import { mapWithConcurrency, ProviderDispatcher, recordDispatched } from '../../
 import { DELIVERY_TIMING, type DeliveryTiming } from '../../sending/delivery-timing';
 import { StatusPublisher } from '../../sending/status-publisher';
 import { MessageStore } from '../../store/message.store';
-import { SEND_CONCURRENCY } from '../send-messages/send-messages.usecase';
+import { HANDOVER_CHUNK, SEND_CONCURRENCY } from '../send-messages/send-messages.usecase';
 
-/** Retries claimed per round. */
-const RETRY_BATCH = 500;
 /**
  * A message handed over this long ago without an outcome was lost with its process: failed as
  * `outcome_unknown`, never resent. Far above a provider call's timeout plus the rate-limit wait
- * of a whole batch.
+ * of a whole chunk.
  */
 export const STALE_HANDOVER_MS = 60 * 60_000;
 
@@ -60,7 +58,7 @@ export class RetryDueMessagesUsecase extends PollingWorker {
     if (withheld.length > 0) await this.publisher.publishPending(withheld);
     let total = 0;
     for (;;) {
-      const due = await this.store.claimDueRetries(this.clock.now(), RETRY_BATCH);
+      const due = await this.store.claimDueRetries(this.clock.now(), HANDOVER_CHUNK);
       if (due.length === 0) return total;
       total += due.length;
       const dispatched = await mapWithConcurrency(due, SEND_CONCURRENCY, (retry) =>

@@ -16,6 +16,11 @@ import { MessageStore, suppressionKey, type MessageOutcome } from '../../store/m
 
 /** Provider calls in flight at once per batch: enough to hide latency; the rate limit does the rest. */
 export const SEND_CONCURRENCY = 16;
+/**
+ * Messages handed over to providers at once: what a crash (kill -9) can leave `outcome_unknown`.
+ * Two rounds of the concurrency keeps calls in flight while bounding that loss.
+ */
+export const HANDOVER_CHUNK = 2 * SEND_CONCURRENCY;
 
 interface ReadyToSend {
   request: MessageRequestedV1;
@@ -30,6 +35,8 @@ interface ReadyToSend {
  */
 @Injectable()
 export class SendMessagesUsecase {
+  private handOverTurns: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly store: MessageStore,
     private readonly composer: MessageComposer,
@@ -81,6 +88,26 @@ export class SendMessagesUsecase {
       return toSend;
     });
 
+    // Handed over a chunk at a time, each sent before the next is handed over: a crash can only
+    // strand (as outcome_unknown, never resent) what was with the provider at that moment, not
+    // the rest of a batch that would still be waiting for the rate limit.
+    // Batches of several partitions run at once; their chunks take turns, so one process never
+    // has more than one chunk with the providers.
+    for (let start = 0; start < ready.length; start += HANDOVER_CHUNK) {
+      const chunk = ready.slice(start, start + HANDOVER_CHUNK);
+      await this.inTurn(() => this.handOverAndSend(chunk));
+    }
+    await this.publisher.publishPending(requests.map((r) => r.messageId));
+  }
+
+  /** Runs `work` after every chunk handed over before it has been sent and recorded. */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const turn = this.handOverTurns.then(work);
+    this.handOverTurns = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async handOverAndSend(ready: readonly ReadyToSend[]): Promise<void> {
     // Consent may have changed since the decisions: the handover checks it again, atomically.
     const gate = await this.store.handOver(
       ready.map((r) => ({
@@ -95,14 +122,12 @@ export class SendMessagesUsecase {
     });
     await this.store.recordOutcomes(withheld, this.clock.now());
     const handedOver = ready.filter((r) => gate.handedOver.has(r.request.messageId));
-    if (handedOver.length > 0) {
-      const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
-        this.dispatcher.dispatch(item.request, item.outbound, 0, item.request),
-      );
-      const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
-      await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
-    }
-    await this.publisher.publishPending(requests.map((r) => r.messageId));
+    if (handedOver.length === 0) return;
+    const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
+      this.dispatcher.dispatch(item.request, item.outbound, 0, item.request),
+    );
+    const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
+    await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
   }
 
   private decide(
