@@ -11,12 +11,18 @@ export interface ClockHolder {
  * every process (over the bus); posting to each one as well is harmless (moves are forward only:
  * a process already there answers 409) and keeps this working where a POST moves only its own.
  */
-export async function moveClocks(holders: readonly ClockHolder[], now: Date, timeoutMs = 60_000): Promise<void> {
+export async function moveClocks(
+  holders: readonly ClockHolder[],
+  now: Date,
+  timeoutMs = 60_000,
+): Promise<void> {
   for (const holder of holders) {
     try {
       const answer = await call(holder.url, '/v1/sandbox/clock', 'POST', { now: now.toISOString() });
       if (answer.status !== 200 && answer.status !== 409) {
-        throw new Error(`${holder.name}: POST /v1/sandbox/clock answered ${answer.status} ${JSON.stringify(answer.body)}`);
+        throw new Error(
+          `${holder.name}: POST /v1/sandbox/clock answered ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
       }
     } catch (error) {
       if (error instanceof TypeError) continue; // Not listening (killed): it gets the clock when it is back.
@@ -42,7 +48,9 @@ async function waitForClock(holder: ClockHolder, now: Date, timeoutMs: number): 
     }
     if (current !== undefined && current >= now.getTime()) return;
     if (Date.now() > deadline) {
-      throw new Error(`${holder.name} still reports ${String(current)} ${timeoutMs} ms after the clock moved to ${now.toISOString()}`);
+      throw new Error(
+        `${holder.name} still reports ${String(current)} ${timeoutMs} ms after the clock moved to ${now.toISOString()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

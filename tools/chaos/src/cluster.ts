@@ -2,11 +2,19 @@ import { RetailEventsTopic } from '@mmp/contracts';
 import { findFreePort } from '@mmp/persistence';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { moveClocks } from './clock';
-import { applyConsent, chunk, interleave, postBatch, type Deployment, type Rejections, type ServiceName } from './deployment';
+import {
+  applyConsent,
+  chunk,
+  interleave,
+  postBatch,
+  type Deployment,
+  type Rejections,
+  type ServiceName,
+} from './deployment';
 import { ProviderFakes } from './fakes';
 import type { ConsentChange, EventSequence } from './history';
 import { forEachLimited } from './http';
-import { ServiceProcess } from './processes';
+import { GROUP_EVICTION_MS, ServiceProcess } from './processes';
 import { kafkaProgress, waitUntilQuiet } from './quiescence';
 import { SeededRandom } from './random';
 import type { RunSettings } from './settings';
@@ -54,6 +62,8 @@ export class ClusterDeployment implements Deployment {
   private clockNow: Date | undefined;
   private kills = 0;
   private survived = 0;
+  /** Restarts of processes whose consumer gave up on its own (not killed by the run). */
+  private repairs = 0;
   private readonly log: string[] = [];
   private readonly killer: Promise<void>;
   private failure: unknown;
@@ -88,7 +98,11 @@ export class ClusterDeployment implements Deployment {
         processes.push(new ServiceProcess(`${app}#${n}`, app, await findFreePort(), env));
       }
     }
-    const kafka = new Kafka({ clientId: 'chaos-replay', brokers: [...infrastructure.brokers], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'chaos-replay',
+      brokers: [...infrastructure.brokers],
+      logLevel: logLevel.NOTHING,
+    });
     // One request in flight: a retried produce can then not overtake the one after it.
     const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: true });
     const admin = kafka.admin();
@@ -129,7 +143,8 @@ export class ClusterDeployment implements Deployment {
     const lanes = http.map(async (laneSequences) => {
       const laneRandom = new SeededRandom(random.int(1, 1 << 30));
       const stream = interleave(laneRandom, laneSequences).map((item) => item.event);
-      for (const batch of chunk(laneRandom, stream, HTTP_BATCH_SIZES)) await postBatch(ingestion, batch, this.rejections);
+      for (const batch of chunk(laneRandom, stream, HTTP_BATCH_SIZES))
+        await postBatch(ingestion, batch, this.rejections);
     });
     const produced = (async () => {
       const stream = interleave(random, kafka);
@@ -169,15 +184,25 @@ export class ClusterDeployment implements Deployment {
   async settle(what: string): Promise<void> {
     for (;;) {
       await this.restarting;
-      if (this.failure) throw new Error(`a restart failed: ${String(this.failure)}`);
+      if (this.failure) throw new Error('a restart after a kill failed', { cause: this.failure });
       await waitUntilQuiet(
         async () => {
           const progress = await kafkaProgress(this.admin);
           return { lag: progress.lag, fingerprint: `${progress.fingerprint}|calls:${this.fakes.total()}` };
         },
-        { quietMs: this.settings.quietMs, timeoutMs: this.settings.settleTimeoutMs, what: `chaos ${what}` },
+        {
+          quietMs: this.settings.quietMs,
+          timeoutMs: this.settings.settleTimeoutMs,
+          what: `chaos ${what}`,
+          interrupted: () => this.repairNeeded(false) !== undefined,
+        },
       );
       if (this.restarting) continue;
+      const broken = this.repairNeeded(true);
+      if (broken) {
+        await this.repair(broken);
+        continue;
+      }
       const waiting = this.pending.splice(0);
       if (waiting.length > 0) {
         for (const process of waiting) await this.restart(process);
@@ -192,8 +217,29 @@ export class ClusterDeployment implements Deployment {
     }
   }
 
-  faults(): { kills: number; survived: number; log: string[] } {
-    return { kills: this.kills, survived: this.survived, log: [...this.log] };
+  faults(): { kills: number; survived: number; repairs: number; log: string[] } {
+    return { kills: this.kills, survived: this.survived, repairs: this.repairs, log: [...this.log] };
+  }
+
+  /**
+   * A process one of whose consumers gave up (an error kafkajs deems fatal, seen on the mock
+   * cluster during rebalances) consumes nothing more from that topic: a single-instance service
+   * would then never catch up. Journeys only once the rest settled, as after a kill.
+   */
+  private repairNeeded(settled: boolean): ServiceProcess | undefined {
+    const healthyPeer = (p: ServiceProcess) =>
+      this.processes.some((o) => o !== p && o.app === p.app && o.running && !o.consumerGaveUp);
+    return this.processes.find(
+      (p) => p.running && p.consumerGaveUp && (settled || p.app !== 'journeys' || !healthyPeer(p)),
+    );
+  }
+
+  private async repair(process: ServiceProcess): Promise<void> {
+    this.repairs += 1;
+    this.lastFaultAt = Date.now();
+    this.note(`${process.name}: a consumer gave up; restarting it (repair ${this.repairs})`);
+    await process.kill();
+    await this.restart(process, false);
   }
 
   async stop(): Promise<void> {
@@ -214,7 +260,9 @@ export class ClusterDeployment implements Deployment {
 
   private async killLoop(): Promise<void> {
     while (!this.stopped) {
-      await new Promise((resolve) => setTimeout(resolve, this.settings.killEveryMs * (0.5 + this.random.next())));
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.settings.killEveryMs * (0.5 + this.random.next())),
+      );
       if (!this.armed || this.stopped || this.restarting || this.pending.length > 0) continue;
       if (this.kills >= this.settings.maxKills) continue;
       const victim = this.random.pick(this.processes.filter((p) => p.running));
@@ -236,12 +284,14 @@ export class ClusterDeployment implements Deployment {
     }
   }
 
-  private async restart(process: ServiceProcess): Promise<void> {
+  private async restart(process: ServiceProcess, afterKill = true): Promise<void> {
+    const wait = process.killedAt + GROUP_EVICTION_MS - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const startedAt = Date.now();
     await process.start(this.settings.startTimeoutMs);
     if (this.clockNow) await moveClocks([process], this.clockNow);
     process.restarts += 1;
-    this.survived += 1;
+    if (afterKill) this.survived += 1;
     this.lastFaultAt = Date.now();
     this.note(`${process.name} back after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }

@@ -22,7 +22,7 @@ export interface Deployment {
   /** Stops injecting faults and waits for the last restart: the outcome is read on a whole deployment. */
   endFaults(): Promise<void>;
   /** Faults injected so far. */
-  faults(): { kills: number; survived: number; log: string[] };
+  faults(): { kills: number; survived: number; repairs: number; log: string[] };
   stop(): Promise<void>;
 }
 
@@ -33,12 +33,17 @@ export interface Rejections {
 }
 
 /** Posts events over HTTP (one or a batch), retrying through restarts; counts what was refused. */
-export async function postBatch(url: () => string, events: readonly RetailEvent[], rejections: Rejections): Promise<void> {
+export async function postBatch(
+  url: () => string,
+  events: readonly RetailEvent[],
+  rejections: Rejections,
+): Promise<void> {
   const body = events.length === 1 ? events[0] : { batch: events };
   const answer = await callUntilAnswered(url, '/v1/events', 'POST', body);
   if (answer.status === 202) {
     const rejected: unknown = Reflect.get(Object(answer.body), 'rejected');
-    if (Array.isArray(rejected) && rejected.length > 0) note(rejections, JSON.stringify(rejected[0]), rejected.length);
+    if (Array.isArray(rejected) && rejected.length > 0)
+      note(rejections, JSON.stringify(rejected[0]), rejected.length);
     return;
   }
   note(rejections, `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`, events.length);
@@ -59,7 +64,9 @@ export async function applyConsent(url: () => string, changes: readonly ConsentC
       { status: change.status, source: 'chaos' },
     );
     if (answer.status !== 200) {
-      throw new Error(`PUT consent of ${change.customerId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      throw new Error(
+        `PUT consent of ${change.customerId} answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+      );
     }
   });
 }
@@ -68,7 +75,10 @@ export async function applyConsent(url: () => string, changes: readonly ConsentC
  * Interleaves sequences at random while keeping each one's order: the stream a retailer's
  * many customers make, in which each customer's own events stay in order.
  */
-export function interleave(random: SeededRandom, sequences: readonly EventSequence[]): { key: string; event: RetailEvent }[] {
+export function interleave(
+  random: SeededRandom,
+  sequences: readonly EventSequence[],
+): { key: string; event: RetailEvent }[] {
   const cursors = sequences.map((sequence) => ({ sequence, next: 0 }));
   const out: { key: string; event: RetailEvent }[] = [];
   while (cursors.length > 0) {
@@ -88,7 +98,7 @@ export function interleave(random: SeededRandom, sequences: readonly EventSequen
 /** Cuts a stream into chunks of sizes drawn from `sizes`. */
 export function chunk<T>(random: SeededRandom, items: readonly T[], sizes: readonly number[]): T[][] {
   const chunks: T[][] = [];
-  for (let at = 0; at < items.length; ) {
+  for (let at = 0; at < items.length;) {
     const size = random.pick(sizes);
     chunks.push(items.slice(at, at + size));
     at += size;

@@ -36,7 +36,11 @@ export class ProviderFakes {
   ) {}
 
   static async start(): Promise<ProviderFakes> {
-    const [ses, twilio, fcm] = await Promise.all([startSesFake(), startTwilioFake(), startFcmFake('mmp-chaos')]);
+    const [ses, twilio, fcm] = await Promise.all([
+      startSesFake(),
+      startTwilioFake(),
+      startFcmFake('mmp-chaos'),
+    ]);
     return new ProviderFakes(ses, twilio, fcm);
   }
 
@@ -95,7 +99,8 @@ export class ProviderFakes {
     for (const call of this.fcm.calls.slice(this.counted.fcm)) {
       if (call.status !== 200) continue;
       const data: unknown = Reflect.get(Reflect.get(Object(call.json), 'message') ?? {}, 'data');
-      const messageId: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'messageId') : undefined;
+      const messageId: unknown =
+        typeof data === 'object' && data !== null ? Reflect.get(data, 'messageId') : undefined;
       this.seen.push({
         channel: 'push',
         messageId: typeof messageId === 'string' ? messageId : undefined,
@@ -103,7 +108,11 @@ export class ProviderFakes {
         stage,
       });
     }
-    this.counted = { ses: this.ses.calls.length, twilio: this.twilio.calls.length, fcm: this.fcm.calls.length };
+    this.counted = {
+      ses: this.ses.calls.length,
+      twilio: this.twilio.calls.length,
+      fcm: this.fcm.calls.length,
+    };
   }
 
   async stop(): Promise<void> {

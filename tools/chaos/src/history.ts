@@ -221,18 +221,27 @@ export function generateHistory(options: HistoryOptions): History {
             visitor({ type: 'order.placed', properties: order(random, nextId('o'), 30, 180) }),
           );
         } else if (kind === 'cart') {
-          event(visitPhase, anonymousId, at, visitor({ type: 'cart.abandoned', properties: { cartId: nextId('cart') } }));
+          event(
+            visitPhase,
+            anonymousId,
+            at,
+            visitor({ type: 'cart.abandoned', properties: { cartId: nextId('cart') } }),
+          );
         } else {
-          event(visitPhase, anonymousId, at, visitor({ type: 'product.viewed', properties: { sku: `sku-${random.int(1, 50)}` } }));
+          event(
+            visitPhase,
+            anonymousId,
+            at,
+            visitor({ type: 'product.viewed', properties: { sku: `sku-${random.int(1, 50)}` } }),
+          );
         }
       }
       const linkPhase = random.int(phase, phases - 1);
-      event(
-        linkPhase,
-        id,
-        linkPhase === phase ? registeredAt + 2000 : timeIn(linkPhase),
-        { type: 'identity.linked', customerId: id, anonymousId },
-      );
+      event(linkPhase, id, linkPhase === phase ? registeredAt + 2000 : timeIn(linkPhase), {
+        type: 'identity.linked',
+        customerId: id,
+        anonymousId,
+      });
     }
 
     // Orders, refunds, carts, views and updates in the registration phase and later ones.
@@ -245,17 +254,37 @@ export function generateHistory(options: HistoryOptions): History {
         const at = afterRegistration(timeIn(k));
         const properties = order(random, nextId('o'), 20, 160);
         event(k, id, at, customer({ type: 'order.placed', properties }));
-        orders.push({ phase: k, at, orderId: String(properties['orderId']), total: Number(properties['total']) });
+        orders.push({
+          phase: k,
+          at,
+          orderId: String(properties['orderId']),
+          total: Number(properties['total']),
+        });
       }
       const carts = k === strugglePhase ? 3 : random.pick([0, 0, 0, 1]);
       for (let i = 0; i < carts; i += 1) {
-        event(k, id, afterRegistration(timeIn(k)), customer({ type: 'cart.abandoned', properties: { cartId: nextId('cart') } }));
+        event(
+          k,
+          id,
+          afterRegistration(timeIn(k)),
+          customer({ type: 'cart.abandoned', properties: { cartId: nextId('cart') } }),
+        );
       }
       for (let i = random.pick([0, 1, 1, 2]); i > 0; i -= 1) {
-        event(k, id, afterRegistration(timeIn(k)), customer({ type: 'product.viewed', properties: { sku: `sku-${random.int(1, 50)}` } }));
+        event(
+          k,
+          id,
+          afterRegistration(timeIn(k)),
+          customer({ type: 'product.viewed', properties: { sku: `sku-${random.int(1, 50)}` } }),
+        );
       }
       if (k > phase && random.chance(0.1)) {
-        event(k, id, timeIn(k), customer({ type: 'customer.updated', traits: { firstName: random.pick(['Ana', 'Bo', 'Cy']) } }));
+        event(
+          k,
+          id,
+          timeIn(k),
+          customer({ type: 'customer.updated', traits: { firstName: random.pick(['Ana', 'Bo', 'Cy']) } }),
+        );
       }
     }
     for (const placed of orders) {
@@ -263,7 +292,15 @@ export function generateHistory(options: HistoryOptions): History {
       const k = random.int(placed.phase, phases - 1);
       const at = k === placed.phase ? placed.at + random.int(1, 20) * 60_000 : timeIn(k);
       const amount = (placed.total * random.pick([0.3, 0.5, 1])).toFixed(2);
-      event(k, id, at, customer({ type: 'order.refunded', properties: { orderId: placed.orderId, amount, currency: 'USD' } }));
+      event(
+        k,
+        id,
+        at,
+        customer({
+          type: 'order.refunded',
+          properties: { orderId: placed.orderId, amount, currency: 'USD' },
+        }),
+      );
     }
   }
 
@@ -291,7 +328,9 @@ export function generateHistory(options: HistoryOptions): History {
         ]),
       ),
   );
-  const all = ordered.flatMap((byKey, phase) => [...byKey].flatMap(([key, events]) => events.map((e) => ({ phase, key, e }))));
+  const all = ordered.flatMap((byKey, phase) =>
+    [...byKey].flatMap(([key, events]) => events.map((e) => ({ phase, key, e }))),
+  );
   while (eventCount < options.events) {
     const original = random.pick(all);
     const phase = random.chance(0.5) ? original.phase : random.int(original.phase, phases - 1);
@@ -321,7 +360,10 @@ export function generateHistory(options: HistoryOptions): History {
     stages.push({
       kind: 'events',
       phase,
-      sequences: [...(ordered[phase] ?? new Map<string, RetailEvent[]>())].map(([key, events]) => ({ key, events })),
+      sequences: [...(ordered[phase] ?? new Map<string, RetailEvent[]>())].map(([key, events]) => ({
+        key,
+        events,
+      })),
     });
     consentStage(consentChanges(random, registeredBy(phase), phase));
     for (let step = 1; step <= MOVES_PER_PHASE; step += 1) move(phaseIndex(phase) + step);
@@ -372,14 +414,20 @@ function birthdayFor(
       return day.set({ year }).toFormat('yyyy-MM-dd');
     }
   }
-  return at(window.latest + random.int(60, 200) * 86_400_000).set({ year }).toFormat('yyyy-MM-dd');
+  return at(window.latest + random.int(60, 200) * 86_400_000)
+    .set({ year })
+    .toFormat('yyyy-MM-dd');
 }
 
 /**
  * A stage's consent changes: half of the new customers with a phone opt in to SMS (an opt-in
  * channel), and some customers opt out of a channel (or back in), while follow-ups are pending.
  */
-function consentChanges(random: SeededRandom, plans: readonly CustomerPlan[], phase: number): ConsentChange[] {
+function consentChanges(
+  random: SeededRandom,
+  plans: readonly CustomerPlan[],
+  phase: number,
+): ConsentChange[] {
   const changes: ConsentChange[] = [];
   for (const plan of plans) {
     if (plan.phase === phase && plan.hasPhone && random.chance(0.5)) {
@@ -390,7 +438,11 @@ function consentChanges(random: SeededRandom, plans: readonly CustomerPlan[], ph
     if (plan.phase > phase) continue;
     if (random.chance(plan.emailOptedOut ? 0.2 : 0.05)) {
       plan.emailOptedOut = !plan.emailOptedOut;
-      changes.push({ customerId: plan.id, channel: 'email', status: plan.emailOptedOut ? 'opted_out' : 'opted_in' });
+      changes.push({
+        customerId: plan.id,
+        channel: 'email',
+        status: plan.emailOptedOut ? 'opted_out' : 'opted_in',
+      });
     } else if (!plan.pushOptedOut && random.chance(0.03)) {
       plan.pushOptedOut = true;
       changes.push({ customerId: plan.id, channel: 'push', status: 'opted_out' });

@@ -7,7 +7,12 @@ export interface JsonAnswer {
 }
 
 /** One call with the run's key; a connection failure throws (the caller decides to retry). */
-export async function call(baseUrl: string, path: string, method = 'GET', body?: unknown): Promise<JsonAnswer> {
+export async function call(
+  baseUrl: string,
+  path: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<JsonAnswer> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${CHAOS_API_KEY}`, 'content-type': 'application/json' },
@@ -50,7 +55,11 @@ export async function callUntilAnswered(
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {

@@ -22,7 +22,10 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): num
  */
 async function main(): Promise<number> {
   const env = process.env;
-  const [kafkaResult, postgresResult] = await Promise.allSettled([provisionKafka(env), provisionPostgres(env)]);
+  const [kafkaResult, postgresResult] = await Promise.allSettled([
+    provisionKafka(env),
+    provisionPostgres(env),
+  ]);
   try {
     if (kafkaResult.status === 'rejected') throw kafkaResult.reason;
     if (postgresResult.status === 'rejected') throw postgresResult.reason;

@@ -34,13 +34,20 @@ function decisionOf(status: string, reason: unknown): string {
 export async function readOutcome(deployment: Deployment, profileIds: readonly string[]): Promise<Outcome> {
   const messages = new Map<string, MessageRecord>();
   const milestones = new Map<string, Set<string>>();
-  const list = async (service: 'delivery' | 'milestones', path: string): Promise<Record<string, unknown>[]> => {
+  const list = async (
+    service: 'delivery' | 'milestones',
+    path: string,
+  ): Promise<Record<string, unknown>[]> => {
     const answer = await callUntilAnswered(() => deployment.url(service), path, 'GET', undefined);
     if (answer.status === 404) return [];
     if (answer.status !== 200 || !Array.isArray(answer.body)) {
-      throw new Error(`${deployment.name} GET ${path} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+      throw new Error(
+        `${deployment.name} GET ${path} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`,
+      );
     }
-    return answer.body.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null);
+    return answer.body.filter(
+      (item): item is Record<string, unknown> => typeof item === 'object' && item !== null,
+    );
   };
   await forEachLimited(profileIds, 12, async (profileId) => {
     const id = encodeURIComponent(profileId);
@@ -116,7 +123,10 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     }
   }
   let outcomeUnknown = 0;
-  const smsCalls = countBy(chaos.calls.filter((c) => c.channel === 'sms'), (c) => owners.get(c.to) ?? c.to);
+  const smsCalls = countBy(
+    chaos.calls.filter((c) => c.channel === 'sms'),
+    (c) => owners.get(c.to) ?? c.to,
+  );
   const smsSent = new Map<string, number>();
   const effective = new Map<string, string>();
   for (const message of chaos.messages.values()) {
@@ -180,7 +190,10 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     providerCalls: { chaos: callCounts(chaos.calls), oracle: callCounts(oracle.calls) },
     duplicatesSent,
     missing,
-    unwanted: { chaos: unwantedCalls(history, owners, chaos.calls, name), oracle: unwantedCalls(history, owners, oracle.calls) },
+    unwanted: {
+      chaos: unwantedCalls(history, owners, chaos.calls, name),
+      oracle: unwantedCalls(history, owners, oracle.calls),
+    },
     mismatchedDecisions,
     milestoneDifferences,
     outcomeUnknown,
@@ -214,11 +227,16 @@ function unwantedCalls(
   for (const call of calls) {
     const customerId = owners.get(call.to);
     if (!customerId) continue;
-    const recorded = (changes.get(`${customerId}/${call.channel}`) ?? []).filter((c) => c.stage < call.stage).at(-1);
-    const allowed = call.channel === 'sms' ? recorded?.status === 'opted_in' : recorded?.status !== 'opted_out';
+    const recorded = (changes.get(`${customerId}/${call.channel}`) ?? [])
+      .filter((c) => c.stage < call.stage)
+      .at(-1);
+    const allowed =
+      call.channel === 'sms' ? recorded?.status === 'opted_in' : recorded?.status !== 'opted_out';
     if (allowed) continue;
     unwanted += 1;
-    name(`unwanted: ${call.channel} ${call.messageId ?? ''} to ${customerId} in stage ${call.stage}, consent ${recorded?.status ?? 'not given'}`);
+    name(
+      `unwanted: ${call.channel} ${call.messageId ?? ''} to ${customerId} in stage ${call.stage}, consent ${recorded?.status ?? 'not given'}`,
+    );
   }
   return unwanted;
 }

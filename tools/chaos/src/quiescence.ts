@@ -66,7 +66,8 @@ export async function metricsProgress(baseUrl: string): Promise<Progress> {
     let sum = 0;
     for (const line of text.split('\n')) {
       if (!line.startsWith(`${name}{`)) continue;
-      if (wanted.every(([key, value]) => line.includes(`${key}="${value}"`))) sum += Number(line.split(' ').at(-1));
+      if (wanted.every(([key, value]) => line.includes(`${key}="${value}"`)))
+        sum += Number(line.split(' ').at(-1));
     }
     return sum;
   };
@@ -77,7 +78,8 @@ export async function metricsProgress(baseUrl: string): Promise<Progress> {
     parts.push(`${topic}:${published}`);
     for (const group of groups) {
       const handled =
-        counter('bus_messages_consumed_total', { topic, group }) + counter('bus_messages_dlq_total', { topic, group });
+        counter('bus_messages_consumed_total', { topic, group }) +
+        counter('bus_messages_dlq_total', { topic, group });
       lag += Math.max(0, published - handled);
       parts.push(`${group}:${handled}`);
     }
@@ -91,12 +93,13 @@ export async function metricsProgress(baseUrl: string): Promise<Progress> {
  */
 export async function waitUntilQuiet(
   probe: () => Promise<Progress>,
-  options: { quietMs: number; timeoutMs: number; what: string },
+  options: { quietMs: number; timeoutMs: number; what: string; interrupted?: () => boolean },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let last: Progress | undefined;
   let quietSince = Date.now();
   for (;;) {
+    if (options.interrupted?.()) return;
     let now: Progress | undefined;
     try {
       now = await probe();
@@ -110,7 +113,9 @@ export async function waitUntilQuiet(
     }
     last = now;
     if (Date.now() > deadline) {
-      throw new Error(`${options.what} did not settle within ${options.timeoutMs} ms (lag ${now?.lag ?? 'unknown'})`);
+      throw new Error(
+        `${options.what} did not settle within ${options.timeoutMs} ms (lag ${now?.lag ?? 'unknown'})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }

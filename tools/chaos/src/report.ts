@@ -18,11 +18,15 @@ export function formatReport(report: ChaosReport): string {
     `milestone diffs:      ${report.milestoneDifferences}`,
     `outcome unknown:      ${report.outcomeUnknown} (a crash between the provider call and its record: sent once, recorded failed)`,
     `events rejected:      chaos ${report.rejected.chaos.count}, oracle ${report.rejected.oracle.count}`,
-    `kills survived:       ${report.killsSurvived} of ${report.kills}`,
+    `kills survived:       ${report.killsSurvived} of ${report.kills}${report.repairs > 0 ? ` (and ${report.repairs} restarts of a process whose consumer gave up)` : ''}`,
     `wall time:            ${seconds(report.wallTimeMs.total)} (replay: chaos ${seconds(report.wallTimeMs.chaos)}, oracle ${seconds(report.wallTimeMs.oracle)})`,
-    report.ok ? 'OK: the same messages and milestones as the oracle' : 'DIFFERENT from the oracle; first differences:',
+    report.ok
+      ? 'OK: the same messages and milestones as the oracle'
+      : 'DIFFERENT from the oracle; first differences:',
     ...report.differences.map((d) => `  - ${d}`),
-    ...[...report.rejected.chaos.first, ...report.rejected.oracle.first].slice(0, 3).map((r) => `  rejected: ${r}`),
+    ...[...report.rejected.chaos.first, ...report.rejected.oracle.first]
+      .slice(0, 3)
+      .map((r) => `  rejected: ${r}`),
   ];
   return lines.join('\n');
 }
