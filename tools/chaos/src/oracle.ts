@@ -44,7 +44,7 @@ export class OracleDeployment implements Deployment {
 
   async postEvents(_stage: number, sequences: readonly EventSequence[]): Promise<void> {
     // Batches of one; customers side by side, each customer's events one after the other.
-    await forEachLimited(sequences, 8, async (sequence) => {
+    await forEachLimited(sequences, 16, async (sequence) => {
       for (const event of sequence.events) await postBatch(() => this.platform.url, [event], this.rejections);
     });
   }
