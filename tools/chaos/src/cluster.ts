@@ -203,9 +203,9 @@ export class ClusterDeployment implements Deployment {
         await this.repair(broken);
         continue;
       }
-      const waiting = this.pending.splice(0);
-      if (waiting.length > 0) {
-        for (const process of waiting) await this.restart(process);
+      const waiting = this.pending.shift();
+      if (waiting) {
+        this.restartInBackground(waiting);
         continue;
       }
       const sinceFault = Date.now() - this.lastFaultAt;
@@ -239,7 +239,18 @@ export class ClusterDeployment implements Deployment {
     this.lastFaultAt = Date.now();
     this.note(`${process.name}: a consumer gave up; restarting it (repair ${this.repairs})`);
     await process.kill();
-    await this.restart(process, false);
+    this.restartInBackground(process, false);
+  }
+
+  /** Restarts `process`; the killer waits meanwhile, and `settle` awaits it (and its failure). */
+  private restartInBackground(process: ServiceProcess, afterKill = true): void {
+    this.restarting = this.restart(process, afterKill)
+      .catch((error: unknown) => {
+        this.failure = error;
+      })
+      .finally(() => {
+        this.restarting = undefined;
+      });
   }
 
   async stop(): Promise<void> {
@@ -273,13 +284,7 @@ export class ClusterDeployment implements Deployment {
       if (victim.app === 'journeys') {
         this.pending.push(victim);
       } else {
-        this.restarting = this.restart(victim)
-          .catch((error: unknown) => {
-            this.failure = error;
-          })
-          .finally(() => {
-            this.restarting = undefined;
-          });
+        this.restartInBackground(victim);
       }
     }
   }

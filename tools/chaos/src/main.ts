@@ -22,6 +22,8 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): num
  */
 async function main(): Promise<number> {
   const env = process.env;
+  // Exiting runs the exit hooks, which kill the service processes this run started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const [kafkaResult, postgresResult] = await Promise.allSettled([
     provisionKafka(env),
     provisionPostgres(env),

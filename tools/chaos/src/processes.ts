@@ -13,6 +13,12 @@ const START_ATTEMPTS = 3;
  */
 export const GROUP_EVICTION_MS = 32_000;
 
+/** Every child still running: killed when this process exits, so an interrupted run leaves none behind. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 /**
  * One service process started from its real entry point (`apps/<app>/src/main.ts`), the way
  * `nx serve` and test/e2e/service-processes.ts do, on a port it keeps across restarts.
@@ -80,6 +86,8 @@ export class ServiceProcess {
       },
     );
     this.child = child;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     const keep = (chunk: Buffer) => {
       const text = chunk.toString();
       if (text.includes(CONSUMER_GAVE_UP)) this.consumerGaveUp = true;
