@@ -83,6 +83,8 @@ const ZONES = ['America/Bogota', 'Asia/Tokyo', 'UTC', 'America/Phoenix'] as cons
 /** The program's policies.timezone, for customers without a timezone trait. */
 const DEFAULT_ZONE = 'America/Bogota';
 const BIRTHDAY_AT_HOUR = 9;
+/** The share of the history that is an event sent again. */
+const DUPLICATE_SHARE = 0.04;
 
 /** The first grid point at least `leadMs` after `now`: a whole hour plus 30 minutes. */
 export function gridStart(now: Date, leadMs = 3 * 3_600_000): Date {
@@ -305,8 +307,9 @@ export function generateHistory(options: HistoryOptions): History {
   }
 
   // Views to reach the size asked for, on customers already registered in that phase.
-  const registeredBy = (phase: number) => plans.filter((p) => p.phase <= phase);
-  while (eventCount < options.events * 0.96) {
+  const registered = Array.from({ length: phases }, (_, phase) => plans.filter((p) => p.phase <= phase));
+  const registeredBy = (phase: number) => registered[phase] ?? [];
+  while (eventCount < options.events * (1 - DUPLICATE_SHARE)) {
     const phase = random.int(0, phases - 1);
     const candidates = registeredBy(phase);
     if (candidates.length === 0) continue;
@@ -331,7 +334,8 @@ export function generateHistory(options: HistoryOptions): History {
   const all = ordered.flatMap((byKey, phase) =>
     [...byKey].flatMap(([key, events]) => events.map((e) => ({ phase, key, e }))),
   );
-  while (eventCount < options.events) {
+  const duplicates = Math.max(Math.round(eventCount * DUPLICATE_SHARE), options.events - eventCount);
+  for (let i = 0; i < duplicates; i += 1) {
     const original = random.pick(all);
     const phase = random.chance(0.5) ? original.phase : random.int(original.phase, phases - 1);
     const byKey = ordered[phase];
