@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       seed: numberFrom(env, 'CHAOS_SEED', 13),
       events: numberFrom(env, 'CHAOS_EVENTS', 100_000),
       customers: numberFrom(env, 'CHAOS_CUSTOMERS', 10_000),
-      phases: numberFrom(env, 'CHAOS_PHASES', 8),
+      phases: numberFrom(env, 'CHAOS_PHASES', 5),
       killEveryMs: numberFrom(env, 'CHAOS_KILL_EVERY_MS', 5000),
       ...(env['CHAOS_MAX_KILLS'] ? { maxKills: numberFrom(env, 'CHAOS_MAX_KILLS', 0) } : {}),
       ...(env['CHAOS_START'] ? { startsAt: new Date(env['CHAOS_START']) } : {}),

@@ -98,6 +98,8 @@ export interface Comparison {
   occurrences: { chaos: number; oracle: number };
   /** The first differences, named. */
   differences: string[];
+  /** How many differences each journey step (`journey/step`) and milestone (`milestone:key`) has. */
+  differencesByKind: Record<string, number>;
 }
 
 const DIFFERENCES_NAMED = 12;
@@ -108,6 +110,10 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
   const differences: string[] = [];
   const name = (line: string) => {
     if (differences.length < DIFFERENCES_NAMED) differences.push(line);
+  };
+  const differencesByKind: Record<string, number> = {};
+  const tally = (kind: string) => {
+    differencesByKind[kind] = (differencesByKind[kind] ?? 0) + 1;
   };
 
   // Duplicates: a carried messageId called twice, or more SMS calls than SMS messages sent.
@@ -167,6 +173,7 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     mismatchedDecisions += 1;
     if (expectedDecision === 'sent') missing += 1;
     const about = expected ?? got;
+    tally(`${about?.journeyKey}/${about?.stepId}`);
     name(
       `message ${messageId} (${about?.customerId}, ${about?.journeyKey}/${about?.stepId}, ${about?.channel}): oracle ${expectedDecision}, chaos ${gotDecision}`,
     );
@@ -180,6 +187,7 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     for (const occurrence of [...new Set([...expected, ...got])].sort()) {
       if (expected.has(occurrence) === got.has(occurrence)) continue;
       milestoneDifferences += 1;
+      tally(`milestone:${occurrence.split('#')[0]}`);
       name(
         `milestone ${occurrence} of ${profileId}: ${expected.has(occurrence) ? 'reached by the oracle only' : 'reached by the chaos run only'}`,
       );
@@ -200,6 +208,7 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     messages: { chaos: chaos.messages.size, oracle: oracle.messages.size },
     occurrences: { chaos: occurrencesIn(chaos), oracle: occurrencesIn(oracle) },
     differences,
+    differencesByKind,
   };
 }
 

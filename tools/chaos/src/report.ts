@@ -23,6 +23,14 @@ export function formatReport(report: ChaosReport): string {
     report.ok
       ? 'OK: the same messages and milestones as the oracle'
       : 'DIFFERENT from the oracle; first differences:',
+    ...(report.ok
+      ? []
+      : [
+          `  by kind: ${Object.entries(report.differencesByKind)
+            .sort(([, a], [, b]) => b - a)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(', ')}`,
+        ]),
     ...report.differences.map((d) => `  - ${d}`),
     ...[...report.rejected.chaos.first, ...report.rejected.oracle.first]
       .slice(0, 3)
