@@ -119,7 +119,10 @@ export function generateHistory(options: HistoryOptions): History {
   let duplicateCount = 0;
   let counter = 0;
   const nextId = (prefix: string) => `${prefix}-${options.seed}-${(counter += 1)}`;
-  /** A time within the 4 hours before the phase's grid point (and more than 30 min before it). */
+  /**
+   * A time in the 4 hours before the phase's grid point, more than 30 min before it (a refund
+   * follows its order by up to 20 min, so events stay more than 10 min before the grid point).
+   */
   const timeIn = (phase: number) =>
     grid(phaseIndex(phase)).getTime() - random.int(31, 240) * 60_000 - random.int(0, 59_999);
   const add = (phase: number, key: string, event: RetailEvent, at: number) => {
