@@ -55,6 +55,10 @@ export class ClusterDeployment implements Deployment {
   readonly rejections: Rejections = { count: 0, first: [] };
   private readonly random: SeededRandom;
   private armed = false;
+  /** Events are being posted, or the clock moved: when kills happen. */
+  private acting = false;
+  private stageKind: 'clock' | 'events' | 'consent' = 'clock';
+  private stageKills = 0;
   private stopped = false;
   private restarting: Promise<void> | undefined;
   private readonly pending: ServiceProcess[] = [];
@@ -156,7 +160,12 @@ export class ClusterDeployment implements Deployment {
         });
       }
     })();
-    await Promise.all([...lanes, produced]);
+    this.acting = true;
+    try {
+      await Promise.all([...lanes, produced]);
+    } finally {
+      this.acting = false;
+    }
   }
 
   async applyConsent(changes: readonly ConsentChange[]): Promise<void> {
@@ -168,10 +177,17 @@ export class ClusterDeployment implements Deployment {
     const ordered = [...this.processes]
       .filter((p) => p.running)
       .sort((a, b) => CLOCK_ORDER.indexOf(a.app) - CLOCK_ORDER.indexOf(b.app));
-    await moveClocks(ordered, now);
+    this.acting = true;
+    try {
+      await moveClocks(ordered, now);
+    } finally {
+      this.acting = false;
+    }
   }
 
   async beforeStage(kind: 'clock' | 'events' | 'consent'): Promise<void> {
+    this.stageKind = kind;
+    this.stageKills = 0;
     if (kind !== 'consent') {
       this.armed = true;
       return;
@@ -276,8 +292,12 @@ export class ClusterDeployment implements Deployment {
       );
       if (!this.armed || this.stopped || this.restarting || this.pending.length > 0) continue;
       if (this.kills >= this.settings.maxKills) continue;
+      // While events flow or the clock moves; once they are in, an events stage still gets its
+      // first kill while it settles, but no more: each kill restarts the wait for quiet.
+      if (!this.acting && !(this.stageKind === 'events' && this.stageKills === 0)) continue;
       const victim = this.random.pick(this.processes.filter((p) => p.running));
       this.kills += 1;
+      this.stageKills += 1;
       this.lastFaultAt = Date.now();
       await victim.kill();
       this.note(`kill ${this.kills}: SIGKILL ${victim.name}`);
