@@ -18,6 +18,31 @@ describe('the chaos history', () => {
     expect(JSON.stringify(small(8))).not.toBe(JSON.stringify(small(7)));
   });
 
+  it('is the same events at the same local times whatever day it starts', () => {
+    const later = generateHistory({
+      seed: 7,
+      events: 2000,
+      customers: 200,
+      phases: 3,
+      startsAt: gridStart(new Date('2027-04-02T18:00:00Z')),
+    });
+    const shape = (history: History) =>
+      eventsOf(history).map(({ stage, key, event }) => [
+        stage,
+        key,
+        event.eventId,
+        event.type,
+        event.occurredAt.slice(11),
+      ]);
+    expect(shape(later)).toEqual(shape(small(7)));
+    expect(later.consentChangeCount).toBe(small(7).consentChangeCount);
+  });
+
+  it('starts at 11:30 UTC, at least 3 hours ahead', () => {
+    expect(gridStart(new Date('2027-03-15T08:29:00Z')).toISOString()).toBe('2027-03-15T11:30:00.000Z');
+    expect(gridStart(new Date('2027-03-15T08:31:00Z')).toISOString()).toBe('2027-03-16T11:30:00.000Z');
+  });
+
   it('has at least the events and customers asked for, duplicates included', () => {
     const history = small();
     expect(history.eventCount).toBeGreaterThanOrEqual(2000);

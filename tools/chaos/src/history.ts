@@ -86,10 +86,16 @@ const BIRTHDAY_AT_HOUR = 9;
 /** The share of the history that is an event sent again. */
 const DUPLICATE_SHARE = 0.04;
 
-/** The first grid point at least `leadMs` after `now`: a whole hour plus 30 minutes. */
+/**
+ * The first grid point at least `leadMs` after `now` whose time of day is 11:30 UTC. A history
+ * is then the same whatever day it starts (its zones have no daylight-saving time): a seed
+ * replays the same events at the same local times, only on other dates.
+ */
 export function gridStart(now: Date, leadMs = 3 * 3_600_000): Date {
-  const hour = 3_600_000;
-  return new Date(Math.ceil((now.getTime() + leadMs) / hour) * hour + hour / 2);
+  const day = 86_400_000;
+  const earliest = now.getTime() + leadMs;
+  const sameDay = Math.floor(earliest / day) * day + 11.5 * 3_600_000;
+  return new Date(sameDay >= earliest ? sameDay : sameDay + day);
 }
 
 interface CustomerPlan {
@@ -406,22 +412,21 @@ function birthdayFor(
   window: { zone: string; earliest: number; latest: number },
 ): string | undefined {
   if (!random.chance(0.6)) return undefined;
+  // As many draws whichever branch is taken, so that the rest of the history never depends on the dates.
   const year = random.int(1960, 2005);
+  const crossing = random.chance(0.75);
+  const pickedAt = window.earliest + Math.floor(random.next() * Math.max(0, window.latest - window.earliest));
+  const farDays = random.int(60, 200);
   const at = (millis: number) => DateTime.fromMillis(millis, { zone: window.zone });
-  if (window.latest > window.earliest && random.chance(0.75)) {
-    let day = at(random.int(window.earliest, window.latest)).set({
-      hour: BIRTHDAY_AT_HOUR,
-      minute: 0,
-      second: 0,
-      millisecond: 0,
-    });
+  if (window.latest > window.earliest && crossing) {
+    let day = at(pickedAt).set({ hour: BIRTHDAY_AT_HOUR, minute: 0, second: 0, millisecond: 0 });
     if (day.toMillis() < window.earliest) day = day.plus({ days: 1 });
     if (day.toMillis() > window.latest) day = day.minus({ days: 1 });
     if (day.toMillis() >= window.earliest && day.toMillis() <= window.latest) {
       return day.set({ year }).toFormat('yyyy-MM-dd');
     }
   }
-  return at(window.latest + random.int(60, 200) * 86_400_000)
+  return at(window.latest + farDays * 86_400_000)
     .set({ year })
     .toFormat('yyyy-MM-dd');
 }
