@@ -1,0 +1,56 @@
+import { formatReport, runChaos, type ChaosReport } from '@mmp/chaos';
+
+/**
+ * The chaos run, small (tools/chaos): a seeded history of 5,000 events over 500 customers,
+ * replayed into the six services as nine processes on the Kafka protocol (two instances of
+ * milestones, journeys and delivery) in batches of every size over HTTP and Kafka while three
+ * processes are SIGKILLed and restarted, and into the whole platform in one process with
+ * batches of one and no faults. Email, SMS and push go through the real SDKs to loopback fakes.
+ */
+describe('the chaos run', () => {
+  let report: ChaosReport;
+
+  beforeAll(async () => {
+    const postgresUrl = process.env.DATABASE_URL;
+    const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((b) => b.length > 0);
+    if (!postgresUrl || brokers.length === 0)
+      throw new Error('run through test/jest.config.js: DATABASE_URL and KAFKA_BROKERS are unset');
+    report = await runChaos({
+      seed: 2026,
+      events: 5000,
+      customers: 500,
+      phases: 3,
+      maxKills: 3,
+      killEveryMs: 4000,
+      postgresUrl,
+      brokers,
+      log: (line) => process.stderr.write(`[chaos] ${line}\n`),
+    });
+    process.stderr.write(`${formatReport(report)}\n`);
+  }, 25 * 60_000);
+
+  it('replays a history that sends on every channel, through kills that every process survived', () => {
+    expect(report.events).toBeGreaterThanOrEqual(5000);
+    expect(report.providerCalls.oracle.email).toBeGreaterThan(0);
+    expect(report.providerCalls.oracle.sms).toBeGreaterThan(0);
+    expect(report.providerCalls.oracle.push).toBeGreaterThan(0);
+    expect({ kills: report.kills, survived: report.killsSurvived }).toEqual({ kills: 3, survived: 3 });
+  });
+
+  it('sends nothing twice, misses nothing and sends nothing after an opt-out', () => {
+    expect({
+      duplicatesSent: report.duplicatesSent,
+      missing: report.missing,
+      unwanted: report.unwanted,
+    }).toEqual({ duplicatesSent: 0, missing: 0, unwanted: { chaos: 0, oracle: 0 } });
+  });
+
+  it('decides every message and reaches every milestone as the oracle did', () => {
+    expect({
+      mismatchedDecisions: report.mismatchedDecisions,
+      milestoneDifferences: report.milestoneDifferences,
+      differences: report.differences,
+    }).toEqual({ mismatchedDecisions: 0, milestoneDifferences: 0, differences: [] });
+    expect(report.rejected.chaos.count).toBe(report.rejected.oracle.count);
+  });
+});
