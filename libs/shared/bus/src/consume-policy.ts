@@ -32,6 +32,18 @@ export interface PartitionConsumer<T> {
 }
 
 /**
+ * What an in-process bus (in-memory, Postgres) hands each of its group loops: the part of a
+ * PartitionConsumer that is the bus's, not the subscription's.
+ */
+export interface ConsumerContext {
+  retry: RetryPolicy;
+  metrics: BusMetrics;
+  logger: Logger;
+  signal: AbortSignal;
+  running: () => boolean;
+}
+
+/**
  * `completed`: every record was handled or dead-lettered, so the adapter may commit past the
  * last one. `interrupted`: the bus is stopping or lost the partition; nothing after the last
  * commit may be committed, and the records will be delivered again.

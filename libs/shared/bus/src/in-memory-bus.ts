@@ -3,7 +3,7 @@ import type { Topic } from '@mmp/contracts';
 import { AppError, describeError } from '@mmp/errors';
 import { Logger } from '@nestjs/common';
 import { busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk, type PartitionConsumer } from './consume-policy';
+import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
 import type {
   IncomingMessage,
   MessageBus,
@@ -358,14 +358,6 @@ export class InMemoryBus implements MessageBus {
     if (this.state === 'stopping' || this.state === 'stopped')
       throw AppError.unavailable('the message bus is stopped');
   }
-}
-
-interface ConsumerContext {
-  retry: RetryPolicy;
-  metrics: BusMetrics;
-  logger: Logger;
-  signal: AbortSignal;
-  running: () => boolean;
 }
 
 interface GroupHost {

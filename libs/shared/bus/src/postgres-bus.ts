@@ -8,7 +8,7 @@ import { Client, type Notification } from 'pg';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk, type PartitionConsumer } from './consume-policy';
+import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
 import { partitionOf } from './in-memory-bus';
 import type {
   IncomingMessage,
@@ -539,14 +539,6 @@ export class PostgresBus implements MessageBus {
     if (this.state === 'stopping' || this.state === 'stopped')
       throw AppError.unavailable('the message bus is stopped');
   }
-}
-
-interface ConsumerContext {
-  retry: RetryPolicy;
-  metrics: BusMetrics;
-  logger: Logger;
-  signal: AbortSignal;
-  running: () => boolean;
 }
 
 interface GroupHost {
