@@ -1,43 +1,10 @@
-import type { AfterMilestone, AnniversaryMilestone, InactivityMilestone, TimedMilestone } from '@mmp/program';
+import type { AnniversaryMilestone, TimedMilestone } from '@mmp/program';
 import { decideDue } from './missed-fire';
-import { profileOf } from './test-profiles.spec-helper';
+import { birthday, firstOrder, lapsed, profileOf, signup, welcome } from './test-profiles.spec-helper';
 import { nextFire, type TimedInputs } from './timed-milestones';
 
 // These specs must hold whatever the process's own zone is: `npm run test:unit:tz` reruns them
 // under Pacific/Auckland. Every expectation is an absolute instant.
-
-const birthday: AnniversaryMilestone = {
-  key: 'birthday',
-  kind: 'anniversary',
-  date: 'birthday',
-  at: '09:00',
-};
-const signup: AnniversaryMilestone = {
-  key: 'signup_anniversary',
-  kind: 'anniversary',
-  date: 'registeredAt',
-  at: '10:00',
-};
-const firstOrder: AnniversaryMilestone = {
-  key: 'first_order_anniversary',
-  kind: 'anniversary',
-  date: 'firstOrderAt',
-  at: '10:00',
-};
-const welcome: AfterMilestone = {
-  key: 'welcome_day_30',
-  kind: 'after',
-  date: 'registeredAt',
-  days: 30,
-  at: '10:00',
-};
-const lapsed: InactivityMilestone = {
-  key: 'lapsed_60d',
-  kind: 'inactivity',
-  event: 'order.placed',
-  days: 60,
-  at: '10:00',
-};
 
 const inputs = (
   traits: Record<string, unknown>,

@@ -1,7 +1,7 @@
 import type { CustomerEventV1 } from '@mmp/contracts';
 import type { AfterMilestone, AnniversaryMilestone, InactivityMilestone } from '@mmp/program';
 import { decideDue } from './missed-fire';
-import { eventOf, profileOf } from './test-profiles.spec-helper';
+import { birthday, eventOf, lapsed, profileOf, welcome } from './test-profiles.spec-helper';
 import type { ScheduledFire, TimedInputs } from './timed-milestones';
 import { scheduleAnchorOf, scheduleCustomerEvents, type TimedSlot } from './timed-schedule';
 
@@ -10,26 +10,6 @@ import { scheduleAnchorOf, scheduleCustomerEvents, type TimedSlot } from './time
 
 const ZONE = 'America/New_York';
 const GRACE_MS = 6 * 3_600_000;
-const birthday: AnniversaryMilestone = {
-  key: 'birthday',
-  kind: 'anniversary',
-  date: 'birthday',
-  at: '09:00',
-};
-const welcome: AfterMilestone = {
-  key: 'welcome_day_30',
-  kind: 'after',
-  date: 'registeredAt',
-  days: 30,
-  at: '10:00',
-};
-const lapsed: InactivityMilestone = {
-  key: 'lapsed_60d',
-  kind: 'inactivity',
-  event: 'order.placed',
-  days: 60,
-  at: '10:00',
-};
 
 function registration(occurredAt: string, receivedAt = occurredAt, triggerable = true): CustomerEventV1 {
   return {
