@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
  * 1. Quiet hours: a send on a quiet channel inside the local window is deferred to the window's
  *    end (the next local `end`), and judged again then, so caps and collisions see the real time.
  * 2. Priority collisions, per local calendar day: a send is suppressed (`priority`) when this
- *    customer was already sent, on the same local day, a message of another journey with a
+ *    customer was already sent, earlier on the same local day, a message of another journey with a
  *    strictly higher priority. A lower-priority message that went out first is never undone; a
  *    higher-priority one arriving later that day still sends: it ignores the lower-priority sends
  *    of that day when counting caps, since it won the collision.
@@ -19,6 +19,11 @@ import { DateTime } from 'luxon';
  *
  * Only messages that were actually sent count: suppressed ones never enter the ledger, and
  * those delivery later suppressed or failed (consent, no address...) are voided from it.
+ *
+ * 4. Outcomes first (`decideSendOnOutcomes`): a send whose decision depends on an earlier send
+ *    delivery has not reported on yet (counting it suppresses, not counting it sends, or the
+ *    reason differs) is held until that outcome is known, so the decision never depends on how
+ *    fast delivery's report came back.
  */
 
 /** A message a journey sent this customer: what caps count and collisions compare against. */
@@ -29,6 +34,11 @@ export interface LedgerEntry {
   sentAt: Date;
   /** The customer's local date (`yyyy-MM-dd`) when it was sent. */
   localDay: string;
+  /**
+   * True while delivery has not reported what became of it (sent, queued for a retry,
+   * suppressed, failed): it may yet be voided. Absent or false once reported.
+   */
+  pending?: boolean;
 }
 
 export interface PendingSend {
@@ -49,6 +59,36 @@ export type SendDecision =
   | { kind: 'defer'; until: Date }
   | { kind: 'suppress'; reason: SuppressionReason };
 
+/** `hold`: the decision waits for delivery's outcome of earlier sends (see decideSendOnOutcomes). */
+export type SendDecisionOnOutcomes = SendDecision | { kind: 'hold' };
+
+/**
+ * Decides a send as `decideSend` does, unless the outcome of a pending entry (one delivery has
+ * not reported on) could change the decision: then `hold`, and the caller decides again, at
+ * the same decision time, once the outcome is in. With `mayHold` false (the wait for the outcome
+ * lasted the whole grace period) the pending entries count as sent: a message too many is worse
+ * than one too few.
+ */
+export function decideSendOnOutcomes(
+  send: PendingSend,
+  ledger: readonly LedgerEntry[],
+  policies: SendPolicies,
+  now: Date,
+  timezone: string,
+  mayHold: boolean,
+): SendDecisionOnOutcomes {
+  const counted = decideSend(send, ledger, policies, now, timezone);
+  if (!mayHold || counted.kind !== 'suppress' || !ledger.some((e) => e.pending)) return counted;
+  const settled = decideSend(
+    send,
+    ledger.filter((e) => !e.pending),
+    policies,
+    now,
+    timezone,
+  );
+  return settled.kind === 'suppress' && settled.reason === counted.reason ? counted : { kind: 'hold' };
+}
+
 export function decideSend(
   send: PendingSend,
   ledger: readonly LedgerEntry[],
@@ -63,7 +103,10 @@ export function decideSend(
     if (until) return { kind: 'defer', until };
   }
   const today = localDayOf(now, timezone);
-  const sameDayOthers = ledger.filter((e) => e.localDay === today && e.journeyKey !== send.journeyKey);
+  // Sent before now: a send decided later for an earlier time (one held for an outcome) sees only those.
+  const sameDayOthers = ledger.filter(
+    (e) => e.localDay === today && e.journeyKey !== send.journeyKey && e.sentAt.getTime() <= now.getTime(),
+  );
   if (sameDayOthers.some((e) => e.priority > send.priority)) return { kind: 'suppress', reason: 'priority' };
   const beaten = (e: LedgerEntry): boolean => sameDayOthers.includes(e) && e.priority < send.priority;
   for (const cap of policies.frequencyCaps) {

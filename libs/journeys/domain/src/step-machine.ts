@@ -18,8 +18,11 @@ import type { SuppressionReason } from './send-policy';
 
 export type InstanceStatus = 'active' | 'waiting' | 'completed' | 'exited';
 export type Group = 'treatment' | 'holdout';
-/** What a waiting instance waits for: a `wait` step, or the end of quiet hours to run its send step. */
-export type WaitReason = 'wait' | 'quiet_hours';
+/**
+ * What a waiting instance waits for: a `wait` step, the end of quiet hours to run its send
+ * step, or (`outcome`) delivery's report on an earlier send that decides its send step.
+ */
+export type WaitReason = 'wait' | 'quiet_hours' | 'outcome';
 
 export interface InstanceState {
   instanceId: string;
@@ -32,8 +35,13 @@ export interface InstanceState {
   stepIndex: number;
   /** When a wait ends; set while status is `waiting`. */
   wakeAt: Date | null;
-  /** Set while status is `waiting`: `quiet_hours` runs the same (send) step again on waking. */
+  /** Set while status is `waiting`: `quiet_hours` and `outcome` run the same (send) step again on waking. */
   waitReason: WaitReason | null;
+  /**
+   * While waiting for an `outcome`: the decision time of the held send step, which it is still
+   * decided at when it runs again (`wakeAt` is then only when to look again).
+   */
+  heldAt?: Date | null;
   enteredAt: Date;
   exitReason: string | null;
 }
@@ -50,13 +58,17 @@ export interface SendEffect {
 
 /** What the send policies say about a send step at the moment it runs (see send-policy.ts). */
 export type SendGateOutcome =
-  { kind: 'send' } | { kind: 'defer'; until: Date } | { kind: 'suppress'; reason: SuppressionReason };
+  | { kind: 'send' }
+  | { kind: 'defer'; until: Date }
+  | { kind: 'suppress'; reason: SuppressionReason }
+  | { kind: 'hold'; recheckAt: Date };
 
 /**
- * Decides a send as it runs, `at` its decision time; the service closes it over the customer's
- * ledger and the policies.
+ * Decides a send as it runs, `at` its decision time, `dueAt` the due time of the run it is part
+ * of (they differ when the run came later than the grace period); the service closes it over
+ * the customer's ledger and the policies.
  */
-export type SendGate = (send: { stepId: string; template: string; at: Date }) => SendGateOutcome;
+export type SendGate = (send: { stepId: string; template: string; at: Date; dueAt: Date }) => SendGateOutcome;
 
 export interface StepContext {
   /** The moment the instance is run (the service's clock). */
@@ -144,9 +156,14 @@ export function sinceEntryOf(
   return first;
 }
 
-/** The instance's due time: the end of its wait, or its entry for one not yet run. */
+/**
+ * The instance's due time: the decision time of a held send, the end of its wait, or its entry
+ * for one not yet run.
+ */
 function dueAtOf(instance: InstanceState): Date {
-  return instance.status === 'waiting' && instance.wakeAt ? instance.wakeAt : instance.enteredAt;
+  if (instance.status !== 'waiting') return instance.enteredAt;
+  if (instance.waitReason === 'outcome' && instance.heldAt) return instance.heldAt;
+  return instance.wakeAt ?? instance.enteredAt;
 }
 
 /** The earliest `exitOn` event since entry, if any. */
@@ -181,11 +198,12 @@ export function advance(
   if (state.status === 'waiting') {
     if (!state.wakeAt || state.wakeAt.getTime() > context.now.getTime()) return { instance: state, effects };
   }
-  const at = decisionTimeOf(dueAtOf(state), context.now, context.graceMs ?? 0);
+  const dueAt = dueAtOf(state);
+  const at = decisionTimeOf(dueAt, context.now, context.graceMs ?? 0);
   if (state.status === 'waiting') {
-    // A send deferred by quiet hours runs again; a finished wait step moves on.
-    const stepIndex = state.waitReason === 'quiet_hours' ? state.stepIndex : state.stepIndex + 1;
-    state = { ...state, status: 'active', wakeAt: null, waitReason: null, stepIndex };
+    // A send deferred by quiet hours or held for an outcome runs again; a finished wait step moves on.
+    const stepIndex = state.waitReason === 'wait' ? state.stepIndex + 1 : state.stepIndex;
+    state = { ...state, status: 'active', wakeAt: null, waitReason: null, heldAt: null, stepIndex };
   }
   const exitEvent = firstExitOf(journey, context.eventsSinceEntry);
   const exitReason = exitEvent ? `exit_on:${exitEvent.type}` : '';
@@ -196,12 +214,12 @@ export function advance(
     if (transitions >= MAX_TRANSITIONS) return { instance: exit(state, 'step_loop'), effects };
     const step = journey.steps[state.stepIndex];
     if (!step) return { instance: { ...state, status: 'completed' }, effects };
-    const outcome = runStep(journey, state, step, steps);
+    const outcome = runStep(journey, state, step, steps, dueAt);
     if (outcome.effect) effects.push(outcome.effect);
     state = outcome.state;
   }
   // An exit event already known that comes before the wait ends: nothing more will run.
-  if (state.status === 'waiting' && exitEvent && state.wakeAt && state.wakeAt > exitEvent.at) {
+  if (state.status === 'waiting' && exitEvent && dueAtOf(state) > exitEvent.at) {
     return { instance: exit(state, exitReason), effects };
   }
   return { instance: state, effects };
@@ -221,8 +239,7 @@ export function exitOnEvent(
   if (instance.status !== 'active' && instance.status !== 'waiting') return instance;
   if (!(journey.exitOn ?? []).includes(event.type)) return instance;
   if (event.occurredAt.getTime() < instance.enteredAt.getTime()) return instance;
-  if (instance.status === 'waiting' && instance.wakeAt && instance.wakeAt <= event.occurredAt)
-    return instance;
+  if (instance.status === 'waiting' && dueAtOf(instance) <= event.occurredAt) return instance;
   return exit(instance, `exit_on:${event.type}`);
 }
 
@@ -231,6 +248,7 @@ function runStep(
   state: InstanceState,
   step: JourneyStep,
   context: StepContext,
+  dueAt: Date,
 ): { state: InstanceState; effect?: SendEffect } {
   if ('send' in step) {
     const send = step.send;
@@ -240,9 +258,22 @@ function runStep(
         : { template: send.template, variant: null };
     const template = chosen.template;
     const variant = 'variants' in send ? template : null;
-    const gate = context.gateSend?.({ stepId: step.id, template, at: context.now }) ?? { kind: 'send' };
+    const gate = context.gateSend?.({ stepId: step.id, template, at: context.now, dueAt }) ?? {
+      kind: 'send',
+    };
     if (gate.kind === 'defer') {
       return { state: { ...state, status: 'waiting', wakeAt: gate.until, waitReason: 'quiet_hours' } };
+    }
+    if (gate.kind === 'hold') {
+      return {
+        state: {
+          ...state,
+          status: 'waiting',
+          wakeAt: gate.recheckAt,
+          waitReason: 'outcome',
+          heldAt: context.now,
+        },
+      };
     }
     return {
       state: { ...state, stepIndex: state.stepIndex + 1 },
@@ -297,7 +328,7 @@ function wakeTimeOf(wait: WaitSpec, context: StepContext): Date {
 }
 
 function exit(state: InstanceState, reason: string): InstanceState {
-  return { ...state, status: 'exited', wakeAt: null, waitReason: null, exitReason: reason };
+  return { ...state, status: 'exited', wakeAt: null, waitReason: null, heldAt: null, exitReason: reason };
 }
 
 /**

@@ -10,7 +10,7 @@ import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers
 import { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
 import { JourneyRunner } from './usecases/journey-runner';
 import { TrackCustomerEventsUsecase } from './usecases/track-customer-events/track-customer-events.usecase';
-import { VoidUnsentSendsUsecase } from './usecases/void-unsent-sends/void-unsent-sends.usecase';
+import { RecordSendOutcomesUsecase } from './usecases/record-send-outcomes/record-send-outcomes.usecase';
 
 /**
  * Journeys: definitions, instances, durable waits, branches, goals, holdouts, send policies
@@ -25,7 +25,7 @@ import { VoidUnsentSendsUsecase } from './usecases/void-unsent-sends/void-unsent
     EnterJourneysUsecase,
     FireDueTimersUsecase,
     TrackCustomerEventsUsecase,
-    VoidUnsentSendsUsecase,
+    RecordSendOutcomesUsecase,
     TimerScheduler,
   ],
   exports: [TimerScheduler],

@@ -10,14 +10,14 @@ import {
 import { Controller } from '@nestjs/common';
 import { EnterJourneysUsecase } from '../usecases/enter-journeys/enter-journeys.usecase';
 import { TrackCustomerEventsUsecase } from '../usecases/track-customer-events/track-customer-events.usecase';
-import { VoidUnsentSendsUsecase } from '../usecases/void-unsent-sends/void-unsent-sends.usecase';
+import { RecordSendOutcomesUsecase } from '../usecases/record-send-outcomes/record-send-outcomes.usecase';
 
 @Controller()
 export class JourneysConsumer {
   constructor(
     private readonly enter: EnterJourneysUsecase,
     private readonly track: TrackCustomerEventsUsecase,
-    private readonly voidUnsent: VoidUnsentSendsUsecase,
+    private readonly recordOutcomes: RecordSendOutcomesUsecase,
   ) {}
 
   @OnMessages(MilestonesReachedTopic, 'journeys')
@@ -32,6 +32,6 @@ export class JourneysConsumer {
 
   @OnMessages(MessagesEventsTopic, 'journeys')
   async onMessageEvents(batch: readonly IncomingMessage<MessageEventV1>[]): Promise<void> {
-    await this.voidUnsent.execute(batch.map((message) => message.value));
+    await this.recordOutcomes.execute(batch.map((message) => message.value));
   }
 }

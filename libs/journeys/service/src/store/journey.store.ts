@@ -4,6 +4,7 @@ import type {
   Group,
   InstanceState,
   InstanceStatus,
+  HeldSend,
   LedgerEntry,
   SentMessage,
   WaitReason,
@@ -59,6 +60,7 @@ interface InstanceRow {
   step_index: number;
   wake_at: Date | null;
   wait_reason: WaitReason | null;
+  held_at: Date | null;
   entered_at: Date;
   exit_reason: string | null;
   goal_event: string | null;
@@ -82,7 +84,7 @@ const EVENTS_SINCE_ENTRY = `
 
 const LOADED_INSTANCE_COLUMNS = `
   i.instance_id, i.journey_key, i.journey_version, i.customer_id, i.occurrence_id, i.milestone, i.profile,
-  i.grp, i.status, i.step_index, i.wake_at, i.wait_reason, i.entered_at, i.exit_reason, i.goal_event,
+  i.grp, i.status, i.step_index, i.wake_at, i.wait_reason, i.held_at, i.entered_at, i.exit_reason, i.goal_event,
   i.goal_ends_at, i.cause_event_id, v.definition`;
 
 /** Journey instances, their timers and their outbox. Every call is set-based over a batch. */
@@ -160,9 +162,9 @@ export class JourneyStore {
       tx,
       `UPDATE journeys.instances i
           SET status = t.status, step_index = t.step_index, wake_at = t.wake_at, wait_reason = t.wait_reason,
-              exit_reason = t.exit_reason, updated_at = $7
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
-              AS t(instance_id, status, step_index, wake_at, wait_reason, exit_reason)
+              held_at = t.held_at, exit_reason = t.exit_reason, updated_at = $8
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
+              AS t(instance_id, status, step_index, wake_at, wait_reason, held_at, exit_reason)
         WHERE i.instance_id = t.instance_id`,
       [
         states.map((s) => s.instanceId),
@@ -170,6 +172,7 @@ export class JourneyStore {
         states.map((s) => s.stepIndex),
         states.map((s) => s.wakeAt),
         states.map((s) => s.waitReason),
+        states.map((s) => s.heldAt ?? null),
         states.map((s) => s.exitReason),
         now,
       ],
@@ -460,7 +463,7 @@ export class JourneyStore {
     );
   }
 
-  /** The sends of these customers since `since` that were not voided, per customer. */
+  /** The sends of these customers since `since` that were not voided, per customer, each pending until delivery reported on it. */
   async ledgerOf(
     tx: EntityManager,
     customerIds: readonly string[],
@@ -475,9 +478,11 @@ export class JourneyStore {
       channel: Channel;
       sent_at: Date;
       local_day: string;
+      pending: boolean;
     }>(
       tx,
-      `SELECT customer_id, journey_key, priority, channel, sent_at, local_day::text AS local_day
+      `SELECT customer_id, journey_key, priority, channel, sent_at, local_day::text AS local_day,
+              outcome_at IS NULL AS pending
          FROM journeys.send_ledger
         WHERE customer_id = ANY($1::text[]) AND sent_at > $2 AND voided_at IS NULL
         ORDER BY sent_at`,
@@ -491,10 +496,31 @@ export class JourneyStore {
         channel: row.channel,
         sentAt: row.sent_at,
         localDay: row.local_day,
+        pending: row.pending,
       });
       ledger.set(row.customer_id, entries);
     }
     return ledger;
+  }
+
+  /** The send steps of these customers held for delivery's outcome of an earlier send, per customer. */
+  async heldSendsOf(tx: EntityManager, customerIds: readonly string[]): Promise<Map<string, HeldSend[]>> {
+    const held = new Map<string, HeldSend[]>();
+    if (customerIds.length === 0) return held;
+    const rows = await queryRows<{ customer_id: string; instance_id: string; held_at: Date }>(
+      tx,
+      `SELECT customer_id, instance_id, held_at
+         FROM journeys.instances
+        WHERE customer_id = ANY($1::text[]) AND status = 'waiting' AND wait_reason = 'outcome'`,
+      [customerIds],
+    );
+    for (const row of rows) {
+      held.set(row.customer_id, [
+        ...(held.get(row.customer_id) ?? []),
+        { instanceId: row.instance_id, heldAt: row.held_at },
+      ]);
+    }
+    return held;
   }
 
   async recordSends(tx: EntityManager, sends: readonly LedgerRecord[]): Promise<void> {
@@ -516,13 +542,27 @@ export class JourneyStore {
     );
   }
 
-  /** Messages delivery did not send after all (suppressed, failed) stop counting for caps and collisions. */
-  async voidSends(messageIds: readonly string[], now: Date): Promise<void> {
-    if (messageIds.length === 0) return;
+  /**
+   * Delivery's reports on sends: each send is pending no more, and one delivery did not send
+   * after all (`unsent`: suppressed, failed) stops counting for caps and collisions. A repeated
+   * or late report changes nothing.
+   */
+  async recordOutcomes(
+    outcomes: readonly { messageId: string; unsent: boolean }[],
+    now: Date,
+  ): Promise<void> {
+    if (outcomes.length === 0) return;
     await runSql(
       this.db,
-      `UPDATE journeys.send_ledger SET voided_at = $2 WHERE message_id = ANY($1::text[]) AND voided_at IS NULL`,
-      [messageIds, now],
+      `UPDATE journeys.send_ledger l
+          SET outcome_at = COALESCE(l.outcome_at, $3),
+              voided_at = CASE WHEN o.unsent THEN COALESCE(l.voided_at, $3) ELSE l.voided_at END
+         FROM (SELECT message_id, bool_or(unsent) AS unsent
+                 FROM unnest($1::text[], $2::boolean[]) AS t(message_id, unsent)
+                GROUP BY message_id) AS o
+        WHERE l.message_id = o.message_id
+          AND (l.outcome_at IS NULL OR (o.unsent AND l.voided_at IS NULL))`,
+      [outcomes.map((o) => o.messageId), outcomes.map((o) => o.unsent), now],
     );
   }
 
@@ -639,7 +679,7 @@ export interface CustomerJourney {
   status: InstanceStatus;
   currentStep: string | null;
   waitingUntil: string | null;
-  /** `wait` for a wait step, `quiet_hours` for a send held until the quiet window ends. */
+  /** `wait` for a wait step, `quiet_hours` for a send held until the quiet window ends, `outcome` for a send waiting for delivery's report on an earlier one. */
   waitingFor: WaitReason | null;
   enteredAt: string;
   exitReason: string | null;
@@ -664,6 +704,7 @@ function toLive(row: Omit<InstanceRow, 'events'>): LiveInstance {
       stepIndex: row.step_index,
       wakeAt: row.wake_at,
       waitReason: row.wait_reason,
+      heldAt: row.held_at,
       enteredAt: row.entered_at,
       exitReason: row.exit_reason,
     },

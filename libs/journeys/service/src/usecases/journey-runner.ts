@@ -66,6 +66,7 @@ export class JourneyRunner {
     await this.store.lockCustomers(tx, customers);
     const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps) - this.graceMs());
     const ledger = await this.store.ledgerOf(tx, customers, since);
+    const held = await this.store.heldSendsOf(tx, customers);
     const records = new Map(items.map((item) => [item.record.state.instanceId, item]));
     const { states, effects, sent } = runInstances(
       items.map(({ definition, record, eventsSinceEntry }) => ({
@@ -82,6 +83,7 @@ export class JourneyRunner {
         policies: program.policies,
         channelOf: (template) => program.templates[template]?.channel,
       },
+      held,
     );
     const outbox: OutboxMessage[] = [];
     for (const { instance, effect } of effects) {
