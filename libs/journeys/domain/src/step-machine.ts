@@ -195,7 +195,8 @@ export function advance(
 ): { instance: InstanceState; effects: SendEffect[] } {
   let state = { ...instance };
   const effects: SendEffect[] = [];
-  if (state.status === 'waiting') {
+  // A send held for an outcome may be looked at before its next look is due (a report came in).
+  if (state.status === 'waiting' && state.waitReason !== 'outcome') {
     if (!state.wakeAt || state.wakeAt.getTime() > context.now.getTime()) return { instance: state, effects };
   }
   const dueAt = dueAtOf(state);

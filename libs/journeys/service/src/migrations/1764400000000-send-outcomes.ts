@@ -14,6 +14,10 @@ export class SendOutcomes1764400000000 implements MigrationInterface {
     await db.query(`ALTER TABLE journeys.send_ledger ADD COLUMN outcome_at timestamptz`);
     await db.query(`UPDATE journeys.send_ledger SET outcome_at = COALESCE(voided_at, sent_at)`);
     await db.query(`ALTER TABLE journeys.instances ADD COLUMN held_at timestamptz`);
+    // A report wakes the customer's held sends at once (and later sends look for held ones).
+    await db.query(
+      `CREATE INDEX instances_held_idx ON journeys.instances (customer_id) WHERE status = 'waiting' AND wait_reason = 'outcome'`,
+    );
     await db.query(`ALTER TABLE journeys.instances DROP CONSTRAINT instances_wait_reason_ck`);
     await db.query(
       `ALTER TABLE journeys.instances ADD CONSTRAINT instances_wait_reason_ck

@@ -268,6 +268,27 @@ export class JourneyStore {
     return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
   }
 
+  /**
+   * Claims the send steps of these customers held for an outcome, as `claimDue` does timers
+   * (skipping those another claim holds), to decide them now that reports came in.
+   */
+  async claimHeld(tx: EntityManager, customerIds: readonly string[]): Promise<LoadedInstance[]> {
+    if (customerIds.length === 0) return [];
+    const rows = await queryRows<InstanceRow>(
+      tx,
+      `WITH claimed AS MATERIALIZED (
+         SELECT * FROM journeys.instances
+          WHERE customer_id = ANY($1::text[]) AND status = 'waiting' AND wait_reason = 'outcome'
+          ORDER BY held_at, instance_id
+          FOR UPDATE SKIP LOCKED)
+       SELECT ${LOADED_INSTANCE_COLUMNS}, ${EVENTS_SINCE_ENTRY} AS events
+         FROM claimed i
+         JOIN journeys.journey_versions v ON v.journey_key = i.journey_key AND v.version = i.journey_version`,
+      [customerIds],
+    );
+    return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
+  }
+
   /** Live instances of these customers (but those `excluding`), locked, for applying their new events. */
   async lockLiveInstances(
     tx: EntityManager,
@@ -545,14 +566,14 @@ export class JourneyStore {
   /**
    * Delivery's reports on sends: each send is pending no more, and one delivery did not send
    * after all (`unsent`: suppressed, failed) stops counting for caps and collisions. A repeated
-   * or late report changes nothing.
+   * or late report changes nothing. Returns the customers whose ledger changed.
    */
   async recordOutcomes(
     outcomes: readonly { messageId: string; unsent: boolean }[],
     now: Date,
-  ): Promise<void> {
-    if (outcomes.length === 0) return;
-    await runSql(
+  ): Promise<string[]> {
+    if (outcomes.length === 0) return [];
+    const rows = await queryRows<{ customer_id: string }>(
       this.db,
       `UPDATE journeys.send_ledger l
           SET outcome_at = COALESCE(l.outcome_at, $3),
@@ -561,9 +582,11 @@ export class JourneyStore {
                  FROM unnest($1::text[], $2::boolean[]) AS t(message_id, unsent)
                 GROUP BY message_id) AS o
         WHERE l.message_id = o.message_id
-          AND (l.outcome_at IS NULL OR (o.unsent AND l.voided_at IS NULL))`,
+          AND (l.outcome_at IS NULL OR (o.unsent AND l.voided_at IS NULL))
+       RETURNING l.customer_id`,
       [outcomes.map((o) => o.messageId), outcomes.map((o) => o.unsent), now],
     );
+    return [...new Set(rows.map((row) => row.customer_id))];
   }
 
   /**

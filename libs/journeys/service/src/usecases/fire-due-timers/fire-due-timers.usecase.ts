@@ -1,7 +1,8 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { parseDuration, ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore } from '../../store/journey.store';
+import type { EntityManager } from 'typeorm';
+import { JourneyStore, type LoadedInstance } from '../../store/journey.store';
 import { JourneyRunner } from '../journey-runner';
 
 export const DUE_TIMERS_PER_CLAIM = 500;
@@ -28,9 +29,21 @@ export class FireDueTimersUsecase {
 
   /** Fires one claim's worth of due timers; returns how many it fired (0 when none are due). */
   async fireOnce(limit = DUE_TIMERS_PER_CLAIM): Promise<number> {
+    return this.fire((tx, now) => this.store.claimDue(tx, now, limit));
+  }
+
+  /**
+   * Runs the send steps of these customers held for delivery's reports, at once rather than
+   * at their next look, once reports came in; returns how many it ran.
+   */
+  async fireHeldOf(customerIds: readonly string[]): Promise<number> {
+    return this.fire((tx) => this.store.claimHeld(tx, customerIds));
+  }
+
+  private async fire(claim: (tx: EntityManager, now: Date) => Promise<LoadedInstance[]>): Promise<number> {
     const now = this.clock.now();
     const fired = await this.store.transaction(async (tx) => {
-      const due = await this.store.claimDue(tx, now, limit);
+      const due = await claim(tx, now);
       if (due.length === 0) return { count: 0, outbox: [] };
       const { states, outbox } = await this.runner.runAll(
         tx,
