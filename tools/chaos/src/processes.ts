@@ -32,6 +32,8 @@ export class ServiceProcess {
   consumerGaveUp = false;
   /** When it was last killed (0: never). */
   killedAt = 0;
+  /** Set while this side kills or stops the process: any other exit is a crash, and is reported. */
+  private ending = false;
 
   constructor(
     /** `milestones#2`: the app and the instance. */
@@ -87,7 +89,12 @@ export class ServiceProcess {
     );
     this.child = child;
     children.add(child);
-    child.once('exit', () => children.delete(child));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      // A process that dies on its own is a finding of the run: say which, and what it last wrote.
+      if (!this.ending && this.child === child)
+        process.stderr.write(`[chaos] ${this.name} exited on its own (${signal ?? code}):\n${this.tail()}\n`);
+    });
     const keep = (chunk: Buffer) => {
       const text = chunk.toString();
       if (text.includes(CONSUMER_GAVE_UP)) this.consumerGaveUp = true;
@@ -104,8 +111,10 @@ export class ServiceProcess {
     const child = this.child;
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.ending = true;
     child.kill('SIGKILL');
     await exited;
+    this.ending = false;
     this.killedAt = Date.now();
   }
 
@@ -114,6 +123,7 @@ export class ServiceProcess {
     const child = this.child;
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.ending = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
