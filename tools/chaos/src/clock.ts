@@ -1,8 +1,10 @@
-import { call } from './http';
+import { call, isConnectionFailure } from './http';
 
 export interface ClockHolder {
   name: string;
   url: string;
+  /** False once the process is gone (killed): a connection failure then means it is not there. */
+  readonly running: boolean;
 }
 
 /**
@@ -17,16 +19,22 @@ export async function moveClocks(
   timeoutMs = 60_000,
 ): Promise<void> {
   for (const holder of holders) {
-    try {
-      const answer = await call(holder.url, '/v1/sandbox/clock', 'POST', { now: now.toISOString() });
-      if (answer.status !== 200 && answer.status !== 409) {
-        throw new Error(
-          `${holder.name}: POST /v1/sandbox/clock answered ${answer.status} ${JSON.stringify(answer.body)}`,
-        );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const answer = await call(holder.url, '/v1/sandbox/clock', 'POST', { now: now.toISOString() });
+        if (answer.status !== 200 && answer.status !== 409) {
+          throw new Error(
+            `${holder.name}: POST /v1/sandbox/clock answered ${answer.status} ${JSON.stringify(answer.body)}`,
+          );
+        }
+        break;
+      } catch (error) {
+        if (!isConnectionFailure(error)) throw error;
+        // Killed: it gets the clock when it is back. Still running: a reset connection, try again.
+        if (!holder.running || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
-    } catch (error) {
-      if (error instanceof TypeError) continue; // Not listening (killed): it gets the clock when it is back.
-      throw error;
     }
   }
   await Promise.all(holders.map((holder) => waitForClock(holder, now, timeoutMs)));
@@ -43,8 +51,8 @@ async function waitForClock(holder: ClockHolder, now: Date, timeoutMs: number): 
       const reported: unknown = Reflect.get(Object(answer.body), 'now');
       current = typeof reported === 'string' ? Date.parse(reported) : undefined;
     } catch (error) {
-      if (error instanceof TypeError) return; // Killed meanwhile: its restart sets the clock.
-      throw error;
+      if (!isConnectionFailure(error)) throw error;
+      if (!holder.running) return; // Killed meanwhile: its restart sets the clock.
     }
     if (current !== undefined && current >= now.getTime()) return;
     if (Date.now() > deadline) {

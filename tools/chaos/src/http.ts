@@ -6,6 +6,14 @@ export interface JsonAnswer {
   body: unknown;
 }
 
+/**
+ * Whether `error` is fetch's connection failure (refused, reset). By name, not `instanceof
+ * TypeError`: under jest the test's realm has a TypeError of its own, and fetch's is Node's.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && Reflect.get(error, 'name') === 'TypeError';
+}
+
 /** One call with the run's key; a connection failure throws (the caller decides to retry). */
 export async function call(
   baseUrl: string,
