@@ -100,7 +100,15 @@ describe('outbox helper', () => {
          ('c1', 't1', 'm1', $1), ('c1', 't2', 'm1', $1), ('c2', 't1', 'm2', $1)`,
       [at(1)],
     );
-    await markOutboxPublished(db, reports, [['c1', 'c2'], ['t2', 't1']], at(10));
+    await markOutboxPublished(
+      db,
+      reports,
+      [
+        ['c1', 'c2'],
+        ['t2', 't1'],
+      ],
+      at(10),
+    );
     const pending = await pendingOutboxRows<{ customer_id: string; token: string }>(
       db,
       reports,
