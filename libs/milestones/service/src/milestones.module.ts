@@ -3,6 +3,8 @@ import { Module } from '@nestjs/common';
 import { CustomerEventsConsumer } from './controllers/customer-events.consumer';
 import { CustomerMilestonesController } from './controllers/customer-milestones.controller';
 import { milestonesMigrations } from './migrations';
+import { AppliedEventStore } from './store/applied-event.store';
+import { CustomerViewStore } from './store/customer-view.store';
 import { OccurrenceStore } from './store/occurrence.store';
 import { ScheduleStore } from './store/schedule.store';
 import { CoverProgramUsecase } from './usecases/cover-program/cover-program.usecase';
@@ -18,6 +20,8 @@ import { PublishOccurrencesUsecase } from './usecases/publish-occurrences/publis
   providers: [
     OccurrenceStore,
     ScheduleStore,
+    CustomerViewStore,
+    AppliedEventStore,
     PublishOccurrencesUsecase,
     EvaluateEventsUsecase,
     FireDueMilestonesUsecase,

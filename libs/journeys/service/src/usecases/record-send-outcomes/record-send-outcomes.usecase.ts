@@ -1,7 +1,7 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import type { MessageEventV1 } from '@mmp/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore } from '../../store/journey.store';
+import { SendLedgerStore } from '../../store/send-ledger.store';
 import { FireDueTimersUsecase } from '../fire-due-timers/fire-due-timers.usecase';
 
 /**
@@ -13,13 +13,13 @@ import { FireDueTimersUsecase } from '../fire-due-timers/fire-due-timers.usecase
 @Injectable()
 export class RecordSendOutcomesUsecase {
   constructor(
-    private readonly store: JourneyStore,
+    private readonly ledger: SendLedgerStore,
     private readonly timers: FireDueTimersUsecase,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(events: readonly MessageEventV1[]): Promise<void> {
-    const reported = await this.store.recordOutcomes(
+    const reported = await this.ledger.recordOutcomes(
       events.map((e) => ({
         messageId: e.messageId,
         unsent: e.status === 'suppressed' || e.status === 'failed',
