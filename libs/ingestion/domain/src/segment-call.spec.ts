@@ -286,6 +286,7 @@ describe('segmentBatchCalls', () => {
     expect(size).toBeGreaterThan(SEGMENT_MAX_BATCH_BYTES);
     expect(segmentBatchCalls(big)).toEqual({
       ok: false,
+      tooLarge: true,
       message: `a batch must be at most 500 KB as JSON (got ${size} bytes)`,
       issues: [{ path: 'batch', message: `must be at most 500 KB as JSON (got ${size} bytes)` }],
     });

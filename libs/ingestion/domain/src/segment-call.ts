@@ -10,7 +10,7 @@ import { RetailEventV1, validate, type ValidationIssue } from '@mmp/contracts';
 export const SEGMENT_CALL_TYPES = ['identify', 'track', 'alias', 'page', 'screen', 'group'] as const;
 export type SegmentCallType = (typeof SEGMENT_CALL_TYPES)[number];
 export const isSegmentCallType = (value: unknown): value is SegmentCallType =>
-  typeof value === 'string' && (SEGMENT_CALL_TYPES as readonly string[]).includes(value);
+  SEGMENT_CALL_TYPES.some((type) => type === value);
 
 /** Segment's own limits: 32 KB per call, 500 KB per batch request. */
 export const SEGMENT_MAX_CALL_BYTES = 32 * 1024;
@@ -292,7 +292,7 @@ export function mapSegmentCall(
   const timestamp = call['timestamp'] instanceof Date ? call['timestamp'].toISOString() : call['timestamp'];
   draft.from('occurredAt', timestamp === undefined ? 'receivedAt' : 'timestamp');
 
-  let customerId = idText(call['userId']);
+  const customerId = idText(call['userId']);
   let anonymousId = idText(call['anonymousId']);
   draft.from('customerId', 'userId');
   let eventType: unknown;
@@ -360,10 +360,13 @@ export function mapSegmentCall(
 /** `{ "batch": [...] }` of `/v1/segment/batch`: the calls, or why the request as a whole is refused. */
 export function segmentBatchCalls(
   body: unknown,
-): { ok: true; calls: unknown[] } | { ok: false; message: string; issues: ValidationIssue[] } {
+):
+  | { ok: true; calls: unknown[] }
+  | { ok: false; tooLarge: boolean; message: string; issues: ValidationIssue[] } {
   if (!isObject(body) || !Array.isArray(body['batch']))
     return {
       ok: false,
+      tooLarge: false,
       message: 'the body must be { "batch": [ ... ] }',
       issues: [{ path: 'batch', message: 'must be an array of calls' }],
     };
@@ -371,6 +374,7 @@ export function segmentBatchCalls(
   if (size > SEGMENT_MAX_BATCH_BYTES)
     return {
       ok: false,
+      tooLarge: true,
       message: `a batch must be at most 500 KB as JSON (got ${size} bytes)`,
       issues: [{ path: 'batch', message: `must be at most 500 KB as JSON (got ${size} bytes)` }],
     };

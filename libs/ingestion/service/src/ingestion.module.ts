@@ -3,6 +3,8 @@ import { Module } from '@nestjs/common';
 import { CustomersController } from './controllers/customers.controller';
 import { EventsController } from './controllers/events.controller';
 import { RetailEventsConsumer } from './controllers/retail-events.consumer';
+import { SegmentController } from './controllers/segment.controller';
+import { SegmentWriteKeyGuard } from './controllers/segment-write-key.guard';
 import { ingestionMigrations } from './migrations';
 import { ProfileStore } from './store/profile.store';
 import { EraseCustomerUsecase } from './usecases/erase-customer/erase-customer.usecase';
@@ -11,7 +13,7 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
 /** Ingestion: validation, dedupe, identity, customer profiles (SPEC section 2). */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'ingestion', migrations: ingestionMigrations })],
-  controllers: [EventsController, CustomersController, RetailEventsConsumer],
-  providers: [ProfileStore, IngestEventsUsecase, EraseCustomerUsecase],
+  controllers: [EventsController, SegmentController, CustomersController, RetailEventsConsumer],
+  providers: [ProfileStore, IngestEventsUsecase, EraseCustomerUsecase, SegmentWriteKeyGuard],
 })
 export class IngestionModule {}
