@@ -6,3 +6,4 @@ export * from './profile';
 export * from './currency';
 export * from './profile-history';
 export * from './segment-call';
+export * from './source-mapping';
