@@ -67,7 +67,8 @@ export class SourceMapper {
   }
 
   async map(value: unknown, position: SourceRecordPosition): Promise<SourceRecordMapping> {
-    const bindings = { ...position };
+    const { topic, partition, offset, key, timestamp } = position;
+    const bindings = { topic, partition, offset, key, timestamp };
     const mapped: Partial<Record<Field, unknown>> = {};
     for (const [field, expression] of this.expressions) {
       try {

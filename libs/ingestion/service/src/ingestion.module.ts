@@ -1,4 +1,6 @@
+import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { PersistenceModule } from '@mmp/persistence';
+import { ProgramStore } from '@mmp/program';
 import { Module } from '@nestjs/common';
 import { CustomersController } from './controllers/customers.controller';
 import { EventsController } from './controllers/events.controller';
@@ -6,6 +8,7 @@ import { RetailEventsConsumer } from './controllers/retail-events.consumer';
 import { SegmentController } from './controllers/segment.controller';
 import { SegmentWriteKeyGuard } from './controllers/segment-write-key.guard';
 import { ingestionMigrations } from './migrations';
+import { SourcesConsumer } from './sources/sources.consumer';
 import { ProfileStore } from './store/profile.store';
 import { EraseCustomerUsecase } from './usecases/erase-customer/erase-customer.usecase';
 import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usecase';
@@ -14,6 +17,21 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
 @Module({
   imports: [PersistenceModule.forService({ schema: 'ingestion', migrations: ingestionMigrations })],
   controllers: [EventsController, SegmentController, CustomersController, RetailEventsConsumer],
-  providers: [ProfileStore, IngestEventsUsecase, EraseCustomerUsecase, SegmentWriteKeyGuard],
+  providers: [
+    ProfileStore,
+    IngestEventsUsecase,
+    EraseCustomerUsecase,
+    SegmentWriteKeyGuard,
+    {
+      provide: SourcesConsumer,
+      inject: [IngestEventsUsecase, ProgramStore, MESSAGE_BUS],
+      // Subscribed when made, which is before the bus starts (module-init hooks run after it).
+      useFactory: (ingest: IngestEventsUsecase, program: ProgramStore, bus: MessageBus): SourcesConsumer => {
+        const consumer = new SourcesConsumer(ingest, program, bus);
+        consumer.listen();
+        return consumer;
+      },
+    },
+  ],
 })
 export class IngestionModule {}
