@@ -1,4 +1,5 @@
 import { loadProgramFromDir, type SourceMapping } from '@mmp/program';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { derivedEventId, SourceMapper, type SourceRecordPosition } from './source-mapping';
 
@@ -98,8 +99,7 @@ describe('SourceMapper', () => {
     });
     expect(await new SourceMapper(exampleMapping()).map({ status: 'PLACED' }, at)).toEqual({
       ok: false,
-      reason:
-        'occurredAt: must be an ISO 8601 date-time with an offset (from mapping.occurredAt)',
+      reason: 'occurredAt: must be an ISO 8601 date-time with an offset (from mapping.occurredAt)',
     });
   });
 
@@ -115,5 +115,30 @@ describe('SourceMapper', () => {
       ok: false,
       reason: expect.stringMatching(/^mapping\.properties: .*must evaluate to a number/),
     });
+  });
+
+  it('reads a plain path (customer.id) as JSONata does, arrays and missing fields included', async () => {
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(null, 0, 1.5, '', 'x', true, false),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'id'), tie('value'), { maxKeys: 3 }),
+      ),
+    })).value;
+    const mapping = (properties: string): SourceMapping => ({
+      type: "'segment.bench'",
+      occurredAt: "'2026-03-01T10:00:00Z'",
+      customerId: "'c-1'",
+      properties,
+    });
+    await fc.assert(
+      fc.asyncProperty(json, fc.constantFrom('a', 'a.b', 'id', 'a.b.id', 'b.a'), async (record, path) => {
+        // In parentheses the expression is a block, which JSONata evaluates: the reference.
+        const evaluated = await new SourceMapper(mapping(`(${path})`)).map(record, at);
+        expect(await new SourceMapper(mapping(path)).map(record, at)).toEqual(evaluated);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

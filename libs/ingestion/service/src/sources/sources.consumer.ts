@@ -66,7 +66,9 @@ export class SourcesConsumer {
     const mapped: { message: IncomingMessage<SourceValue>; event: RetailEventV1 }[] = [];
     const letters: ReturnType<typeof deadLetterOf>[] = [];
     for (const message of batch) {
-      const decoded = await this.decode(source, message.value);
+      const decoded = Buffer.isBuffer(message.value)
+        ? await this.decodeAvro(source, message.value)
+        : { ok: true as const, value: message.value };
       const result = decoded.ok ? await mapper.map(decoded.value, message) : decoded;
       if (result.ok) mapped.push({ message, event: result.event });
       else letters.push(deadLetterOf(message, originalOf(message), result.reason));
@@ -92,14 +94,13 @@ export class SourcesConsumer {
     return mapper;
   }
 
-  private async decode(source: SourceDefinition, value: SourceValue): Promise<DecodedSourceValue> {
-    if (!Buffer.isBuffer(value)) return { ok: true, value };
+  private async decodeAvro(source: SourceDefinition, bytes: Buffer): Promise<DecodedSourceValue> {
     const host = source.schemaRegistry ?? '';
     let decoder = this.decoders.get(host);
     if (!decoder) {
       decoder = new AvroDecoder(host);
       this.decoders.set(host, decoder);
     }
-    return decoder.decode(value);
+    return decoder.decode(bytes);
   }
 }
