@@ -1,6 +1,6 @@
 import { AppError } from '@mmp/errors';
 import { join } from 'node:path';
-import { loadProgramFromDir, parseProgram } from './parse-program';
+import { loadProgramFromDir, parseProgram, stringifyProgram, validateProgram } from './parse-program';
 
 function detailsOf(source: string): readonly { path: string; message: string }[] {
   try {
@@ -78,5 +78,11 @@ describe('sources in a program', () => {
       'sources[2].topic: must be a topic of your own, not one of the platform’s (program.yaml:7:12)',
       'sources[2].schemaRegistry: is only for avro sources: a json source has no schema registry (program.yaml:8:21)',
     ]);
+  });
+
+  it('keeps sources through GET and PUT /v1/program: as YAML and as JSON', () => {
+    const program = loadProgramFromDir(join(__dirname, '../../../../program/examples/orders-source'));
+    expect(parseProgram(stringifyProgram(program))).toEqual(program);
+    expect(validateProgram(JSON.parse(JSON.stringify(program)))).toEqual(program);
   });
 });
