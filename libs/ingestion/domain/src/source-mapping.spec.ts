@@ -117,6 +117,22 @@ describe('SourceMapper', () => {
     });
   });
 
+  it('stops a mapping that never ends, with the reason', async () => {
+    const mapper = new SourceMapper(
+      {
+        type: "'order.placed'",
+        occurredAt: 'at',
+        customerId: 'id',
+        properties: '( $forever := function($n) { $forever($n + 1) }; $forever(0) )',
+      },
+      { timeoutMs: 50, stackDepth: 1_000 },
+    );
+    expect(await mapper.map({ at: '2026-03-01T10:00:00Z', id: 'c-1' }, at)).toEqual({
+      ok: false,
+      reason: 'mapping.properties: Evaluation timeout after 50 milliseconds. Check for infinite loop',
+    });
+  });
+
   it('reads a plain path (customer.id) as JSONata does, arrays and missing fields included', async () => {
     const json = fc.letrec((tie) => ({
       value: fc.oneof(

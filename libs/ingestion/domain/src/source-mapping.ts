@@ -97,15 +97,26 @@ interface CompiledField {
   path: string[] | undefined;
 }
 
+/**
+ * JSONata's guardrails for one expression's evaluation. A mapping that recurses without end
+ * would hold the partition forever; stopped, its record is dead-lettered with the reason. The
+ * time is wall-clock, so it is generous: a loaded machine must never stop a sound mapping.
+ */
+export const SOURCE_MAPPING_LIMITS = { timeoutMs: 5_000, stackDepth: 1_000 };
+
 export class SourceMapper {
   private readonly expressions: CompiledField[];
 
   /** Throws on an expression that does not compile: the program loader has checked them already. */
-  constructor(readonly mapping: SourceMapping) {
+  constructor(
+    readonly mapping: SourceMapping,
+    limits: { timeoutMs: number; stackDepth: number } = SOURCE_MAPPING_LIMITS,
+  ) {
+    const options = { timeout: limits.timeoutMs, stack: limits.stackDepth };
     this.expressions = FIELDS.flatMap((field): CompiledField[] => {
       const source = mapping[field];
       if (source === undefined) return [];
-      const expression = jsonata(source);
+      const expression = jsonata(source, options);
       return [{ field, expression, path: plainPath(expression) }];
     });
   }
