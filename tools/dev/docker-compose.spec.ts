@@ -23,6 +23,13 @@ describe('docker-compose.yml', () => {
     expect(compose.services.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
   });
 
+  it('runs a Confluent schema registry on the same Kafka, for avro program sources', () => {
+    const registry = compose.services['schema-registry'];
+    expect(registry.image).toMatch(/^confluentinc\/cp-schema-registry:/);
+    expect(registry.environment.SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS).toBe('PLAINTEXT://kafka:9092');
+    expect(registry.environment.SCHEMA_REGISTRY_LISTENERS).toBe('http://0.0.0.0:8081');
+  });
+
   it('builds images that start the service the build argument names', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain('ARG SERVICE=platform');

@@ -5,3 +5,5 @@ export * from './canonical-event';
 export * from './profile';
 export * from './currency';
 export * from './profile-history';
+export * from './segment-call';
+export * from './source-mapping';

@@ -1,9 +1,14 @@
+import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { PersistenceModule } from '@mmp/persistence';
+import { ProgramStore } from '@mmp/program';
 import { Module } from '@nestjs/common';
 import { CustomersController } from './controllers/customers.controller';
 import { EventsController } from './controllers/events.controller';
 import { RetailEventsConsumer } from './controllers/retail-events.consumer';
+import { SegmentController } from './controllers/segment.controller';
+import { SegmentWriteKeyGuard } from './controllers/segment-write-key.guard';
 import { ingestionMigrations } from './migrations';
+import { SourcesConsumer } from './sources/sources.consumer';
 import { ErasureStore } from './store/erasure.store';
 import { EventLogStore } from './store/event-log.store';
 import { IdentityStore } from './store/identity.store';
@@ -16,7 +21,7 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
 /** Ingestion: validation, dedupe, identity, customer profiles (SPEC section 2). */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'ingestion', migrations: ingestionMigrations })],
-  controllers: [EventsController, CustomersController, RetailEventsConsumer],
+  controllers: [EventsController, SegmentController, CustomersController, RetailEventsConsumer],
   providers: [
     ProfileStore,
     OrderStore,
@@ -26,6 +31,17 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
     IngestBatch,
     IngestEventsUsecase,
     EraseCustomerUsecase,
+    SegmentWriteKeyGuard,
+    {
+      provide: SourcesConsumer,
+      inject: [IngestEventsUsecase, ProgramStore, MESSAGE_BUS],
+      // Subscribed when made, which is before the bus starts (module-init hooks run after it).
+      useFactory: (ingest: IngestEventsUsecase, program: ProgramStore, bus: MessageBus): SourcesConsumer => {
+        const consumer = new SourcesConsumer(ingest, program, bus);
+        consumer.listen();
+        return consumer;
+      },
+    },
   ],
 })
 export class IngestionModule {}

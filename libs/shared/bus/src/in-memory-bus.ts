@@ -13,7 +13,7 @@ import type {
   Subscription,
 } from './message-bus';
 import { publishValidated } from './publish-policy';
-import { decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
+import { asTextRecord, decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
 import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
 
@@ -152,7 +152,7 @@ export class InMemoryBus implements MessageBus {
   async publishRaw(topicName: string, records: readonly RawOutgoingRecord[]): Promise<void> {
     this.assertAcceptingMessages();
     if (records.length === 0) return;
-    this.append(topicName, records);
+    this.append(topicName, records.map(asTextRecord));
     this.metrics.published.inc({ topic: topicName }, records.length);
   }
 

@@ -72,7 +72,8 @@ export interface MessageBus {
 
 export interface RawOutgoingRecord {
   key: string;
-  value: string;
+  /** Bytes (a dead letter of an Avro source) go to Kafka as they are; the in-process buses keep text. */
+  value: string | Buffer;
   headers?: Record<string, string>;
 }
 

@@ -21,7 +21,7 @@ import type {
 import { busMigrations } from './migrations';
 import { publishValidated } from './publish-policy';
 import { RecentRecords } from './recent-records';
-import { decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
+import { asTextRecord, decodeAll, type ConsumedRecord, type DeadLetter } from './record-codec';
 import { resolveRetryPolicy } from './retry-policy';
 import { DEFAULT_MAX_BATCH_SIZE, subscriptionKey, validateSubscription } from './subscription';
 
@@ -202,7 +202,7 @@ export class PostgresBus implements MessageBus {
   async publishRaw(topicName: string, records: readonly RawOutgoingRecord[]): Promise<void> {
     this.assertAcceptingMessages();
     if (records.length === 0) return;
-    await this.append(topicName, records);
+    await this.append(topicName, records.map(asTextRecord));
     this.metrics.published.inc({ topic: topicName }, records.length);
   }
 

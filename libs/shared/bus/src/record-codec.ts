@@ -1,7 +1,7 @@
 import { Headers, summarizeIssues, validate, type Topic, type ValidationResult } from '@mmp/contracts';
 import { AppError, type ErrorDetail } from '@mmp/errors';
 import { injectTraceContext } from '@mmp/telemetry';
-import type { IncomingMessage, OutgoingMessage } from './message-bus';
+import type { IncomingMessage, OutgoingMessage, RawOutgoingRecord } from './message-bus';
 
 /** A record ready for the broker: what both adapters send. */
 export interface EncodedRecord {
@@ -69,17 +69,25 @@ export function encodeMessages<T>(topic: Topic<T>, messages: readonly OutgoingMe
   }));
 }
 
-export function decodeRecord<T>(topic: Topic<T>, record: ConsumedRecord): DecodedRecord<T> {
-  const text = record.value === null ? '' : record.value.toString();
-  let parsed: unknown;
+function parseValue(topic: Topic<unknown>, value: Buffer | string | null): DecodedValue {
+  if (topic.encoding === 'bytes')
+    return { ok: true, value: Buffer.isBuffer(value) ? value : Buffer.from(value ?? '', 'utf8') };
   try {
-    parsed = JSON.parse(text);
+    return { ok: true, value: JSON.parse(value === null ? '' : value.toString()) };
   } catch (error) {
     return {
       ok: false,
       reason: `value is not JSON: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
+}
+
+type DecodedValue = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export function decodeRecord<T>(topic: Topic<T>, record: ConsumedRecord): DecodedRecord<T> {
+  const decoded = parseValue(topic, record.value);
+  if (!decoded.ok) return decoded;
+  const parsed = decoded.value;
   let result: ValidationResult<T>;
   try {
     result = validate(topic.schema, parsed);
@@ -137,5 +145,13 @@ export function toDeadLetter(record: ConsumedRecord, groupId: string, reason: st
       [Headers.dlqSourceOffset]: record.offset,
       [Headers.dlqConsumerGroup]: groupId,
     },
+  };
+}
+
+/** A raw record for a bus that keeps text (in-memory, Postgres): bytes become UTF-8 text. */
+export function asTextRecord(record: RawOutgoingRecord): RawOutgoingRecord & { value: string } {
+  return {
+    ...record,
+    value: typeof record.value === 'string' ? record.value : record.value.toString('utf8'),
   };
 }

@@ -45,6 +45,8 @@ const EnvSchema = z.object({
     .transform((value) => (value === 'auto' ? value : value === 'true')),
   PROGRAM_DIR: z.string().default('program'),
   API_KEYS: commaList.optional(),
+  /** Write keys of the Segment-compatible API (`/v1/segment/*`, HTTP Basic); unset turns it off. */
+  SEGMENT_WRITE_KEYS: commaList.optional(),
   SANDBOX: booleanFlag.default(false),
   PUBLIC_URL: z.url({ error: 'must be a URL such as https://messages.example.com' }).optional(),
   LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -102,6 +104,8 @@ export class AppConfig {
   readonly apiKeys: readonly string[];
   /** True when API_KEYS was unset and the development key is in use. */
   readonly usingDevelopmentApiKey: boolean;
+  /** Empty when SEGMENT_WRITE_KEYS is unset: every `/v1/segment/*` call is then 401. */
+  readonly segmentWriteKeys: readonly string[];
   readonly sandbox: boolean;
   readonly publicUrl: string;
   readonly linkSecret: string;
@@ -147,6 +151,7 @@ export class AppConfig {
     this.programDir = env.PROGRAM_DIR;
     this.usingDevelopmentApiKey = !env.API_KEYS || env.API_KEYS.length === 0;
     this.apiKeys = this.usingDevelopmentApiKey ? [DEVELOPMENT_API_KEY] : (env.API_KEYS ?? []);
+    this.segmentWriteKeys = env.SEGMENT_WRITE_KEYS ?? [];
     this.sandbox = env.SANDBOX;
     this.publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
     this.linkSecret = env.LINK_SECRET ?? DEVELOPMENT_LINK_SECRET;

@@ -15,6 +15,11 @@ export interface Topic<T> {
   readonly schemaVersion: number;
   readonly schema: z.ZodType<T>;
   readonly description: string;
+  /**
+   * `json` (the platform's own topics): values are JSON, parsed before `schema` checks them.
+   * `bytes` (a retailer's Avro source): `schema` gets the value's bytes as a Buffer.
+   */
+  readonly encoding: 'json' | 'bytes';
 }
 
 export function defineTopic<T>(topic: {
@@ -23,8 +28,9 @@ export function defineTopic<T>(topic: {
   schemaVersion: number;
   schema: z.ZodType<T>;
   description: string;
+  encoding?: 'json' | 'bytes';
 }): Topic<T> {
-  return { ...topic, dlq: topic.dlq ?? `${topic.name}.dlq` };
+  return { ...topic, dlq: topic.dlq ?? `${topic.name}.dlq`, encoding: topic.encoding ?? 'json' };
 }
 
 /** Kafka header names the platform sets on every message. */

@@ -8,3 +8,4 @@ export * from './program';
 export * from './parse-program';
 export * from './version';
 export * from './program-store';
+export * from './sources';

@@ -4,6 +4,7 @@ import { JourneyDefinition } from './journeys';
 import { MilestoneDefinition } from './milestones';
 import { Policies } from './policies';
 import { EXIT, TemplateName } from './primitives';
+import { SourceDefinition } from './sources';
 import { TemplateDefinition, TemplateSource } from './templates';
 
 /**
@@ -102,6 +103,7 @@ function journeyReferences(
 }
 
 interface ProgramShape {
+  sources?: readonly { topic: string }[];
   milestones: readonly { key: string }[];
   journeys: readonly JourneyDefinition[];
   templates: Record<string, unknown>;
@@ -112,6 +114,13 @@ export function programReferenceProblems(program: ProgramShape): ProgramReferenc
   const milestoneKeys = new Set(program.milestones.map((m) => m.key));
   const templateNames = new Set(Object.keys(program.templates));
   return [
+    ...duplicates(
+      program.sources ?? [],
+      (source) => source.topic,
+      'source topic',
+      (i) => ['sources', i, 'topic'],
+      'sources',
+    ),
     ...duplicates(
       program.milestones,
       (m) => m.key,
@@ -141,6 +150,8 @@ export const Program = z
       partials: z.record(TemplateName, TemplateSource).optional(),
       /** Email layouts: an email template's `layout` wraps its html in one (`{{{body}}}` marks the spot). */
       layouts: z.record(TemplateName, TemplateSource).optional(),
+      /** A retailer's own Kafka topics, mapped to our events (README, "Kafka sources"). */
+      sources: z.array(SourceDefinition).optional(),
     },
     {
       error: (issue) =>

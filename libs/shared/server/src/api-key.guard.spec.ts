@@ -2,13 +2,18 @@ import { requiresApiKey } from './api-key.guard';
 import { OTHER_TEST_API_KEY, startTestService, TestService } from './start-test-service.spec-helper';
 
 describe('requiresApiKey', () => {
-  it.each(['/v1', '/v1/events', '/V1/events', '/v1/webhooks', '/v1/sandbox/clock'])('protects %s', (path) => {
-    expect(requiresApiKey(path)).toBe(true);
-  });
+  it.each(['/v1', '/v1/events', '/V1/events', '/v1/webhooks', '/v1/segment', '/v1/sandbox/clock'])(
+    'protects %s',
+    (path) => {
+      expect(requiresApiKey(path)).toBe(true);
+    },
+  );
 
   it.each([
     '/v1/webhooks/twilio',
     '/V1/Webhooks/ses',
+    // Segment write keys over HTTP Basic, checked by ingestion's SegmentWriteKeyGuard.
+    '/v1/segment/batch',
     '/health/live',
     '/metrics',
     '/u/abc',

@@ -1,37 +1,32 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 import { AppConfig } from '@mmp/config';
 import { AppError } from '@mmp/errors';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 
+import { KnownKeys } from './known-keys';
 import { matchedRoutePattern } from './route-pattern.util';
 
 /**
  * `/v1/*` is the authenticated API (SPEC section 3). `/v1/webhooks/*` is called by channel
  * providers, which cannot hold our keys and prove themselves by their own signatures; health,
- * metrics and the link routes (`/u/*`, `/t/*`) are opened by people and probes.
+ * metrics and the link routes (`/u/*`, `/t/*`) are opened by people and probes. `/v1/segment/*`
+ * takes Segment write keys over HTTP Basic instead, as Segment's own clients send them.
  */
 export function requiresApiKey(path: string): boolean {
   // Express matches routes case-insensitively, so `/V1/...` reaches the same handlers.
   const normalized = path.toLowerCase();
   const underV1 = normalized === '/v1' || normalized.startsWith('/v1/');
-  return underV1 && !normalized.startsWith('/v1/webhooks/');
+  return underV1 && !normalized.startsWith('/v1/webhooks/') && !normalized.startsWith('/v1/segment/');
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  // Digests have one length, which timingSafeEqual needs, whatever length a caller sends.
-  private readonly keyDigests: readonly Buffer[];
+  private readonly keys: KnownKeys;
 
   constructor(config: AppConfig) {
-    this.keyDigests = config.apiKeys.map(digest);
+    this.keys = new KnownKeys(config.apiKeys);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -52,19 +47,9 @@ export class ApiKeyGuard implements CanActivate {
     if (key === undefined) {
       throw new AppError('unauthorized', 'the Authorization header must have the form "Bearer <api key>"');
     }
-    if (!this.isKnown(key)) {
+    if (!this.keys.has(key)) {
       throw new AppError('unauthorized', 'unknown API key');
     }
     return true;
-  }
-
-  /** Compares against every key without stopping early, so timing tells nothing about which key nearly matched. */
-  private isKnown(key: string): boolean {
-    const candidate = digest(key);
-    let known = false;
-    for (const keyDigest of this.keyDigests) {
-      known = timingSafeEqual(keyDigest, candidate) || known;
-    }
-    return known;
   }
 }

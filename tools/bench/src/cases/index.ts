@@ -3,6 +3,8 @@ import { analyticsCase } from './analytics';
 import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
 import { ingestionKafkaCase } from './ingestion-kafka';
+import { ingestionSegmentCase } from './ingestion-segment';
+import { ingestionSourceCase } from './ingestion-source';
 import { journeysCase } from './journeys';
 import { milestonesScheduleCase } from './milestones-schedule';
 import { orderPathCase } from './order-path';
@@ -24,4 +26,7 @@ export const BENCH_CASES: readonly BenchCase[] = [
   journeysCase,
   deliveryCase,
   analyticsCase,
+  // Compared with ingestion-http and ingestion-kafka, which run before them.
+  ingestionSegmentCase,
+  ingestionSourceCase,
 ];

@@ -2,7 +2,7 @@
 export interface IngestionBenchEvent {
   customerId: string;
   eventId: string;
-  event: object;
+  event: BenchEvent;
 }
 
 /**
@@ -57,3 +57,91 @@ export function ingestionBatch(
     }
   });
 }
+
+/** The events of the mix, as `POST /v1/events` takes them. */
+export interface BenchEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  customerId: string;
+  traits?: { email: string; firstName: string; timezone: string };
+  properties?: {
+    orderId?: string;
+    total?: string;
+    currency?: string;
+    sku?: string;
+    items?: { sku: string; quantity: number; price: string }[];
+  };
+}
+
+/**
+ * The same event as a Segment call (`/v1/segment/batch`): a registration as an identify, an
+ * order as `Order Completed`, a view as `Product Viewed`; messageId is the eventId.
+ */
+export function asSegmentCall(e: BenchEvent): object {
+  const common = { messageId: e.eventId, userId: e.customerId, timestamp: e.occurredAt };
+  switch (e.type) {
+    case 'customer.registered':
+      return {
+        ...common,
+        type: 'identify',
+        traits: { email: e.traits?.email, first_name: e.traits?.firstName },
+        context: { timezone: e.traits?.timezone },
+      };
+    case 'order.placed':
+      return {
+        ...common,
+        type: 'track',
+        event: 'Order Completed',
+        properties: {
+          order_id: e.properties?.orderId,
+          total: Number(e.properties?.total),
+          currency: e.properties?.currency,
+          products: e.properties?.items?.map((item) => ({
+            sku: item.sku,
+            quantity: item.quantity,
+            price: Number(item.price),
+          })),
+        },
+      };
+    default:
+      return { ...common, type: 'track', event: 'Product Viewed', properties: { sku: e.properties?.sku } };
+  }
+}
+
+/** The same event as a record of a retailer's own topic, in the shape BENCH_SOURCE_MAPPING reads. */
+export function asRetailerRecord(e: BenchEvent): object {
+  const common = { id: e.eventId, ts: e.occurredAt, user: e.customerId };
+  switch (e.type) {
+    case 'customer.registered':
+      return { ...common, kind: 'signup', profile: e.traits };
+    case 'order.placed':
+      return {
+        ...common,
+        kind: 'order',
+        order: {
+          ref: e.properties?.orderId,
+          amount: e.properties?.total,
+          currency: e.properties?.currency,
+          lines: e.properties?.items?.map((item) => ({
+            sku: item.sku,
+            qty: item.quantity,
+            price: item.price,
+          })),
+        },
+      };
+    default:
+      return { ...common, kind: 'view', sku: e.properties?.sku };
+  }
+}
+
+/** The JSONata mapping of the mapped-source case: asRetailerRecord's shape back to our events. */
+export const BENCH_SOURCE_MAPPING = {
+  eventId: 'id',
+  type: "kind = 'order' ? 'order.placed' : kind = 'view' ? 'product.viewed' : 'customer.registered'",
+  occurredAt: 'ts',
+  customerId: 'user',
+  traits: 'profile',
+  properties:
+    "kind = 'order' ? { 'orderId': order.ref, 'total': order.amount, 'currency': order.currency, 'items': [order.lines.{ 'sku': sku, 'quantity': qty, 'price': price }] } : kind = 'view' ? { 'sku': sku }",
+};

@@ -1,10 +1,15 @@
 import { defineDriver } from '../driver';
-import { ingestionBatch } from './ingestion-events';
+import { asSegmentCall, ingestionBatch } from './ingestion-events';
 
 export interface IngestionHttpInput {
   runId: string;
   baseUrl: string;
-  apiKey: string;
+  /**
+   * `events`: `POST /v1/events` with a bearer API key; `segment`: the same events as Segment
+   * calls to `POST /v1/segment/batch`, with `key` as the write key over HTTP Basic.
+   */
+  api: 'events' | 'segment';
+  key: string;
   /** Batches posted before the clock starts (JIT, connection pools, plan caches). */
   warmupBatches: number;
   batches: number;
@@ -28,7 +33,7 @@ interface IngestAnswer {
 }
 
 /**
- * The retailer's side of the HTTP ingestion bench: posts `{ batch }` bodies of new events from
+ * The retailer's side of the HTTP ingestion benches: posts `{ batch }` bodies of new events (ours, or as Segment calls) from
  * `concurrency` workers and checks that every event was accepted. A batch mixes what a shop
  * sends: registrations with traits, orders, product views, per customer, each customer in one
  * batch only so the batches do not wait on each other's profile locks.
@@ -38,13 +43,18 @@ export const driver = defineDriver(
   async (input: IngestionHttpInput, context): Promise<IngestionHttpOutput> => {
     const post = async (batchIndex: number): Promise<number> => {
       const started = performance.now();
-      const response = await fetch(`${input.baseUrl}/v1/events`, {
+      const request = requestOf(input, batchIndex);
+      const response = await fetch(`${input.baseUrl}${request.path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${input.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ batch: batchOf(input, batchIndex) }),
+        headers: { authorization: request.authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ batch: request.batch }),
       });
       const answer = (await response.json()) as IngestAnswer;
-      if (response.status !== 202 || answer.accepted !== input.batchSize || answer.rejected.length > 0) {
+      if (
+        response.status !== request.status ||
+        answer.accepted !== input.batchSize ||
+        answer.rejected.length > 0
+      ) {
         throw new Error(
           `batch ${batchIndex}: HTTP ${response.status} ${JSON.stringify(answer).slice(0, 500)}`,
         );
@@ -81,8 +91,22 @@ export const driver = defineDriver(
   },
 );
 
-function batchOf(input: IngestionHttpInput, batchIndex: number): object[] {
-  return ingestionBatch(input.runId, batchIndex, input.batchSize, input.customersPerBatch).map(
+function requestOf(
+  input: IngestionHttpInput,
+  batchIndex: number,
+): { path: string; authorization: string; batch: object[]; status: number } {
+  const events = ingestionBatch(input.runId, batchIndex, input.batchSize, input.customersPerBatch).map(
     (e) => e.event,
   );
+  switch (input.api) {
+    case 'events':
+      return { path: '/v1/events', authorization: `Bearer ${input.key}`, batch: events, status: 202 };
+    case 'segment':
+      return {
+        path: '/v1/segment/batch',
+        authorization: `Basic ${Buffer.from(`${input.key}:`).toString('base64')}`,
+        batch: events.map(asSegmentCall),
+        status: 200,
+      };
+  }
 }

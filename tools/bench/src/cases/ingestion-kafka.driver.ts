@@ -1,11 +1,18 @@
-import { CustomerEventsTopic, RetailEventsTopic } from '@mmp/contracts';
+import { CustomerEventsTopic } from '@mmp/contracts';
 import { defineDriver } from '../driver';
 import { Progress } from '../progress';
 import { produceStream, startCollector } from '../streaming';
-import { ingestionBatch } from './ingestion-events';
+import { asRetailerRecord, ingestionBatch } from './ingestion-events';
 
 export interface IngestionKafkaInput {
   runId: string;
+  /**
+   * Where the events go and in what shape: our events on retail.events.v1, or the same events
+   * as a retailer's own records (asRetailerRecord) on a program source's topic.
+   */
+  topic: string;
+  dlq: string;
+  shape: 'events' | 'retailer';
   /** Events sent through before the clock starts (JIT, connection pools, plan caches). */
   warmupEvents: number;
   /** Timed rounds of eventsPerRound each: the best one counts, as for the raw ceiling. */
@@ -29,9 +36,9 @@ const EVENT_ID = /"eventId":"([^"]+)"/;
 
 /**
  * The retailer's side of the Kafka ingestion bench: streams the same mix of events as the HTTP
- * case into retail.events.v1 (keyed by customer) and times each round from its first produce to
- * the last of its events on customer.events.v1. A record of the run on retail.events.dlq.v1
- * fails the run: every event is valid.
+ * case into retail.events.v1, or as a retailer's records into a program source's topic (keyed by
+ * customer), and times each round from its first produce to the last of its events on
+ * customer.events.v1. A record of the run on the topic's DLQ fails the run: every event is valid.
  */
 export const driver = defineDriver(
   __filename,
@@ -61,7 +68,7 @@ export const driver = defineDriver(
     });
     const deadLetters = await startCollector({
       kafka,
-      topics: [RetailEventsTopic.dlq],
+      topics: [input.dlq],
       groupId: `bench-ingestion-kafka-dlq-${runId}`,
       progress,
       onBatch: (messages) => {
@@ -92,11 +99,11 @@ export const driver = defineDriver(
             nextBatch += 1;
             produced += count;
             await producer.send({
-              topic: RetailEventsTopic.name,
+              topic: input.topic,
               acks: -1,
               messages: batch.map(({ customerId, event }) => ({
                 key: customerId,
-                value: JSON.stringify(event),
+                value: JSON.stringify(input.shape === 'retailer' ? asRetailerRecord(event) : event),
               })),
             });
           },

@@ -1,12 +1,15 @@
-import type { BenchCase } from '../bench-case';
+import { RetailEventsTopic } from '@mmp/contracts';
+import type { BenchCase, BenchContext } from '../bench-case';
 import { cpuFigure, measureCpu } from '../cpu';
 import { withRatio, type Figure } from '../figures';
-import { driver } from './ingestion-kafka.driver';
+import { driver, type IngestionKafkaInput } from './ingestion-kafka.driver';
 import { IngestionModule } from '@mmp/ingestion-service';
 import { startBenchServices } from '../services';
 import { RAW_CEILING_CPU_FIGURE, RAW_CEILING_FIGURE } from './raw-ceiling';
 
 export const INGESTION_KAFKA_FIGURE = 'ingestion over Kafka (retail.events.v1 → profiles)';
+export const INGESTION_KAFKA_CPU_FIGURE =
+  'ingestion over Kafka: CPU per event (service, runtime threads, Postgres)';
 
 const ROUNDS = 3;
 const EVENTS_PER_ROUND = 40_000;
@@ -27,37 +30,60 @@ export const ingestionKafkaCase: BenchCase = {
   id: 'ingestion-kafka',
   description:
     'ingestion alone: retail.events.v1 → profiles → customer.events.v1, streamed in chunks of 1000',
-  async run(context) {
+  run: async (context) => {
     await startBenchServices(context, { name: 'ingestion', services: [IngestionModule] });
-    context.log(`ingestion over Kafka: ${ROUNDS} rounds of ${EVENTS_PER_ROUND} events (window ${WINDOW})`);
-    const { result, cpu } = await measureCpu(() =>
-      context.runDriver(driver, {
-        runId: context.runId,
-        warmupEvents: WARMUP_EVENTS,
-        rounds: ROUNDS,
-        eventsPerRound: EVENTS_PER_ROUND,
-        chunkEvents: CHUNK_EVENTS,
-        customersPerChunk: CUSTOMERS_PER_CHUNK,
-        window: WINDOW,
-        stallTimeoutMs: context.options.stallTimeoutMs,
-      }),
-    );
-    if (result.redelivered > 0) {
-      context.log(`ingestion over Kafka: ${result.redelivered} customer events seen twice (a rebalance)`);
-    }
-    const rate = Math.max(...result.rounds.map((round) => round.events / round.seconds));
-    const figures: Figure[] = [
-      withRatio(
-        { name: INGESTION_KAFKA_FIGURE, value: rate, unit: 'events/s' },
-        context.figure(RAW_CEILING_FIGURE),
-      ),
-      ...cpuFigure(
-        context,
-        'ingestion over Kafka: CPU per event (service, runtime threads, Postgres)',
-        cpu(WARMUP_EVENTS + ROUNDS * EVENTS_PER_ROUND),
-        RAW_CEILING_CPU_FIGURE,
-      ),
-    ];
-    return figures;
+    return runIngestionOverKafka(context, {
+      topic: RetailEventsTopic.name,
+      dlq: RetailEventsTopic.dlq,
+      shape: 'events',
+      label: 'ingestion over Kafka',
+      figure: INGESTION_KAFKA_FIGURE,
+      baseline: RAW_CEILING_FIGURE,
+      cpuBaseline: RAW_CEILING_CPU_FIGURE,
+    });
   },
 };
+
+/** Streams the mix into `topic` of the running ingestion: events/s (best round) with its ratio to `baseline`, CPU per event. */
+export async function runIngestionOverKafka(
+  context: BenchContext,
+  options: Pick<IngestionKafkaInput, 'topic' | 'dlq' | 'shape'> & {
+    label: string;
+    figure: string;
+    baseline: string;
+    cpuBaseline: string;
+  },
+): Promise<Figure[]> {
+  const { label } = options;
+  context.log(
+    `${label}: ${ROUNDS} rounds of ${EVENTS_PER_ROUND} events into ${options.topic} (window ${WINDOW})`,
+  );
+  const { result, cpu } = await measureCpu(() =>
+    context.runDriver(driver, {
+      runId: context.runId,
+      topic: options.topic,
+      dlq: options.dlq,
+      shape: options.shape,
+      warmupEvents: WARMUP_EVENTS,
+      rounds: ROUNDS,
+      eventsPerRound: EVENTS_PER_ROUND,
+      chunkEvents: CHUNK_EVENTS,
+      customersPerChunk: CUSTOMERS_PER_CHUNK,
+      window: WINDOW,
+      stallTimeoutMs: context.options.stallTimeoutMs,
+    }),
+  );
+  if (result.redelivered > 0) {
+    context.log(`${label}: ${result.redelivered} customer events seen twice (a rebalance)`);
+  }
+  const rate = Math.max(...result.rounds.map((round) => round.events / round.seconds));
+  return [
+    withRatio({ name: options.figure, value: rate, unit: 'events/s' }, context.figure(options.baseline)),
+    ...cpuFigure(
+      context,
+      `${label}: CPU per event (service, runtime threads, Postgres)`,
+      cpu(WARMUP_EVENTS + ROUNDS * EVENTS_PER_ROUND),
+      options.cpuBaseline,
+    ),
+  ];
+}

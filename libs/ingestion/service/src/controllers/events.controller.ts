@@ -1,6 +1,7 @@
 import { RetailEventV1, validate, type ValidationIssue } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { withIngestRefusals } from './ingest-refusals';
 import { IngestEventsUsecase } from '../usecases/ingest-events/ingest-events.usecase';
 
 export const MAX_BATCH_SIZE = 1000;
@@ -35,23 +36,13 @@ export class EventsController {
       valid.length > 0
         ? await this.ingest.execute(valid.map((v) => v.event))
         : { accepted: 0, duplicates: 0, rejected: [] };
-    if (outcome.rejected.length > 0) {
-      const indexOf = new Map<string, number>();
-      for (const { index, event } of valid)
-        if (!indexOf.has(event.eventId)) indexOf.set(event.eventId, index);
-      for (const refusal of outcome.rejected) {
-        rejected.push({
-          index: indexOf.get(refusal.eventId) ?? -1,
-          eventId: refusal.eventId,
-          errors: [{ path: refusal.path, message: refusal.message }],
-        });
-      }
-      rejected.sort((a, b) => a.index - b.index);
-      if (!isBatch(body) && rejected[0]) {
-        throw AppError.validation('the event is invalid', rejected[0].errors);
-      }
-    }
-    return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected };
+    const all = withIngestRefusals(rejected, valid, outcome, (index, eventId, errors) => ({
+      index,
+      eventId,
+      errors,
+    }));
+    if (!isBatch(body) && all[0]) throw AppError.validation('the event is invalid', all[0].errors);
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: all };
   }
 }
 
