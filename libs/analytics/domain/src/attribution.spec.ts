@@ -66,6 +66,15 @@ describe('attributeConversions', () => {
     ]);
   });
 
+  it("never counts the milestone's own cause, which happened at the entry", () => {
+    const second = entry({ causeEventId: 'e-cause' });
+    const cause = order('e-cause', '2027-03-15T13:00:00Z');
+    expect(attributeConversions([second], [cause])).toEqual([]);
+    expect(attributeConversions([second], [cause, order('e-next', '2027-03-16T09:00:00Z')])).toEqual([
+      { instanceId: 'i-1', eventId: 'e-next', convertedAt: new Date('2027-03-16T09:00:00Z') },
+    ]);
+  });
+
   it('never converts an entry of a journey without a goal', () => {
     expect(attributeConversions([entry({ goal: null })], [order('e-1', '2027-03-16T00:00:00Z')])).toEqual([]);
   });

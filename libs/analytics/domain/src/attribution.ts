@@ -13,6 +13,8 @@ export interface JourneyEntry {
   customerId: string;
   group: Group;
   enteredAt: Date;
+  /** The milestone's cause: it happened at the entry, and is never the entry's conversion. */
+  causeEventId?: string | null;
   goal: { event: string; windowEndsAt: Date } | null;
 }
 
@@ -57,6 +59,7 @@ export function attributeConversions(
     let first: CustomerActivity | undefined;
     for (const activity of byCustomer.get(entry.customerId) ?? []) {
       if (activity.type !== goal.event || !withinGoalWindow(entry, activity.occurredAt)) continue;
+      if (activity.eventId === entry.causeEventId) continue;
       if (!first || isEarlier(activity, first)) first = activity;
     }
     if (first)

@@ -7,6 +7,7 @@ import {
   type WindowedCountMilestone,
 } from '@mmp/program';
 import { occurrenceIdOf } from './occurrence-id';
+import { scheduleAnchorOf } from './timed-schedule';
 
 export interface MilestoneOccurrence {
   occurrenceId: string;
@@ -49,6 +50,11 @@ const DAY_MS = 86_400_000;
  * milestones service's own tables, so a redelivered event finds the profile already at its
  * value and reaches nothing new. Events too old to trigger move the profile along but reach
  * nothing. `where` conditions are checked on the profile after the event.
+ *
+ * An occurrence is reached when its event occurred (capped at its arrival at ingestion, as the
+ * time-based kinds schedule from), not when this service got to it: consumer lag and batching
+ * move neither the journey's entry nor the decisions taken at it. `now` caps it (a clock of
+ * ingestion's running ahead of this process's).
  */
 export function evaluateCustomerEvents(
   milestones: readonly MilestoneDefinition[],
@@ -77,7 +83,7 @@ export function evaluateCustomerEvents(
           milestoneKey: milestone.key,
           customerId: event.customerId,
           occurrence: outcome.occurrence,
-          reachedAt: now,
+          reachedAt: reachedAtOf(event, now),
           context: outcome.context ?? {},
           causeEventId: event.eventId,
         },
@@ -86,6 +92,10 @@ export function evaluateCustomerEvents(
     before = event.profile;
   }
   return { reached, states: changed };
+}
+
+function reachedAtOf(event: CustomerEventV1, now: Date): Date {
+  return new Date(Math.min(scheduleAnchorOf(event).getTime(), now.getTime()));
 }
 
 interface Outcome {

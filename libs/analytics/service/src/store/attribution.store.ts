@@ -14,6 +14,7 @@ interface EntryRow {
   entered_at: Date;
   goal_event: string | null;
   goal_ends_at: Date | null;
+  cause_event_id: string | null;
 }
 
 interface ConversionRow {
@@ -57,8 +58,8 @@ export class AttributionStore {
     if (entries.length === 0) return;
     await runSql(
       executor,
-      `INSERT INTO analytics.entries (instance_id, journey_key, customer_id, grp, entered_at, goal_event, goal_ends_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
+      `INSERT INTO analytics.entries (instance_id, journey_key, customer_id, grp, entered_at, goal_event, goal_ends_at, cause_event_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
        ON CONFLICT (instance_id) DO NOTHING`,
       [
         entries.map((e) => e.instanceId),
@@ -68,6 +69,7 @@ export class AttributionStore {
         entries.map((e) => e.enteredAt),
         entries.map((e) => e.goal?.event ?? null),
         entries.map((e) => e.goal?.windowEndsAt ?? null),
+        entries.map((e) => e.causeEventId ?? null),
       ],
     );
   }
@@ -95,7 +97,8 @@ export class AttributionStore {
   async unconvertedEntries(customerIds: readonly string[], executor: SqlExecutor): Promise<JourneyEntry[]> {
     const rows = await queryRows<EntryRow>(
       executor,
-      `SELECT e.instance_id, e.journey_key, e.customer_id, e.grp, e.entered_at, e.goal_event, e.goal_ends_at
+      `SELECT e.instance_id, e.journey_key, e.customer_id, e.grp, e.entered_at, e.goal_event, e.goal_ends_at,
+              e.cause_event_id
          FROM analytics.entries e
         WHERE e.customer_id = ANY($1::text[]) AND e.goal_event IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM analytics.conversions c WHERE c.instance_id = e.instance_id)`,
@@ -192,6 +195,7 @@ function toEntry(row: EntryRow): JourneyEntry {
     customerId: row.customer_id,
     group: row.grp,
     enteredAt: row.entered_at,
+    causeEventId: row.cause_event_id,
     goal:
       row.goal_event !== null && row.goal_ends_at !== null
         ? { event: row.goal_event, windowEndsAt: row.goal_ends_at }

@@ -121,11 +121,12 @@ export class OutboxStore {
       entered_at: Date;
       goal_event: string | null;
       goal_ends_at: Date | null;
+      cause_event_id: string | null;
     }>(
       this.db,
       ENTRY_OUTBOX,
       `instance_id, journey_key, journey_version, customer_id, milestone ->> 'key' AS milestone_key,
-       grp, entered_at, goal_event, goal_ends_at`,
+       grp, entered_at, goal_event, goal_ends_at, cause_event_id`,
       selection,
     );
     return rows.map((row) => ({
@@ -137,6 +138,7 @@ export class OutboxStore {
       milestoneKey: row.milestone_key,
       group: row.grp,
       enteredAt: row.entered_at.toISOString(),
+      causeEventId: row.cause_event_id,
       goal:
         row.goal_event && row.goal_ends_at
           ? { event: row.goal_event, windowEndsAt: row.goal_ends_at.toISOString() }

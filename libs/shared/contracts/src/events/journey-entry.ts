@@ -19,6 +19,13 @@ export const JourneyEntryV1 = z.object({
   milestoneKey: z.string(),
   group: z.enum(['treatment', 'holdout']),
   enteredAt: IsoDateTime,
+  causeEventId: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      'The event that reached the milestone (null for time-based ones): it happened at enteredAt, so it is not a conversion of this entry. Absent on entries published before it was added.',
+    ),
   goal: z
     .object({
       event: z.string().describe('The goal event type, such as order.placed.'),
