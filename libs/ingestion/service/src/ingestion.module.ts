@@ -4,6 +4,7 @@ import { CustomersController } from './controllers/customers.controller';
 import { EventsController } from './controllers/events.controller';
 import { RetailEventsConsumer } from './controllers/retail-events.consumer';
 import { ingestionMigrations } from './migrations';
+import { CustomerDirectoryQuery } from './store/customer-directory.query';
 import { ProfileStore } from './store/profile.store';
 import { EraseCustomerUsecase } from './usecases/erase-customer/erase-customer.usecase';
 import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usecase';
@@ -12,6 +13,6 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
 @Module({
   imports: [PersistenceModule.forService({ schema: 'ingestion', migrations: ingestionMigrations })],
   controllers: [EventsController, CustomersController, RetailEventsConsumer],
-  providers: [ProfileStore, IngestEventsUsecase, EraseCustomerUsecase],
+  providers: [ProfileStore, CustomerDirectoryQuery, IngestEventsUsecase, EraseCustomerUsecase],
 })
 export class IngestionModule {}

@@ -10,3 +10,4 @@ export { SandboxClockSync } from './sandbox-clock-sync';
 export { runServiceProcess, startServices, type ServiceProcessOptions } from './run-service';
 export { PollingWorker } from './polling-worker';
 export { loopbackUrlOf } from './loopback-url';
+export * from './openapi';
