@@ -2,8 +2,10 @@ import { PersistenceModule } from '@mmp/persistence';
 import { Module } from '@nestjs/common';
 import { CustomerJourneysController } from './controllers/customer-journeys.controller';
 import { JourneysConsumer } from './controllers/journeys.consumer';
+import { JourneysController } from './controllers/journeys.controller';
 import { ProgramController } from './controllers/program.controller';
 import { journeysMigrations } from './migrations';
+import { JourneyMapQuery } from './store/journey-map.query';
 import { JourneyStore } from './store/journey.store';
 import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
 import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers.usecase';
@@ -18,9 +20,10 @@ import { VoidUnsentSendsUsecase } from './usecases/void-unsent-sends/void-unsent
  */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'journeys', migrations: journeysMigrations })],
-  controllers: [JourneysConsumer, CustomerJourneysController, ProgramController],
+  controllers: [JourneysConsumer, CustomerJourneysController, JourneysController, ProgramController],
   providers: [
     JourneyStore,
+    JourneyMapQuery,
     JourneyRunner,
     EnterJourneysUsecase,
     FireDueTimersUsecase,
