@@ -154,7 +154,15 @@ describe('console API', () => {
         headers: { authorization: 'Bearer test-key', 'content-type': 'application/yaml' },
         body,
       });
-      return { status: response.status, body: await response.json() };
+      return {
+        status: response.status,
+        body: (await response.json()) as {
+          valid: boolean;
+          errors: unknown[];
+          diff?: string;
+          journeys?: unknown[];
+        },
+      };
     };
 
     it('reports each problem at its line and column, and changes nothing', async () => {
@@ -187,7 +195,10 @@ describe('console API', () => {
   });
 
   it('serves the OpenAPI document and the reference page without a key', async () => {
-    const document = await (await fetch(`${platform.baseUrl}/openapi.json`)).json();
+    const document = (await (await fetch(`${platform.baseUrl}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/v1/customers', '/v1/messages/{messageId}']),
