@@ -23,7 +23,7 @@ function summaryOf(journey: JourneyDefinition, inFlight: number): Summary {
     holdoutPercent: journey.holdoutPercent,
     goal: journey.goal ?? null,
     exitOn: journey.exitOn,
-    steps: journey.steps as unknown as Record<string, unknown>[],
+    steps: journey.steps,
     inFlight,
   };
 }

@@ -55,13 +55,13 @@ export function decodeCursor(cursor: string | undefined, arity: number): (string
   } catch {
     key = undefined;
   }
-  if (
-    !Array.isArray(key) ||
-    key.length !== arity ||
-    !key.every((k) => typeof k === 'string' || typeof k === 'number')
-  )
-    return invalidCursor();
-  return key as (string | number)[];
+  if (!Array.isArray(key) || key.length !== arity) return invalidCursor();
+  const parts: (string | number)[] = [];
+  for (const part of key) {
+    if (typeof part !== 'string' && typeof part !== 'number') return invalidCursor();
+    parts.push(part);
+  }
+  return parts;
 }
 
 function invalidCursor(): never {

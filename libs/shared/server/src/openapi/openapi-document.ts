@@ -1,31 +1,37 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 import { MODULE_METADATA } from '@nestjs/common/constants';
 import type { DynamicModule, Type } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { requiresApiKey } from '../api-key.guard';
 import { ErrorResponse } from './common-schemas';
 import { API_ROUTE_METADATA, type ApiRoute } from './api-route';
 
 type ModuleRef = Type<unknown> | DynamicModule;
 
+const reflector = new Reflector();
+
+function declaredControllers(module: Type<unknown>): Type<unknown>[] {
+  const controllers = reflector.get<Type<unknown>[] | undefined>(MODULE_METADATA.CONTROLLERS, module);
+  return controllers ?? [];
+}
+
 function controllersOf(module: ModuleRef): Type<unknown>[] {
-  if ('module' in module) {
-    return [
-      ...(module.controllers ?? []),
-      ...((Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module.module) ?? []) as Type<unknown>[]),
-    ];
-  }
-  return (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) ?? []) as Type<unknown>[];
+  if ('module' in module) return [...(module.controllers ?? []), ...declaredControllers(module.module)];
+  return declaredControllers(module);
 }
 
 /** Every route contract declared with `@Route` on the controllers of these modules, in declaration order. */
 export function apiRoutesOf(modules: readonly ModuleRef[]): ApiRoute[] {
   const routes: ApiRoute[] = [];
   for (const controller of modules.flatMap(controllersOf)) {
-    const prototype = controller.prototype as Record<string, unknown>;
+    const prototype: unknown = Reflect.get(controller, 'prototype');
+    if (typeof prototype !== 'object' || prototype === null) continue;
     for (const name of Object.getOwnPropertyNames(prototype)) {
-      const handler = prototype[name];
+      const handler: unknown = Reflect.get(prototype, name);
       if (typeof handler !== 'function') continue;
-      const route = Reflect.getMetadata(API_ROUTE_METADATA, handler) as ApiRoute | undefined;
+      const route = reflector.get<ApiRoute | undefined>(API_ROUTE_METADATA, handler);
       if (route) routes.push(route);
     }
   }
@@ -38,7 +44,7 @@ export interface OpenApiInfo {
 }
 
 /** The OpenAPI 3.1 document of the given routes, generated from their zod schemas. */
-export function openApiDocument(routes: readonly ApiRoute[], info: OpenApiInfo): Record<string, unknown> {
+export function openApiDocument(routes: readonly ApiRoute[], info: OpenApiInfo): OpenApiDocument {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
@@ -104,7 +110,7 @@ export function openApiDocument(routes: readonly ApiRoute[], info: OpenApiInfo):
       responses: { ...errors, ...responses },
     });
   }
-  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       ...info,
@@ -112,5 +118,4 @@ export function openApiDocument(routes: readonly ApiRoute[], info: OpenApiInfo):
         'Generated from the zod schemas the controllers validate with. Errors are `{ error: { code, message, details? } }`.',
     },
   });
-  return document as unknown as Record<string, unknown>;
 }

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { apiRoute, Route, type ApiRoute } from './api-route';
-import { openApiDocument } from './openapi-document';
+import { openApiDocument, type OpenApiDocument } from './openapi-document';
 
 export const OPENAPI_ROUTES = Symbol('OpenApiRoutes');
 
@@ -55,13 +55,13 @@ const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '
 /** `/openapi.json` and `/docs`: outside /v1, so they need no API key (the "Authorize" button takes one). */
 @Controller()
 export class OpenApiController {
-  private document: Record<string, unknown> | undefined;
+  private document: OpenApiDocument | undefined;
 
   constructor(@Inject(OPENAPI_ROUTES) private readonly routes: readonly ApiRoute[]) {}
 
   @Get('openapi.json')
   @Route(openApiJsonRoute)
-  openApi(): Record<string, unknown> {
+  openApi(): OpenApiDocument {
     this.document ??= openApiDocument(this.routes, OPENAPI_INFO);
     return this.document;
   }
