@@ -1,7 +1,7 @@
 import { apiRoute, Route } from '@mmp/server';
 import { z } from 'zod';
-import { journeyReport, type JourneyReport } from '@mmp/analytics-domain';
-import { ProgramStore } from '@mmp/program';
+import { journeyReport, openingStepsOf, type JourneyReport } from '@mmp/analytics-domain';
+import { ProgramStore, stepKind } from '@mmp/program';
 import { Controller, Get, Param } from '@nestjs/common';
 import { JourneyMetricsStore } from '../store/journey-metrics.store';
 
@@ -44,6 +44,10 @@ export class AnalyticsController {
     }),
   )
   async journey(@Param('journeyKey') journeyKey: string): Promise<JourneyReport> {
-    return journeyReport(journeyKey, await this.metrics.figures(journeyKey));
+    const journey = this.program.current().journeys.find((j) => j.key === journeyKey);
+    const opening = openingStepsOf(
+      journey?.steps.map((step) => ({ id: step.id, kind: stepKind(step) })) ?? [],
+    );
+    return journeyReport(journeyKey, await this.metrics.figures(journeyKey), opening);
   }
 }
