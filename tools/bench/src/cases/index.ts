@@ -1,5 +1,6 @@
 import type { BenchCase } from '../bench-case';
 import { analyticsCase } from './analytics';
+import { customersCase } from './customers';
 import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
 import { ingestionKafkaCase } from './ingestion-kafka';
@@ -24,4 +25,5 @@ export const BENCH_CASES: readonly BenchCase[] = [
   journeysCase,
   deliveryCase,
   analyticsCase,
+  customersCase,
 ];
