@@ -321,7 +321,9 @@ describe('the analytics service', () => {
         journeyKey: 'birthday_sequence',
         entered: 6,
         holdout: 2,
-        sent: 6,
+        // Customers, not sends: the 4 treatment entrants were sent 6 messages over two steps.
+        sent: 4,
+        messages: expect.objectContaining({ sent: 6, delivered: 1, bounced: 1, suppressed: 1 }),
         delivered: 1,
         bounced: 1,
         suppressed: 1,
@@ -334,44 +336,46 @@ describe('the analytics service', () => {
       });
     });
 
-    it('answers per step and per variant, each variant against the whole holdout', async () => {
+    it("answers per step and per variant, a later step's variant against the step's other variants", async () => {
       const body = await report();
+      const celebrate = {
+        sent: 4,
+        delivered: 1,
+        opened: 0,
+        clicked: 0,
+        bounced: 1,
+        failed: 0,
+        suppressed: 0,
+      };
+      const nudge = { sent: 2, delivered: 0, opened: 0, clicked: 0, bounced: 0, failed: 0, suppressed: 1 };
       expect(body['steps']).toEqual([
-        {
-          stepId: 'celebrate',
-          sent: 4,
-          delivered: 1,
-          opened: 0,
-          clicked: 0,
-          bounced: 1,
-          failed: 0,
-          suppressed: 0,
-        },
-        {
-          stepId: 'nudge',
-          sent: 2,
-          delivered: 0,
-          opened: 0,
-          clicked: 0,
-          bounced: 0,
-          failed: 0,
-          suppressed: 1,
-        },
+        { stepId: 'celebrate', ...celebrate, messages: celebrate },
+        { stepId: 'nudge', ...nudge, messages: nudge },
       ]);
-      const a = liftOf({ conversions: 1, entered: 1 }, { conversions: 1, entered: 2 });
+      // The follow-up went to those who had not bought by then: each variant is compared with the
+      // other among them (1 of 1 against 1 of 1), not with the holdout (1 of 2), which favoured both.
+      const a = liftOf({ conversions: 1, entered: 1 }, { conversions: 1, entered: 1 });
       expect(body['variants']).toEqual([
         expect.objectContaining({
           stepId: 'nudge',
           variant: 'followup_a',
+          comparedWith: 'other_variants',
           entered: 1,
           sent: 1,
           suppressed: 1,
           conversions: { treatment: 1, holdout: 1 },
-          conversionRate: { treatment: 1, holdout: 0.5 },
-          lift: 0.5,
+          conversionRate: { treatment: 1, holdout: 1 },
+          lift: 0,
           liftInterval: [a.interval?.lo, a.interval?.hi],
         }),
-        expect.objectContaining({ stepId: 'nudge', variant: 'followup_b', entered: 1, sent: 1, lift: 0.5 }),
+        expect.objectContaining({
+          stepId: 'nudge',
+          variant: 'followup_b',
+          comparedWith: 'other_variants',
+          entered: 1,
+          sent: 1,
+          lift: 0,
+        }),
       ]);
     });
 
@@ -608,7 +612,8 @@ describe('the analytics service', () => {
         }).toEqual({
           entered: '6',
           holdout: '2',
-          sent: '6',
+          // Customers: the funnel never shows more sent than entered.
+          sent: '4',
           opened: String(api['opened']),
           clicked: String(api['clicked']),
           treatment: '2',
@@ -620,8 +625,9 @@ describe('the analytics service', () => {
           page.evaluate(
             `echarts.getInstanceByDom(document.getElementById(${JSON.stringify(chart)})).getOption().series.map((s) => s.data)`,
           );
-        // entered (treatment) -> sent -> opened -> clicked -> converted
-        expect(await seriesOf('funnel')).toEqual([[4, 6, api['opened'], api['clicked'], 2]]);
+        // entered (treatment) -> sent -> opened -> clicked -> converted, all in customers: the 4
+        // entrants were sent 6 messages, and the funnel no longer shows more sent than entered.
+        expect(await seriesOf('funnel')).toEqual([[4, 4, api['opened'], api['clicked'], 2]]);
         expect(await seriesOf('variants')).toEqual([
           [1, 1],
           [0, 0],
@@ -632,7 +638,8 @@ describe('the analytics service', () => {
         const [lo, hi] = interval.map((x) => Number(x) * 100);
         expect(await seriesOf('lift')).toEqual([
           [[lo, lo, 0, hi, hi], expect.any(Array), expect.any(Array)],
-          [0, 50, 50],
+          // The follow-up variants against each other (both converted their one recipient), not the holdout.
+          [0, 0, 0],
         ]);
         // Everything came from the platform itself: no CDN.
         expect([...new Set(requested)]).toEqual([new URL(baseUrl).host]);

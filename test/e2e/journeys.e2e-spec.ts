@@ -96,7 +96,11 @@ const HOUR = 3_600_000;
 interface ProgramAnswer {
   version: string;
   journeys: { key: string; version: string }[];
-  error: { code: string; message: string; details: { path: string; message: string }[] };
+  error: {
+    code: string;
+    message: string;
+    details: { path: string; message: string; line?: number; column?: number }[];
+  };
 }
 
 interface MessageRow {
@@ -482,6 +486,8 @@ describe('journeys on the sandbox clock, in one process', () => {
         {
           path: 'journeys[2].trigger',
           message: `must name a milestone: no milestone has the key "hihg_moment" (did you mean "high_moment"?) (request body:${line}:14)`,
+          line,
+          column: 14,
         },
       ]);
       const jsonAnswer = await putProgram(JSON.stringify({ journeys: [{ key: 'x' }] }), 'application/json');

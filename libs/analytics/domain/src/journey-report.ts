@@ -16,6 +16,14 @@ export interface FactCount {
   /** A message status of messages.events.v1. */
   status: string;
   messages: number;
+  /** Distinct customers among those messages. */
+  customers: number;
+}
+
+/** Distinct customers of the whole journey who had a message reach a status. */
+export interface CustomerCount {
+  status: string;
+  customers: number;
 }
 
 export interface VariantFigures {
@@ -42,6 +50,7 @@ export interface VolumeCount {
 export interface JourneyFigures {
   groups: GroupFigures[];
   facts: FactCount[];
+  customers: CustomerCount[];
   variants: VariantFigures[];
   touches: TouchCount[];
   volume: VolumeCount[];
@@ -66,23 +75,42 @@ export interface Effect {
   liftInterval: [number, number] | null;
 }
 
+/**
+ * A variant's control. A step that every treatment entrant reaches (one before any wait or
+ * branch) compares its variants with the holdout; a later step's recipients are a selection
+ * (those who had not converted or exited by then), so its variants are compared with the other
+ * variants of that step, among those who reached it.
+ */
+export type VariantBaseline = 'holdout' | 'other_variants';
+
+/** Journey and step counts are customers (the funnel: never more than entered); `messages` counts sends. */
 export interface JourneyReport extends MessageCounts, Effect {
   journeyKey: string;
+  messages: MessageCounts;
   /** Every entrant, treatment and holdout. */
   entered: number;
   holdout: number;
   revenue: { treatment: string; holdout: string };
   /** Every open and click, repeats included, and those flagged as machine traffic. */
   tracking: { opens: number; machineOpens: number; clicks: number; machineClicks: number };
-  steps: ({ stepId: string } & MessageCounts)[];
-  variants: ({ stepId: string; variant: string; entered: number } & MessageCounts & Effect)[];
+  steps: ({ stepId: string; messages: MessageCounts } & MessageCounts)[];
+  variants: ({
+    stepId: string;
+    variant: string;
+    entered: number;
+    comparedWith: VariantBaseline;
+  } & MessageCounts &
+    Effect)[];
   /** Messages per UTC day and status, oldest first. */
   volume: ({ day: string } & MessageCounts)[];
 }
 
 const COUNTED = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'failed', 'suppressed'] as const;
 
-function countsOf(facts: readonly { status: string; messages: number }[]): MessageCounts {
+function countsOf<F extends { status: string }>(
+  facts: readonly F[],
+  count: (fact: F) => number,
+): MessageCounts {
   const counts: MessageCounts = {
     sent: 0,
     delivered: 0,
@@ -94,7 +122,7 @@ function countsOf(facts: readonly { status: string; messages: number }[]): Messa
   };
   for (const fact of facts) {
     const status = COUNTED.find((name) => name === fact.status);
-    if (status) counts[status] += fact.messages;
+    if (status) counts[status] += count(fact);
   }
   return counts;
 }
@@ -118,12 +146,20 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+const messagesOf = (fact: { messages: number }): number => fact.messages;
+const customersOf = (fact: { customers: number }): number => fact.customers;
+
 /**
- * The answer of `GET /v1/analytics/journeys/{key}`. Message counts are distinct messages per
- * status (`opened`/`clicked`: a first human open or click). Each variant is compared with the
- * whole holdout: the holdout received nothing, so it is the control of every variant alike.
+ * The answer of `GET /v1/analytics/journeys/{key}`. Journey and step counts are distinct
+ * customers per status (`opened`/`clicked`: a first human open or click), so that the funnel
+ * reads against `entered`; `messages` has the same counts in sends. `openingSteps` are the
+ * steps every treatment entrant reaches (see VariantBaseline).
  */
-export function journeyReport(journeyKey: string, figures: JourneyFigures): JourneyReport {
+export function journeyReport(
+  journeyKey: string,
+  figures: JourneyFigures,
+  openingSteps: ReadonlySet<string> = new Set(),
+): JourneyReport {
   const group = (name: Group): GroupFigures =>
     figures.groups.find((g) => g.group === name) ?? {
       group: name,
@@ -140,7 +176,8 @@ export function journeyReport(journeyKey: string, figures: JourneyFigures): Jour
     journeyKey,
     entered: treatment.entered + holdout.entered,
     holdout: holdout.entered,
-    ...countsOf(figures.facts),
+    ...countsOf(figures.customers, customersOf),
+    messages: countsOf(figures.facts, messagesOf),
     ...effectOf(treatment, holdout),
     revenue: { treatment: treatment.revenue, holdout: holdout.revenue },
     tracking: {
@@ -151,15 +188,53 @@ export function journeyReport(journeyKey: string, figures: JourneyFigures): Jour
     },
     steps: [...groupBy(figures.facts, (f) => f.stepId)].map(([stepId, facts]) => ({
       stepId,
-      ...countsOf(facts),
+      ...countsOf(facts, customersOf),
+      messages: countsOf(facts, messagesOf),
     })),
-    variants: figures.variants.map((variant) => ({
-      stepId: variant.stepId,
-      variant: variant.variant,
-      entered: variant.entered,
-      ...countsOf(figures.facts.filter((f) => f.stepId === variant.stepId && f.variant === variant.variant)),
-      ...effectOf(variant, holdout),
+    variants: figures.variants.map((variant) => {
+      const comparedWith: VariantBaseline = openingSteps.has(variant.stepId) ? 'holdout' : 'other_variants';
+      return {
+        stepId: variant.stepId,
+        variant: variant.variant,
+        entered: variant.entered,
+        comparedWith,
+        ...countsOf(
+          figures.facts.filter((f) => f.stepId === variant.stepId && f.variant === variant.variant),
+          customersOf,
+        ),
+        ...effectOf(
+          variant,
+          comparedWith === 'holdout' ? holdout : otherVariantsOf(variant, figures.variants),
+        ),
+      };
+    }),
+    volume: [...groupBy(figures.volume, (v) => v.day)].map(([day, counts]) => ({
+      day,
+      ...countsOf(counts, messagesOf),
     })),
-    volume: [...groupBy(figures.volume, (v) => v.day)].map(([day, counts]) => ({ day, ...countsOf(counts) })),
   };
+}
+
+/** The recipients of the step's other variants, pooled: the control of a later step's variant. */
+function otherVariantsOf(variant: VariantFigures, all: readonly VariantFigures[]): GroupOutcome {
+  const others = all.filter((v) => v.stepId === variant.stepId && v.variant !== variant.variant);
+  return {
+    entered: others.reduce((sum, v) => sum + v.entered, 0),
+    conversions: others.reduce((sum, v) => sum + v.conversions, 0),
+  };
+}
+
+/**
+ * The steps every treatment entrant reaches: those before the first wait or branch (an entrant
+ * runs them at entry, before anything can end the instance).
+ */
+export function openingStepsOf(
+  steps: readonly { id: string; kind: 'send' | 'wait' | 'branch' }[],
+): Set<string> {
+  const opening = new Set<string>();
+  for (const step of steps) {
+    if (step.kind !== 'send') break;
+    opening.add(step.id);
+  }
+  return opening;
 }

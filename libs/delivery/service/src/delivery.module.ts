@@ -4,7 +4,9 @@ import { ChannelRegistry } from './channels/channel-registry';
 import { MessageComposer } from './compose/message-composer';
 import { CustomerMessagesController } from './controllers/customer-messages.controller';
 import { DeliveryConsumer } from './controllers/delivery.consumer';
+import { MessagesController } from './controllers/messages.controller';
 import { TemplatesController } from './controllers/templates.controller';
+import { MessageLogQuery } from './store/message-log.query';
 import { WebhooksController } from './controllers/webhooks.controller';
 import { deliveryMigrations } from './migrations';
 import { DELIVERY_TIMING, defaultDeliveryTiming, type DeliveryTiming } from './sending/delivery-timing';
@@ -28,12 +30,19 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
 /** Delivery: channel plugins, templates, sending, retries, receipts (SPEC section 2). */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'delivery', migrations: deliveryMigrations })],
-  controllers: [DeliveryConsumer, CustomerMessagesController, TemplatesController, WebhooksController],
+  controllers: [
+    DeliveryConsumer,
+    CustomerMessagesController,
+    MessagesController,
+    TemplatesController,
+    WebhooksController,
+  ],
   providers: [
     ConsentViewStore,
     ErasureStore,
     MessageLedgerStore,
     MessageListQuery,
+    MessageLogQuery,
     OutboxStore,
     PushTokenStore,
     ReceiptStore,

@@ -9,6 +9,7 @@ import { SegmentController } from './controllers/segment.controller';
 import { SegmentWriteKeyGuard } from './controllers/segment-write-key.guard';
 import { ingestionMigrations } from './migrations';
 import { SourcesConsumer } from './sources/sources.consumer';
+import { CustomerDirectoryQuery } from './store/customer-directory.query';
 import { ErasureStore } from './store/erasure.store';
 import { EventLogStore } from './store/event-log.store';
 import { IdentityStore } from './store/identity.store';
@@ -24,6 +25,7 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
   controllers: [EventsController, SegmentController, CustomersController, RetailEventsConsumer],
   providers: [
     ProfileStore,
+    CustomerDirectoryQuery,
     OrderStore,
     IdentityStore,
     EventLogStore,

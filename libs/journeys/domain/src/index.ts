@@ -2,3 +2,4 @@ export * from './assignment';
 export * from './send-policy';
 export * from './step-machine';
 export * from './run-instances';
+export * from './journey-map';

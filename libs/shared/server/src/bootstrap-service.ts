@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { HttpMetrics } from './http-metrics';
+import { OpenApiModule } from './openapi';
 import { PlatformCoreModule } from './platform-core.module';
 
 /** Large enough for a batch of 1,000 events (SPEC section 4), small enough to refuse a runaway client. */
@@ -44,7 +45,11 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   const logger = new ConsoleLogger({ prefix: name, logLevels: logLevelsFrom(config.logLevel) });
   const root: DynamicModule = {
     module: ServiceRootModule,
-    imports: [PlatformCoreModule.forRoot({ config, bus, clock: options.clock }), ...options.services],
+    imports: [
+      PlatformCoreModule.forRoot({ config, bus, clock: options.clock }),
+      ...options.services,
+      OpenApiModule.forRoot(options.services),
+    ],
   };
   const app = await NestFactory.create<NestExpressApplication>(root, { logger });
   try {

@@ -11,3 +11,4 @@ export { runServiceProcess, startServices, type ServiceProcessOptions } from './
 export { PollingWorker } from './polling-worker';
 export { loopbackUrlOf } from './loopback-url';
 export { KnownKeys } from './known-keys';
+export * from './openapi';

@@ -1,7 +1,7 @@
 import { createMessageBus, type MessageBus } from '@mmp/bus';
 import { SandboxClock, SystemClock, type Clock } from '@mmp/clock';
 import { AppConfig, type Environment } from '@mmp/config';
-import { startEmbeddedPostgres } from '@mmp/persistence';
+import { firstUnsearchableFolder, startEmbeddedPostgres } from '@mmp/persistence';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { startTelemetry } from '@mmp/telemetry';
 import {
@@ -13,6 +13,8 @@ import {
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { bootstrapService } from './bootstrap-service';
 import { ProgramModule } from './program.module';
 
@@ -58,8 +60,13 @@ export async function runServiceProcess(options: ServiceProcessOptions): Promise
   const telemetry = startTelemetry({ serviceName: options.name });
   const cleanup: (() => Promise<void>)[] = [() => telemetry.shutdown()];
   if (!config.databaseUrl) {
-    logger.log(`DATABASE_URL is not set: starting an embedded Postgres in ${config.embeddedPostgresDir}`);
-    const embedded = await startEmbeddedPostgres({ dataDir: config.embeddedPostgresDir });
+    const dataDir = embeddedDataDir(
+      config.embeddedPostgresDir,
+      options.env.EMBEDDED_PG_DIR !== undefined,
+      logger,
+    );
+    logger.log(`DATABASE_URL is not set: starting an embedded Postgres in ${dataDir}`);
+    const embedded = await startEmbeddedPostgres({ dataDir });
     cleanup.unshift(() => embedded.stop());
     config = config.with({ databaseUrl: embedded.url });
   }
@@ -67,6 +74,27 @@ export async function runServiceProcess(options: ServiceProcessOptions): Promise
     logger.log('KAFKA_BROKERS is not set: using the in-process bus, kept in Postgres (schema bus)');
   const bus = createMessageBus(config);
   return startServices({ ...options, config, bus, program: new ProgramStore(program), cleanup });
+}
+
+/**
+ * As root the embedded Postgres runs as the postgres user, which cannot enter a checkout in
+ * root's home (mode 0700): the default data folder (`.data/postgres` in the checkout) then moves
+ * to /var/tmp, one per checkout, and says so. A folder set in EMBEDDED_PG_DIR is used as given
+ * (startEmbeddedPostgres names the mend when it is out of reach).
+ */
+function embeddedDataDir(configured: string, chosen: boolean, logger: Logger): string {
+  const dataDir = resolve(configured);
+  if (chosen || process.getuid?.() !== 0) return dataDir;
+  const closed = firstUnsearchableFolder(dirname(dataDir));
+  if (closed === undefined) return dataDir;
+  const moved = join(
+    '/var/tmp',
+    `mmp-postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+  );
+  logger.warn(
+    `${closed} cannot be entered by the postgres user the embedded Postgres runs as, so its data is kept in ${moved}; set EMBEDDED_PG_DIR to choose another folder`,
+  );
+  return moved;
 }
 
 /** Starts services on given infrastructure: what runServiceProcess does after choosing it, and what tests call. */

@@ -1,3 +1,4 @@
+import { apiRoute, Route } from './openapi';
 import { SandboxClock } from '@mmp/clock';
 import { AppError } from '@mmp/errors';
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
@@ -36,12 +37,35 @@ export class SandboxController {
   ) {}
 
   @Get()
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/v1/sandbox/clock',
+      tag: 'sandbox',
+      summary: 'The sandbox clock of this process (only with SANDBOX=true, else 404)',
+
+      responses: { 200: { description: 'Now', schema: z.object({ now: z.string() }) } },
+    }),
+  )
   current(): { now: string } {
     return { now: this.clock.now().toISOString() };
   }
 
   /** Answers once this process has moved and the move is published for the others. */
   @Post()
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/v1/sandbox/clock',
+      tag: 'sandbox',
+      summary: 'Moves the sandbox clock forward (never back: 409); only with SANDBOX=true',
+      body: z.object({ now: ISO_DATE_TIME }),
+      responses: {
+        200: { description: 'Moved', schema: z.object({ now: z.string() }) },
+        409: { description: 'Earlier than now' },
+      },
+    }),
+  )
   @HttpCode(200)
   async move(@Body() body: unknown): Promise<{ now: string }> {
     return { now: (await this.sync.moveTo(requestedTime(body))).toISOString() };

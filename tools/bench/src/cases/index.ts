@@ -1,5 +1,6 @@
 import type { BenchCase } from '../bench-case';
 import { analyticsCase } from './analytics';
+import { customersCase } from './customers';
 import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
 import { ingestionKafkaCase } from './ingestion-kafka';
@@ -29,4 +30,5 @@ export const BENCH_CASES: readonly BenchCase[] = [
   // Compared with ingestion-http and ingestion-kafka, which run before them.
   ingestionSegmentCase,
   ingestionSourceCase,
+  customersCase,
 ];

@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { Controller, Get, Header, StreamableFile } from '@nestjs/common';
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,16 @@ const ECHARTS = require.resolve('echarts/dist/echarts.min.js');
 @Controller('dashboard')
 export class DashboardController {
   @Get()
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/dashboard',
+      tag: 'analytics',
+      summary: 'The analytics dashboard page',
+
+      responses: { 200: { description: 'An HTML page', schema: z.string(), contentType: 'text/html' } },
+    }),
+  )
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header(
     'Content-Security-Policy',
@@ -21,6 +33,16 @@ export class DashboardController {
   }
 
   @Get('echarts.min.js')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/dashboard/echarts.min.js',
+      tag: 'analytics',
+      summary: 'The charting library the dashboard loads',
+
+      responses: { 200: { description: 'JavaScript', schema: z.string(), contentType: 'text/javascript' } },
+    }),
+  )
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=86400')
   echarts(): StreamableFile {

@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { RecordTouchUseCase } from '../usecases/record-touch/record-touch.usecase';
@@ -11,6 +13,16 @@ export class TrackingController {
   constructor(private readonly recordTouch: RecordTouchUseCase) {}
 
   @Get('o/:token')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/t/o/{token}',
+      tag: 'tracking',
+      summary: 'Open pixel (signed token)',
+      params: z.object({ token: z.string() }),
+      responses: { 200: { description: 'A 1x1 GIF', schema: z.string(), contentType: 'image/gif' } },
+    }),
+  )
   async open(
     @Param('token') token: string,
     @Headers('user-agent') userAgent: string | undefined,
@@ -25,6 +37,16 @@ export class TrackingController {
   }
 
   @Get('c/:token')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/t/c/{token}',
+      tag: 'tracking',
+      summary: 'Tracked click: 302 to the original link (signed token, no open redirect)',
+      params: z.object({ token: z.string() }),
+      responses: { 302: { description: 'To the original link' } },
+    }),
+  )
   async click(
     @Param('token') token: string,
     @Headers('user-agent') userAgent: string | undefined,

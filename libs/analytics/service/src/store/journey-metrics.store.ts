@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { trimDecimal } from './attribution.store';
 import type {
+  CustomerCount,
   FactCount,
   GroupFigures,
   JourneyFigures,
@@ -17,13 +18,21 @@ export class JourneyMetricsStore {
   constructor(@InjectServiceDatabase('analytics') private readonly db: DataSource) {}
 
   async figures(journeyKey: string): Promise<JourneyFigures> {
-    const [groups, facts, variants, touches, volume] = await Promise.all([
+    const [groups, facts, customers, variants, touches, volume] = await Promise.all([
       this.groups(journeyKey),
       queryRows<FactCount>(
         this.db,
-        `SELECT step_id AS "stepId", variant, status, count(*)::int AS messages
+        `SELECT step_id AS "stepId", variant, status, count(*)::int AS messages,
+                count(DISTINCT customer_id)::int AS customers
            FROM analytics.message_facts WHERE journey_key = $1
           GROUP BY step_id, variant, status ORDER BY step_id, variant NULLS FIRST, status`,
+        [journeyKey],
+      ),
+      // The funnel: customers, not sends (a customer of a two-send journey is sent twice).
+      queryRows<CustomerCount>(
+        this.db,
+        `SELECT status, count(DISTINCT customer_id)::int AS customers
+           FROM analytics.message_facts WHERE journey_key = $1 GROUP BY status ORDER BY status`,
         [journeyKey],
       ),
       // Entrants of the treatment who were sent a variant within their window, and how many converted.
@@ -60,7 +69,7 @@ export class JourneyMetricsStore {
         [journeyKey],
       ),
     ]);
-    return { groups, facts, variants, touches, volume };
+    return { groups, facts, customers, variants, touches, volume };
   }
 
   /**

@@ -1,5 +1,6 @@
+import { apiRoute, Route } from '@mmp/server';
 import { CLOCK, type Clock } from '@mmp/clock';
-import { Channel, ConsentStatus, validate } from '@mmp/contracts';
+import { Channel, ConsentChangeV1, ConsentStatus, validate } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { ProgramStore } from '@mmp/program';
 import { Body, Controller, Get, Inject, Param, Put, Req } from '@nestjs/common';
@@ -16,6 +17,12 @@ const ConsentUpdate = z.strictObject({
   /** Who made the change on the retailer's side (a support agent, a preference centre); `api` when absent. */
   actor: z.string().min(1).max(256).optional(),
 });
+
+const RecordedChangeSchema = ConsentChangeV1.extend({
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  messageId: z.string().nullable(),
+}).meta({ id: 'ConsentChange' });
 
 export interface ChannelConsent {
   channel: Channel;
@@ -38,6 +45,34 @@ export class ConsentController {
   ) {}
 
   @Get(':customerId/consent')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/consent',
+      tag: 'consent',
+      summary: 'Consent per channel (model, status, allowed now) and suppressed addresses',
+      params: z.object({ customerId: z.string().min(1) }),
+      responses: {
+        200: {
+          description: 'The consent',
+          schema: z.object({
+            customerId: z.string(),
+            channels: z.array(
+              z.object({
+                channel: Channel,
+                model: z.enum(['opt-in', 'opt-out']),
+                status: z.string(),
+                allowed: z.boolean(),
+                source: z.string().nullable(),
+                changedAt: z.string().nullable(),
+              }),
+            ),
+            suppressedAddresses: z.array(z.record(z.string(), z.unknown())),
+          }),
+        },
+      },
+    }),
+  )
   async get(@Param('customerId') customerId: string): Promise<{
     customerId: string;
     channels: ChannelConsent[];
@@ -69,11 +104,33 @@ export class ConsentController {
 
   /** Every change, newest first: status, source, actor, time, and IP, user agent and message where known. */
   @Get(':customerId/consent/history')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/consent/history',
+      tag: 'consent',
+      summary:
+        'Every consent change, newest first: status, source, actor, time, and IP, user agent and message where known',
+      params: z.object({ customerId: z.string().min(1) }),
+      responses: { 200: { description: 'The changes', schema: z.array(RecordedChangeSchema) } },
+    }),
+  )
   async history(@Param('customerId') customerId: string): Promise<RecordedChange[]> {
     return this.store.history(customerId);
   }
 
   @Put(':customerId/consent/:channel')
+  @Route(
+    apiRoute({
+      method: 'put',
+      path: '/v1/customers/{customerId}/consent/{channel}',
+      tag: 'consent',
+      summary: 'Records a consent change (always, even when it repeats the status)',
+      params: z.object({ customerId: z.string().min(1), channel: Channel }),
+      body: ConsentUpdate,
+      responses: { 200: { description: 'The change recorded', schema: RecordedChangeSchema } },
+    }),
+  )
   async put(
     @Param('customerId') customerId: string,
     @Param('channel') channelParam: string,

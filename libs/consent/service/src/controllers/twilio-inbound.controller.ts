@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { AppConfig } from '@mmp/config';
 import { Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
@@ -15,6 +17,16 @@ export class TwilioInboundController {
   ) {}
 
   @Post('inbound')
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/v1/webhooks/twilio/inbound',
+      tag: 'webhooks',
+      summary: 'Inbound SMS (signed by Twilio): STOP/UNSUBSCRIBE opt out of SMS, START opts back in',
+
+      responses: { 200: { description: 'TwiML', schema: z.string(), contentType: 'text/xml' } },
+    }),
+  )
   @HttpCode(200)
   @Header('content-type', 'text/xml; charset=utf-8')
   async inbound(@Req() req: Request): Promise<string> {

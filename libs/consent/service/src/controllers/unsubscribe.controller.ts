@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { AppError } from '@mmp/errors';
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -17,6 +19,16 @@ export class UnsubscribeController {
   constructor(private readonly unsubscribe: UnsubscribeUsecase) {}
 
   @Get(':token')
+  @Route(
+    apiRoute({
+      method: 'get',
+      path: '/u/{token}',
+      tag: 'consent',
+      summary: 'The unsubscribe page with a confirm button',
+      params: z.object({ token: z.string() }),
+      responses: { 200: { description: 'An HTML page', schema: z.string(), contentType: 'text/html' } },
+    }),
+  )
   show(@Param('token') token: string, @Res() res: Response): void {
     res.set(PAGE_HEADERS);
     try {
@@ -29,6 +41,16 @@ export class UnsubscribeController {
   }
 
   @Post(':token')
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/u/{token}',
+      tag: 'consent',
+      summary: 'One-click unsubscribe (RFC 8058): opts out at once; a tampered token is 400',
+      params: z.object({ token: z.string() }),
+      responses: { 200: { description: 'Opted out', schema: z.string(), contentType: 'text/html' } },
+    }),
+  )
   @HttpCode(200)
   async confirm(
     @Param('token') token: string,

@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { AppConfig } from '@mmp/config';
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
@@ -19,6 +21,16 @@ export class WebhooksController {
 
   /** SNS notifications of SES: delivery, bounce, complaint, and the subscription confirmation. */
   @Post('ses')
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/v1/webhooks/ses',
+      tag: 'webhooks',
+      summary: 'SNS bounce and complaint notifications from SES',
+
+      responses: { 200: { description: 'Handled', schema: z.record(z.string(), z.unknown()) } },
+    }),
+  )
   @HttpCode(200)
   async ses(@Req() req: Request): Promise<WebhookAnswer> {
     return this.receive.execute('email', 'ses', await this.webhookRequest(req));
@@ -26,6 +38,16 @@ export class WebhooksController {
 
   /** Twilio status callbacks, verified with X-Twilio-Signature under TWILIO_AUTH_TOKEN. */
   @Post('twilio/status')
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/v1/webhooks/twilio/status',
+      tag: 'webhooks',
+      summary: 'Twilio message status callbacks (signed)',
+
+      responses: { 200: { description: 'Handled', schema: z.record(z.string(), z.unknown()) } },
+    }),
+  )
   @HttpCode(200)
   async twilioStatus(@Req() req: Request): Promise<WebhookAnswer> {
     return this.receive.execute('sms', 'twilio', await this.webhookRequest(req));

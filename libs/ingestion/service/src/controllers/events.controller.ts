@@ -1,3 +1,5 @@
+import { apiRoute, Route } from '@mmp/server';
+import { z } from 'zod';
 import { RetailEventV1, validate, type ValidationIssue } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
@@ -18,6 +20,32 @@ export class EventsController {
   constructor(private readonly ingest: IngestEventsUsecase) {}
 
   @Post()
+  @Route(
+    apiRoute({
+      method: 'post',
+      path: '/v1/events',
+      tag: 'events',
+      summary:
+        'Ingest one event or a batch of at most 1000; nothing valid is lost because a neighbour was invalid',
+      body: z.union([RetailEventV1, z.object({ batch: z.array(RetailEventV1).max(1000) })]),
+      responses: {
+        202: {
+          description: 'Accepted, duplicates and rejected (with index, eventId and errors)',
+          schema: z.object({
+            accepted: z.number().int(),
+            duplicates: z.number().int(),
+            rejected: z.array(
+              z.object({
+                index: z.number().int(),
+                eventId: z.string().nullable(),
+                errors: z.array(z.object({ path: z.string(), message: z.string() })),
+              }),
+            ),
+          }),
+        },
+      },
+    }),
+  )
   @HttpCode(202)
   async post(@Body() body: unknown): Promise<IngestResponse> {
     const items = itemsOf(body);

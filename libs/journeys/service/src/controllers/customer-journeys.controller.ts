@@ -1,6 +1,8 @@
 import { CLOCK, type Clock } from '@mmp/clock';
+import { Route } from '@mmp/server';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { CustomerJourneysQuery, type CustomerJourney } from '../store/customer-journeys.query';
+import { customerJourneysRoute } from './journeys.routes';
 
 @Controller('v1/customers')
 export class CustomerJourneysController {
@@ -11,6 +13,7 @@ export class CustomerJourneysController {
 
   /** Journeys the customer entered, where each stands, why it ended, and how its goal stands. */
   @Get(':customerId/journeys')
+  @Route(customerJourneysRoute)
   async list(@Param('customerId') customerId: string): Promise<CustomerJourney[]> {
     return this.journeys.instancesOf(customerId, this.clock.now());
   }

@@ -8,9 +8,18 @@ import {
   validateProgram,
   type Program,
 } from '@mmp/program';
-import { JSON_BODY_LIMIT_BYTES, ProgramSync } from '@mmp/server';
-import { Controller, Get, HttpCode, Logger, Put, Req, Res } from '@nestjs/common';
+import { JSON_BODY_LIMIT_BYTES, ProgramSync, Route } from '@mmp/server';
+import { Controller, Get, HttpCode, Logger, Post, Put, Req, Res } from '@nestjs/common';
+import { createTwoFilesPatch } from 'diff';
 import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { JourneyMapQuery } from '../store/journey-map.query';
+import {
+  getProgramRoute,
+  putProgramRoute,
+  validateProgramRoute,
+  type ProgramValidation,
+} from './program.routes';
 
 /** How validation messages name a program sent over HTTP: `request body:14:8`. */
 const SOURCE_NAME = 'request body';
@@ -33,10 +42,12 @@ export class ProgramController {
   constructor(
     private readonly program: ProgramStore,
     private readonly sync: ProgramSync,
+    private readonly map: JourneyMapQuery,
   ) {}
 
   /** The program in force: YAML when asked for (`Accept: application/yaml`), else JSON; `ETag` is its version. */
   @Get()
+  @Route(getProgramRoute)
   read(@Req() request: Request, @Res() response: Response): void {
     const program = this.program.current();
     response.setHeader('ETag', `"${programVersion(program)}"`);
@@ -48,6 +59,7 @@ export class ProgramController {
   }
 
   @Put()
+  @Route(putProgramRoute)
   @HttpCode(200)
   async replace(@Req() request: Request): Promise<ProgramReplaced> {
     const next = await programOf(request);
@@ -59,6 +71,50 @@ export class ProgramController {
     return {
       version,
       journeys: next.journeys.map((journey) => ({ key: journey.key, version: journeyVersion(journey) })),
+    };
+  }
+
+  /**
+   * What a PUT of this body would do, without doing it: every problem at its line and column,
+   * or the diff and, per journey, how many in-flight customers stay on the version they entered.
+   */
+  @Post('validate')
+  @Route(validateProgramRoute)
+  @HttpCode(200)
+  async validate(@Req() request: Request): Promise<z.infer<typeof ProgramValidation>> {
+    const current = this.program.current();
+    const currentVersion = programVersion(current);
+    let next: Program;
+    try {
+      next = await programOf(request);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'validation_failed')
+        return { valid: false, errors: [...(error.details ?? [])], currentVersion };
+      throw error;
+    }
+    const before = new Map(current.journeys.map((j) => [j.key, journeyVersion(j)]));
+    const after = new Map(next.journeys.map((j) => [j.key, journeyVersion(j)]));
+    const keys = [...new Set([...after.keys(), ...before.keys()])];
+    const staying = await this.map.inFlightOffVersion(
+      new Map(keys.map((key) => [key, after.get(key) ?? null])),
+    );
+    return {
+      valid: true,
+      errors: [],
+      currentVersion,
+      version: programVersion(next),
+      diff: createTwoFilesPatch('current', 'candidate', stringifyProgram(current), stringifyProgram(next)),
+      journeys: keys.map((key) => {
+        const was = before.get(key) ?? null;
+        const will = after.get(key) ?? null;
+        return {
+          key,
+          change: was === null ? 'added' : will === null ? 'removed' : was === will ? 'unchanged' : 'changed',
+          currentVersion: was,
+          version: will,
+          inFlightStayingOnCurrent: staying.get(key) ?? 0,
+        };
+      }),
     };
   }
 }

@@ -1,0 +1,1 @@
+export { OPENAPI_PATH, openApiJson, platformRoutes } from './openapi-document';
