@@ -1,5 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import type { RetailEventV1, ValidationIssue } from '@mmp/contracts';
+import type { RetailEventV1 } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import {
   isSegmentCallType,
@@ -9,18 +9,15 @@ import {
   SEGMENT_MAX_CALL_BYTES,
   type SegmentCallType,
 } from '@mmp/ingestion-domain';
+import { Route } from '@mmp/server';
+import type { z } from 'zod';
 import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { IngestEventsUsecase } from '../usecases/ingest-events/ingest-events.usecase';
 import { withIngestRefusals } from './ingest-refusals';
 import { SegmentWriteKeyGuard } from './segment-write-key.guard';
+import { SegmentAnswer, segmentBatchRoute, segmentCallRoute } from './segment.routes';
 
-export interface SegmentResponse {
-  /** What Segment's own API answers; its clients look for a 2xx only. */
-  success: true;
-  accepted: number;
-  duplicates: number;
-  rejected: { index: number; messageId: string | null; errors: ValidationIssue[] }[];
-}
+export type SegmentResponse = z.infer<typeof SegmentAnswer>;
 
 /**
  * The Segment HTTP Tracking API (`/v1/segment/identify`, `track`, `alias`, `page`, `screen`,
@@ -36,6 +33,7 @@ export class SegmentController {
   ) {}
 
   @Post('batch')
+  @Route(segmentBatchRoute)
   @HttpCode(200)
   async batch(@Body() body: unknown): Promise<SegmentResponse> {
     const read = segmentBatchCalls(body);
@@ -47,6 +45,7 @@ export class SegmentController {
   }
 
   @Post(':call')
+  @Route(segmentCallRoute)
   @HttpCode(200)
   async call(@Param('call') call: string, @Body() body: unknown): Promise<SegmentResponse> {
     if (!isSegmentCallType(call)) {
