@@ -12,6 +12,7 @@ import { ProviderDispatcher } from './sending/provider-dispatcher';
 import { StatusPublisher } from './sending/status-publisher';
 import { SnsVerifier } from './receipts/sns-verifier';
 import { MessageStore } from './store/message.store';
+import { DeliveryBacklogQuery } from './store/delivery-backlog.query';
 import { PreviewTemplateUsecase } from './usecases/preview-template/preview-template.usecase';
 import { ReceiveWebhookUsecase } from './usecases/receive-webhook/receive-webhook.usecase';
 import { RetryDueMessagesUsecase } from './usecases/retry-due-messages/retry-due-messages.usecase';
@@ -23,6 +24,7 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
   controllers: [DeliveryConsumer, CustomerMessagesController, TemplatesController, WebhooksController],
   providers: [
     MessageStore,
+    DeliveryBacklogQuery,
     ChannelRegistry,
     MessageComposer,
     ProviderDispatcher,

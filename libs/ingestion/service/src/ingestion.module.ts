@@ -5,6 +5,7 @@ import { EventsController } from './controllers/events.controller';
 import { RetailEventsConsumer } from './controllers/retail-events.consumer';
 import { ingestionMigrations } from './migrations';
 import { ProfileStore } from './store/profile.store';
+import { IngestionBacklogQuery } from './store/ingestion-backlog.query';
 import { EraseCustomerUsecase } from './usecases/erase-customer/erase-customer.usecase';
 import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usecase';
 
@@ -12,6 +13,6 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
 @Module({
   imports: [PersistenceModule.forService({ schema: 'ingestion', migrations: ingestionMigrations })],
   controllers: [EventsController, CustomersController, RetailEventsConsumer],
-  providers: [ProfileStore, IngestEventsUsecase, EraseCustomerUsecase],
+  providers: [ProfileStore, IngestionBacklogQuery, IngestEventsUsecase, EraseCustomerUsecase],
 })
 export class IngestionModule {}

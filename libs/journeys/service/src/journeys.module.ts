@@ -5,6 +5,7 @@ import { JourneysConsumer } from './controllers/journeys.consumer';
 import { ProgramController } from './controllers/program.controller';
 import { journeysMigrations } from './migrations';
 import { JourneyStore } from './store/journey.store';
+import { JourneysBacklogQuery } from './store/journeys-backlog.query';
 import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
 import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers.usecase';
 import { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
@@ -21,6 +22,7 @@ import { VoidUnsentSendsUsecase } from './usecases/void-unsent-sends/void-unsent
   controllers: [JourneysConsumer, CustomerJourneysController, ProgramController],
   providers: [
     JourneyStore,
+    JourneysBacklogQuery,
     JourneyRunner,
     EnterJourneysUsecase,
     FireDueTimersUsecase,

@@ -4,6 +4,7 @@ import { CustomerEventsConsumer } from './controllers/customer-events.consumer';
 import { CustomerMilestonesController } from './controllers/customer-milestones.controller';
 import { milestonesMigrations } from './migrations';
 import { OccurrenceStore } from './store/occurrence.store';
+import { MilestonesBacklogQuery } from './store/milestones-backlog.query';
 import { ScheduleStore } from './store/schedule.store';
 import { CoverProgramUsecase } from './usecases/cover-program/cover-program.usecase';
 import { EvaluateEventsUsecase } from './usecases/evaluate-events/evaluate-events.usecase';
@@ -17,6 +18,7 @@ import { PublishOccurrencesUsecase } from './usecases/publish-occurrences/publis
   controllers: [CustomerEventsConsumer, CustomerMilestonesController],
   providers: [
     OccurrenceStore,
+    MilestonesBacklogQuery,
     ScheduleStore,
     PublishOccurrencesUsecase,
     EvaluateEventsUsecase,

@@ -4,3 +4,4 @@ export * from './pg-errors';
 export * from './service-database';
 export * from './sql';
 export * from './transaction';
+export * from './outbox-age';

@@ -3,6 +3,7 @@ export * from './with-span';
 export * from './trace-context';
 export * from './in-memory-spans';
 export * from './scraped-gauge';
+export * from './operator-gauges';
 export {
   SpanKind,
   SpanStatusCode,

@@ -49,7 +49,7 @@ export function addScrapedGaugeSource<L extends string>(
       },
     });
   }
-  const added = source as GaugeSource;
+  const added: GaugeSource = source;
   sources.add(added);
   return () => {
     sources.delete(added);

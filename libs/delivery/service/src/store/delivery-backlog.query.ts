@@ -1,0 +1,55 @@
+import { Channel } from '@mmp/contracts';
+import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import {
+  outboxAgeSamples,
+  OUTBOX_OLDEST_PENDING_AGE,
+  RETRY_QUEUE_DEPTH,
+  ScrapedGauges,
+} from '@mmp/telemetry';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Delivery's backlogs, read when /metrics is scraped: the retry queue (the partial index on
+ * `next_attempt_at`) and the oldest pending row of each outbox (each a `published_at IS NULL`
+ * partial index on its time column), one statement per gauge.
+ */
+@Injectable()
+export class DeliveryBacklogQuery implements OnModuleInit, OnModuleDestroy {
+  private readonly gauges = new ScrapedGauges();
+
+  constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {}
+
+  onModuleInit(): void {
+    this.gauges.add(RETRY_QUEUE_DEPTH, async () =>
+      (await this.retryQueue()).map(({ channel, waiting }) => ({ labels: { channel }, value: waiting })),
+    );
+    this.gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+  }
+
+  onModuleDestroy(): void {
+    this.gauges.removeAll();
+  }
+
+  async retryQueue(): Promise<{ channel: string; waiting: number }[]> {
+    return queryRows(
+      this.db,
+      // Every channel has a series, 0 included, so an alert on it never sees a gap.
+      `SELECT c.channel, count(m.message_id)::int AS waiting
+         FROM unnest($1::text[]) AS c(channel)
+         LEFT JOIN delivery.messages m ON m.channel = c.channel AND m.next_attempt_at IS NOT NULL
+        GROUP BY c.channel`,
+      [Channel.options],
+    );
+  }
+
+  async outboxAges(): Promise<Record<string, number>> {
+    const [ages] = await queryRows<Record<string, number>>(
+      this.db,
+      `SELECT ${oldestPendingAgeColumn('delivery.status_outbox', 'created_at')},
+              ${oldestPendingAgeColumn('delivery.dead_letters', 'created_at')},
+              ${oldestPendingAgeColumn('delivery.unregistered_push_tokens', 'reported_at')}`,
+    );
+    return ages ?? {};
+  }
+}

@@ -1,0 +1,52 @@
+import { CLOCK, type Clock } from '@mmp/clock';
+import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import { outboxAgeSamples, OUTBOX_OLDEST_PENDING_AGE, SCHEDULE_BACKLOG, ScrapedGauges } from '@mmp/telemetry';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+
+/**
+ * The milestones service's backlogs, read when /metrics is scraped, one statement per gauge:
+ * schedule rows due by the platform clock and not fired (`schedule_fire_at_idx`), and the oldest
+ * occurrence not yet on milestones.reached.v1 (the `published_at IS NULL` partial index).
+ */
+@Injectable()
+export class MilestonesBacklogQuery implements OnModuleInit, OnModuleDestroy {
+  private readonly gauges = new ScrapedGauges();
+
+  constructor(
+    @InjectServiceDatabase('milestones') private readonly db: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.gauges.add(SCHEDULE_BACKLOG, async () => [
+      { labels: { schedule: 'milestones.schedule' }, value: await this.dueUnfired() },
+    ]);
+    this.gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+  }
+
+  onModuleDestroy(): void {
+    this.gauges.removeAll();
+  }
+
+  async dueUnfired(): Promise<number> {
+    const [row] = await queryRows<{ due: number }>(
+      this.db,
+      `SELECT count(*)::int AS due FROM milestones.schedule WHERE fire_at <= $1`,
+      [this.clock.now()],
+    );
+    return row?.due ?? 0;
+  }
+
+  async outboxAges(): Promise<Record<string, number>> {
+    const [ages] = await queryRows<Record<string, number>>(
+      this.db,
+      // A row from before recorded_at existed counts from its last claim (publish_after less the lease).
+      `SELECT ${oldestPendingAgeColumn(
+        'milestones.occurrences',
+        `coalesce(recorded_at, publish_after - interval '30 seconds')`,
+      )}`,
+    );
+    return ages ?? {};
+  }
+}
