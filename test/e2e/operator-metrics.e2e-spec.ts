@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
 import { eventually } from '../support';
 import { api, orderPathEvents } from './order-events';
@@ -11,6 +14,22 @@ function sample(text: string, metric: string, labels: Record<string, string>): n
     .split('\n')
     .find((each) => each.startsWith(`${metric}{`) && wanted.every((label) => each.includes(label)));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+const root = join(__dirname, '..', '..');
+
+/** Every metric name the shipped dashboard and alert rules query (`up` is Prometheus's own). */
+function queriedMetricNames(): string[] {
+  const dashboard = JSON.parse(readFileSync(join(root, 'ops/grafana/dashboards/platform.json'), 'utf8'));
+  const alerts = parse(readFileSync(join(root, 'ops/prometheus/alerts.yml'), 'utf8'));
+  const expressions: string[] = [
+    ...dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.map((t) => t.expr)),
+    ...alerts.groups.flatMap((group: { rules: { expr: string }[] }) => group.rules.map((rule) => rule.expr)),
+  ];
+  const names = expressions.flatMap(
+    (expr) => expr.match(/\b[a-z_]+_(?:total|seconds|messages|due|bucket)\b/g) ?? [],
+  );
+  return [...new Set(names)].map((name) => name.replace(/_bucket$/, '')).sort();
 }
 
 /**
@@ -99,5 +118,19 @@ describe('GET /metrics, as an operator scrapes it', () => {
         age: 0,
       });
     }
+  });
+
+  it('carries every metric the shipped dashboard and alert rules query', async () => {
+    const text = await scrape();
+    const described = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]));
+    // The Kafka bus's offset-reset counters exist only on Kafka; this platform runs the in-process bus.
+    const onKafkaOnly = ['kafka_consumer_offsets_lost_total'];
+
+    const queried = queriedMetricNames().filter((name) => !onKafkaOnly.includes(name));
+
+    expect(queried.length).toBeGreaterThan(10);
+    expect(
+      queried.filter((name) => !described.has(name.replace(/_total$/, '')) && !described.has(name)),
+    ).toEqual([]);
   });
 });
