@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { Session, type Profiler } from 'node:inspector/promises';
+import { Client } from 'pg';
+import { statTicks } from './cpu';
+
+/**
+ * Where the main thread's time goes when several services share it: a V8 CPU profile of the
+ * stretch, each sample billed to the service whose code is nearest the top of its stack, or,
+ * when no service code is on the stack (a socket's data being parsed, a timer of the bus), to
+ * the shared code at its top: the Kafka client, the Postgres client, the bus, the runtime.
+ */
+export const SERVICE_SOURCES: readonly [RegExp, string][] = [
+  [/\/libs\/ingestion\//, 'ingestion'],
+  [/\/libs\/milestones\//, 'milestones'],
+  [/\/libs\/journeys\//, 'journeys'],
+  [/\/libs\/(delivery|channels)\//, 'delivery'],
+  [/\/libs\/consent\//, 'consent'],
+  [/\/libs\/analytics\//, 'analytics'],
+];
+
+/** Shared code, by the URL of the frame at the top of a stack without service code. */
+const SHARED_SOURCES: readonly [RegExp, string][] = [
+  [/\/node_modules\/kafkajs\//, 'shared: kafkajs'],
+  [/\/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-\w+)\//, 'shared: pg client'],
+  [/\/node_modules\/typeorm\//, 'shared: typeorm'],
+  [/\/node_modules\/zod\//, 'shared: zod'],
+  [/\/node_modules\/@nestjs\//, 'shared: nest'],
+  [/\/node_modules\/@opentelemetry\//, 'shared: opentelemetry'],
+  [/\/libs\/shared\/bus\//, 'shared: bus'],
+  [/\/libs\/shared\//, 'shared: other libs'],
+  [/\/node_modules\//, 'shared: other packages'],
+  [/^node:/, 'shared: node runtime (JS)'],
+];
+
+/** V8's own pseudo-frames: idle time is not CPU and is left out. */
+const IDLE = '(idle)';
+
+/** Milliseconds of main-thread samples by service or shared bucket. */
+export function attributeProfile(profile: Profiler.Profile): Map<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const bucketOfNode = new Map<number, string | undefined>();
+  const bucketOf = (id: number): string | undefined => {
+    if (bucketOfNode.has(id)) return bucketOfNode.get(id);
+    const node = byId.get(id);
+    const functionName = node?.callFrame.functionName ?? '';
+    const bucket =
+      functionName === IDLE
+        ? undefined
+        : (serviceAbove(id) ??
+          sharedAbove(id) ??
+          (functionName.startsWith('(') ? `runtime: ${functionName}` : 'shared: other'));
+    bucketOfNode.set(id, bucket);
+    return bucket;
+  };
+  // A builtin (JSON.parse, a RegExp) has no URL: it belongs to the shared code that called it.
+  const sharedOfNode = new Map<number, string | undefined>();
+  const sharedAbove = (id: number): string | undefined => {
+    if (sharedOfNode.has(id)) return sharedOfNode.get(id);
+    const url = byId.get(id)?.callFrame.url ?? '';
+    const own = SHARED_SOURCES.find(([pattern]) => pattern.test(url))?.[1];
+    const parent = parentOf.get(id);
+    const shared = own ?? (parent === undefined ? undefined : sharedAbove(parent));
+    sharedOfNode.set(id, shared);
+    return shared;
+  };
+  const serviceOfNode = new Map<number, string | undefined>();
+  const serviceAbove = (id: number): string | undefined => {
+    if (serviceOfNode.has(id)) return serviceOfNode.get(id);
+    const url = byId.get(id)?.callFrame.url ?? '';
+    const own = SERVICE_SOURCES.find(([pattern]) => pattern.test(url))?.[1];
+    const parent = parentOf.get(id);
+    const service = own ?? (parent === undefined ? undefined : serviceAbove(parent));
+    serviceOfNode.set(id, service);
+    return service;
+  };
+
+  const ms = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  samples.forEach((id, index) => {
+    // A sample's time is the gap to the next one (the last gets the previous gap).
+    const us = deltas[index + 1] ?? deltas[index] ?? 0;
+    const bucket = bucketOf(id);
+    if (bucket !== undefined) ms.set(bucket, (ms.get(bucket) ?? 0) + us / 1000);
+  });
+  return ms;
+}
+
+/** Profiles this thread from now until the returned function is called. */
+export async function startMainThreadProfile(): Promise<() => Promise<Profiler.Profile>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
+/**
+ * CPU milliseconds so far of each Postgres backend serving the database, by application name
+ * (each service's pool names itself `mmp-<schema>`), read from /proc. Backends that ended are
+ * not counted: the services' pools keep theirs while they work.
+ */
+export async function postgresCpuByApplication(url: string): Promise<Map<string, number>> {
+  const client = new Client({ connectionString: url, application_name: 'bench-probe' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; application_name: string }>(
+      `SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    const ms = new Map<string, number>();
+    for (const { pid, application_name: name } of rows) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      ms.set(name, (ms.get(name) ?? 0) + statTicks(stat) * 10);
+    }
+    return ms;
+  } finally {
+    await client.end();
+  }
+}
+
+/** `after − before` per key, keys of either. */
+export function difference(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return new Map([...keys].map((key) => [key, (after.get(key) ?? 0) - (before.get(key) ?? 0)]));
+}
