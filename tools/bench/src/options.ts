@@ -38,6 +38,8 @@ export interface BenchOptions {
    * commit, full-page writes); `fast` turns them off like the tests, for comparison only.
    */
   postgresMode: PostgresMode;
+  /** BENCH_CPU_PROFILE: where to write the order path's main-thread CPU profile (`.cpuprofile`, for Chrome DevTools); unset: not written. */
+  cpuProfile: string | undefined;
 }
 
 export function readOptions(env: Environment): BenchOptions {
@@ -57,6 +59,7 @@ export function readOptions(env: Environment): BenchOptions {
     latencyRate: positiveInteger(env, 'BENCH_LATENCY_RATE', 50),
     stallTimeoutMs: positiveInteger(env, 'BENCH_PHASE_TIMEOUT_S', 60) * 1000,
     postgresMode: postgresMode(env.BENCH_POSTGRES),
+    cpuProfile: nonEmpty(env.BENCH_CPU_PROFILE),
   };
 }
 

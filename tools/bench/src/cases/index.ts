@@ -4,6 +4,7 @@ import { deliveryCase } from './delivery';
 import { ingestionHttpCase } from './ingestion-http';
 import { ingestionKafkaCase } from './ingestion-kafka';
 import { journeysCase } from './journeys';
+import { latencyFloorCase } from './latency-floor';
 import { milestonesScheduleCase } from './milestones-schedule';
 import { orderPathCase } from './order-path';
 import { orderPathEmbeddedCase } from './order-path-embedded';
@@ -16,6 +17,7 @@ import { rawCeilingCase } from './raw-ceiling';
  */
 export const BENCH_CASES: readonly BenchCase[] = [
   rawCeilingCase,
+  latencyFloorCase,
   orderPathCase,
   orderPathEmbeddedCase,
   ingestionHttpCase,

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { sandboxOutbox } from '@mmp/channel-sandbox';
 import { ALL_SERVICES } from '@mmp/platform-services';
 import type { BenchCase, BenchContext } from '../bench-case';
@@ -54,7 +55,12 @@ export const orderPathCase: BenchCase = {
         stallTimeoutMs: options.stallTimeoutMs,
       }),
     );
-    const mainThread = attributeProfile(await stopProfile());
+    const profile = await stopProfile();
+    if (options.cpuProfile) {
+      await writeFile(options.cpuProfile, JSON.stringify(profile));
+      context.log(`order path: main-thread CPU profile written to ${options.cpuProfile}`);
+    }
+    const mainThread = attributeProfile(profile);
     const postgres = difference(postgresBefore, await postgresCpuByApplication(database));
     verifyProviderGotOneEmailEach(result);
     context.log(
