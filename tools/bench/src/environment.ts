@@ -1,4 +1,5 @@
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 
 /** BENCH_POSTGRES: `durable` (the default: as `npm start` and a retailer run) or `fast` (the tests' settings). */
@@ -92,4 +93,23 @@ export function describeEnvironment(environment: BenchEnvironment): string[] {
     `Postgres: ${postgres.mode} (${postgres.source}), ${s.server_version}: fsync=${s.fsync} synchronous_commit=${s.synchronous_commit} ` +
       `full_page_writes=${s.full_page_writes} wal_level=${s.wal_level} shared_buffers=${s.shared_buffers} max_wal_size=${s.max_wal_size}`,
   ];
+}
+
+/**
+ * The pid of the server's postmaster, when it runs on this machine: the parent of a backend.
+ * Undefined for a server elsewhere (its backend's pid is not ours to read).
+ */
+export async function postmasterPid(url: string): Promise<number | undefined> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const stat = readFileSync(`/proc/${rows[0]?.pid}/stat`, 'utf8');
+    if (!stat.includes('(postgres)')) return undefined;
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
 }

@@ -5,12 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, provisionKafka, provisionPostgres, redactUrl } from '@mmp/test-harness';
 import type { BenchCase, BenchContext } from './bench-case';
 import { BENCH_CASES } from './cases';
+import { countPostgresServer } from './cpu';
 import { runDriver } from './driver';
 import {
   assertPostgresMode,
   describeEnvironment,
   loadAverage,
   machine,
+  postmasterPid,
   readPostgresSettings,
   type BenchEnvironment,
 } from './environment';
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
     const kafka = kafkaResult.value;
     const postgres = postgresResult.value;
     const settings = await readPostgresSettings(postgres.url);
+    countPostgresServer(await postmasterPid(postgres.url));
     assertPostgresMode(options.postgresMode, postgres.source, settings);
     const environment: BenchEnvironment = {
       machine: machine(),
