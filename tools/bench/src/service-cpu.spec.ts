@@ -1,5 +1,5 @@
 import type { Profiler } from 'node:inspector';
-import { attributeProfile, difference } from './service-cpu';
+import { attributeProfile } from './service-cpu';
 
 function frame(id: number, url: string, functionName: string, children: number[] = []): Profiler.ProfileNode {
   return { id, callFrame: { url, functionName, scriptId: '0', lineNumber: 0, columnNumber: 0 }, children };
@@ -38,21 +38,5 @@ describe('attributeProfile', () => {
       'shared: pg client': 2,
       'shared: bus': 1,
     });
-  });
-});
-
-describe('difference', () => {
-  it('subtracts per key, counting a key missing before from zero', () => {
-    expect(
-      Object.fromEntries(
-        difference(
-          new Map([['mmp-ingestion', 10]]),
-          new Map([
-            ['mmp-ingestion', 25],
-            ['mmp-delivery', 4],
-          ]),
-        ),
-      ),
-    ).toEqual({ 'mmp-ingestion': 15, 'mmp-delivery': 4 });
   });
 });

@@ -102,36 +102,50 @@ export async function startMainThreadProfile(): Promise<() => Promise<Profiler.P
   };
 }
 
+/** How often the Postgres backends are read: a pool may close an idle backend in between. */
+const POSTGRES_SAMPLE_MS = 500;
+
 /**
- * CPU milliseconds so far of each Postgres backend serving the database, by application name
- * (each service's pool names itself `mmp-<schema>`), read from /proc. Backends that ended are
- * not counted: the services' pools keep theirs while they work.
+ * CPU milliseconds of the Postgres backends serving the database from now until the returned
+ * function is called, by application name (each service's pool names itself `mmp-<schema>`),
+ * read from /proc every half second: a backend a pool closes meanwhile keeps what it was seen
+ * to spend; one that starts meanwhile counts from zero.
  */
-export async function postgresCpuByApplication(url: string): Promise<Map<string, number>> {
+export async function startPostgresCpuSampler(url: string): Promise<() => Promise<Map<string, number>>> {
   const client = new Client({ connectionString: url, application_name: 'bench-probe' });
   await client.connect();
-  try {
+  const backends = new Map<number, { name: string; first: number; last: number }>();
+  let started = false;
+  const sample = async (): Promise<void> => {
     const { rows } = await client.query<{ pid: number; application_name: string }>(
       `SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
     );
-    const ms = new Map<string, number>();
     for (const { pid, application_name: name } of rows) {
-      let stat: string;
+      let ticks: number;
       try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        ticks = statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       } catch {
         continue;
       }
-      ms.set(name, (ms.get(name) ?? 0) + statTicks(stat) * 10);
+      const known = backends.get(pid);
+      if (known && known.name === name) known.last = ticks;
+      else backends.set(pid, { name, first: started ? 0 : ticks, last: ticks });
     }
-    return ms;
-  } finally {
+  };
+  await sample();
+  started = true;
+  let sampling: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(sample).catch(() => undefined);
+  }, POSTGRES_SAMPLE_MS);
+  return async () => {
+    clearInterval(timer);
+    await sampling;
+    await sample().catch(() => undefined);
     await client.end();
-  }
-}
-
-/** `after − before` per key, keys of either. */
-export function difference(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
-  const keys = new Set([...before.keys(), ...after.keys()]);
-  return new Map([...keys].map((key) => [key, (after.get(key) ?? 0) - (before.get(key) ?? 0)]));
+    const ms = new Map<string, number>();
+    for (const { name, first, last } of backends.values())
+      ms.set(name, (ms.get(name) ?? 0) + (last - first) * 10);
+    return ms;
+  };
 }

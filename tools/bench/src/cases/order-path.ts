@@ -4,12 +4,7 @@ import { ALL_SERVICES } from '@mmp/platform-services';
 import type { BenchCase, BenchContext } from '../bench-case';
 import { cpuFigure, describeCpu, measureCpu, type CpuPerEvent } from '../cpu';
 import { withRatio, type Figure } from '../figures';
-import {
-  attributeProfile,
-  difference,
-  postgresCpuByApplication,
-  startMainThreadProfile,
-} from '../service-cpu';
+import { attributeProfile, startMainThreadProfile, startPostgresCpuSampler } from '../service-cpu';
 import { startBenchServices } from '../services';
 import {
   driver,
@@ -53,7 +48,7 @@ export const orderPathCase: BenchCase = {
     };
     // CPU is measured over the warm-up and the saturated stream only: the paced phase is mostly
     // idle consumers polling the broker, which would count as CPU per event.
-    const postgresBefore = await postgresCpuByApplication(database);
+    const stopPostgresSampler = await startPostgresCpuSampler(database);
     const stopProfile = await startMainThreadProfile();
     const { result: saturatedRun, cpu } = await measureCpu(() => context.runDriver(driver, input));
     const profile = await stopProfile();
@@ -62,7 +57,7 @@ export const orderPathCase: BenchCase = {
       context.log(`order path: main-thread CPU profile written to ${options.cpuProfile}`);
     }
     const mainThread = attributeProfile(profile);
-    const postgres = difference(postgresBefore, await postgresCpuByApplication(database));
+    const postgres = await stopPostgresSampler();
     verifyProviderGotOneEmailEach(saturatedRun);
     // The paced phase on its own customers, after one to open the stream.
     const pacedRun =
