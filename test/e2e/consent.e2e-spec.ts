@@ -8,7 +8,7 @@ import {
   type MessageEventV1,
   type MessageRequestedV1,
 } from '@mmp/contracts';
-import { MessageStore } from '@mmp/delivery-service';
+import { ConsentViewStore, ErasureStore, MessageLedgerStore } from '@mmp/delivery-service';
 import { signLinkToken } from '@mmp/links';
 import type { INestApplication } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
@@ -709,7 +709,9 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
     }, 30_000);
 
     it('withholds, at the handover, messages decided before consent changed, and hands over the rest', async () => {
-      const store = app.get(MessageStore);
+      const store = app.get(MessageLedgerStore);
+      const consentView = app.get(ConsentViewStore);
+      const erasure = app.get(ErasureStore);
       const now = new Date();
       const message = (messageId: string, customerId: string) => ({
         messageId,
@@ -731,7 +733,7 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
       const claimed = await store.transaction((tx) => store.claim(tx, messages, now));
       expect(claimed.sendable.size).toBe(5);
       // Between the decisions and the provider calls, consent changes reach delivery's view.
-      await store.applyConsentChanges([
+      await consentView.applyConsentChanges([
         { customerId: 'c-handover-opted-out', channel: 'email', status: 'opted_out', changedAt: now },
         {
           customerId: 'c-handover-suppressed',
@@ -743,7 +745,7 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
       ]);
       // An erasure fails the customer's queued messages at once; one that committed while this
       // batch was being claimed (so it could not see the new rows) is caught at the handover.
-      await store.eraseCustomers(['c-handover-erased'], now);
+      await erasure.eraseCustomers(['c-handover-erased'], now);
       await db.query(`INSERT INTO delivery.erased_customers VALUES ('c-handover-erased-racing', now())`);
       const gate = await store.handOver(
         [

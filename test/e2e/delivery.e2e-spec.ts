@@ -23,7 +23,7 @@ import type { Client } from 'pg';
 import {
   DeliveryModule,
   HANDOVER_CHUNK,
-  MessageStore,
+  MessageLedgerStore,
   RetryDueMessagesUsecase,
   SendMessagesUsecase,
 } from '@mmp/delivery-service';
@@ -279,7 +279,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
 
   it('never resends a message killed between the provider call and its record: outcome_unknown', async () => {
     const req = request('email');
-    const store = app.get(MessageStore);
+    const store = app.get(MessageLedgerStore);
     const record = store.recordOutcomes.bind(store);
     const spy = jest.spyOn(store, 'recordOutcomes').mockImplementation(async (outcomes, now, tx) => {
       if (outcomes.some((o) => o.status === 'sent')) throw new Error('killed after the provider call');
@@ -298,7 +298,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
 
   it('hands a batch to providers a chunk at a time, so a kill strands nothing beyond the chunk in flight', async () => {
     const reqs = Array.from({ length: HANDOVER_CHUNK + 8 }, () => request('email'));
-    const store = app.get(MessageStore);
+    const store = app.get(MessageLedgerStore);
     const handOver = store.handOver.bind(store);
     const chunkSizes: number[] = [];
     // The process dies as the second chunk is about to be handed over.
@@ -514,7 +514,7 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     const before = twilio.calls.length;
     twilio.failNextWith(429, 20429, 'Too Many Requests');
     await send.execute([req]);
-    const store = app.get(MessageStore);
+    const store = app.get(MessageLedgerStore);
     const record = store.recordOutcomes.bind(store);
     const spy = jest.spyOn(store, 'recordOutcomes').mockImplementation(async (outcomes, now, tx) => {
       if (outcomes.some((o) => o.messageId === req.messageId))

@@ -13,7 +13,14 @@ import { enterJourney, goalWindowOf, isInHoldout } from '@mmp/journeys-domain';
 import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
 import { journeyVersion, parseProgram, ProgramStore } from '@mmp/program';
 import { startServices } from '@mmp/server';
-import { FireDueTimersUsecase, JourneysModule, JourneyStore, TimerScheduler } from '@mmp/journeys-service';
+import {
+  FireDueTimersUsecase,
+  InstanceStore,
+  JourneysModule,
+  JourneyVersionStore,
+  SendLedgerStore,
+  TimerScheduler,
+} from '@mmp/journeys-service';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { eventually, useTestDatabase } from '../support';
@@ -353,7 +360,9 @@ describe('the journeys service on one database', () => {
 
     it('applies events that commit while an entry of the same customer is committing', async () => {
       const running = await start(at(25));
-      const store = running.app.get(JourneyStore);
+      const store = running.app.get(InstanceStore);
+      const ledger = running.app.get(SendLedgerStore);
+      const versions = running.app.get(JourneyVersionStore);
       const db = running.app.get<DataSource>(serviceDatabaseToken('journeys'));
       const journey = parseProgram(PROGRAM).journeys.find((j) => j.key === 'watch');
       if (!journey) throw new Error('the program has no watch journey');
@@ -365,8 +374,8 @@ describe('the journeys service on one database', () => {
       const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
       // An entry half way: the customer locked, its instance inserted, not committed.
       const entry = store.transaction(async (tx) => {
-        await store.lockCustomers(tx, ['c-race']);
-        await store.saveVersions(tx, [{ key: 'watch', version, definition: journey }], T);
+        await ledger.lockCustomers(tx, ['c-race']);
+        await versions.saveVersions(tx, [{ key: 'watch', version, definition: journey }], T);
         await store.insertInstances(
           tx,
           [

@@ -11,8 +11,16 @@ import { DELIVERY_TIMING, defaultDeliveryTiming, type DeliveryTiming } from './s
 import { ProviderDispatcher } from './sending/provider-dispatcher';
 import { StatusPublisher } from './sending/status-publisher';
 import { SnsVerifier } from './receipts/sns-verifier';
-import { MessageStore } from './store/message.store';
+import { ConsentViewStore } from './store/consent-view.store';
 import { DeliveryBacklogQuery } from './store/delivery-backlog.query';
+import { ErasureStore } from './store/erasure.store';
+import { MessageLedgerStore } from './store/message-ledger.store';
+import { MessageListQuery } from './store/message-list.query';
+import { OutboxStore } from './store/outbox.store';
+import { PushTokenStore } from './store/push-token.store';
+import { ReceiptStore } from './store/receipt.store';
+import { RetryQueueStore } from './store/retry-queue.store';
+import { SnapshotStore } from './store/snapshot.store';
 import { PreviewTemplateUsecase } from './usecases/preview-template/preview-template.usecase';
 import { ReceiveWebhookUsecase } from './usecases/receive-webhook/receive-webhook.usecase';
 import { RetryDueMessagesUsecase } from './usecases/retry-due-messages/retry-due-messages.usecase';
@@ -23,8 +31,16 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
   imports: [PersistenceModule.forService({ schema: 'delivery', migrations: deliveryMigrations })],
   controllers: [DeliveryConsumer, CustomerMessagesController, TemplatesController, WebhooksController],
   providers: [
-    MessageStore,
+    ConsentViewStore,
     DeliveryBacklogQuery,
+    ErasureStore,
+    MessageLedgerStore,
+    MessageListQuery,
+    OutboxStore,
+    PushTokenStore,
+    ReceiptStore,
+    RetryQueueStore,
+    SnapshotStore,
     ChannelRegistry,
     MessageComposer,
     ProviderDispatcher,

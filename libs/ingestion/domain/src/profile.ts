@@ -205,7 +205,7 @@ export function applyEvents(
 
 /**
  * An order book changed event by event, with the rules the store's statements apply to the
- * same rows (`ON CONFLICT` in `ProfileStore.ingest` and the merge), so the book after the last
+ * same rows (`ON CONFLICT` in `EventLogStore.storeBatch` and the merge), so the book after the last
  * event is what the store holds after the batch.
  */
 class OrderBookFold {

@@ -4,4 +4,6 @@ export {
   DUE_TIMERS_PER_CLAIM,
 } from './usecases/fire-due-timers/fire-due-timers.usecase';
 export { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
-export { JourneyStore } from './store/journey.store';
+export { InstanceStore } from './store/instance.store';
+export { JourneyVersionStore } from './store/journey-version.store';
+export { SendLedgerStore } from './store/send-ledger.store';

@@ -4,8 +4,15 @@ import { CustomerJourneysController } from './controllers/customer-journeys.cont
 import { JourneysConsumer } from './controllers/journeys.consumer';
 import { ProgramController } from './controllers/program.controller';
 import { journeysMigrations } from './migrations';
-import { JourneyStore } from './store/journey.store';
+import { CustomerEventStore } from './store/customer-event.store';
+import { CustomerJourneysQuery } from './store/customer-journeys.query';
+import { ErasureStore } from './store/erasure.store';
+import { GoalStore } from './store/goal.store';
+import { InstanceStore } from './store/instance.store';
+import { JourneyVersionStore } from './store/journey-version.store';
 import { JourneysBacklogQuery } from './store/journeys-backlog.query';
+import { OutboxStore } from './store/outbox.store';
+import { SendLedgerStore } from './store/send-ledger.store';
 import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
 import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers.usecase';
 import { TimerScheduler } from './usecases/fire-due-timers/timer.scheduler';
@@ -21,8 +28,15 @@ import { VoidUnsentSendsUsecase } from './usecases/void-unsent-sends/void-unsent
   imports: [PersistenceModule.forService({ schema: 'journeys', migrations: journeysMigrations })],
   controllers: [JourneysConsumer, CustomerJourneysController, ProgramController],
   providers: [
-    JourneyStore,
+    CustomerEventStore,
+    CustomerJourneysQuery,
+    ErasureStore,
+    GoalStore,
+    InstanceStore,
+    JourneyVersionStore,
     JourneysBacklogQuery,
+    OutboxStore,
+    SendLedgerStore,
     JourneyRunner,
     EnterJourneysUsecase,
     FireDueTimersUsecase,

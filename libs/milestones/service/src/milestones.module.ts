@@ -3,6 +3,8 @@ import { Module } from '@nestjs/common';
 import { CustomerEventsConsumer } from './controllers/customer-events.consumer';
 import { CustomerMilestonesController } from './controllers/customer-milestones.controller';
 import { milestonesMigrations } from './migrations';
+import { AppliedEventStore } from './store/applied-event.store';
+import { CustomerViewStore } from './store/customer-view.store';
 import { OccurrenceStore } from './store/occurrence.store';
 import { MilestonesBacklogQuery } from './store/milestones-backlog.query';
 import { ScheduleStore } from './store/schedule.store';
@@ -20,6 +22,8 @@ import { PublishOccurrencesUsecase } from './usecases/publish-occurrences/publis
     OccurrenceStore,
     MilestonesBacklogQuery,
     ScheduleStore,
+    CustomerViewStore,
+    AppliedEventStore,
     PublishOccurrencesUsecase,
     EvaluateEventsUsecase,
     FireDueMilestonesUsecase,

@@ -1,4 +1,5 @@
 export * from './embedded-postgres';
+export * from './outbox';
 export * from './persistence.module';
 export * from './pg-errors';
 export * from './service-database';

@@ -1,13 +1,13 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { MessageStore, type MessageView } from '../store/message.store';
+import { MessageListQuery, type MessageView } from '../store/message-list.query';
 
 @Controller('v1/customers')
 export class CustomerMessagesController {
-  constructor(private readonly store: MessageStore) {}
+  constructor(private readonly messages: MessageListQuery) {}
 
   /** Every message decision for the customer, newest first, suppressed ones included (SPEC section 6). */
   @Get(':customerId/messages')
   async list(@Param('customerId') customerId: string): Promise<MessageView[]> {
-    return this.store.messagesOf(customerId);
+    return this.messages.messagesOf(customerId);
   }
 }

@@ -13,14 +13,20 @@ import {
   type MessageRequestedV1,
 } from '@mmp/contracts';
 import { Controller, Inject } from '@nestjs/common';
-import { MessageStore } from '../store/message.store';
+import { ConsentViewStore } from '../store/consent-view.store';
+import { ErasureStore } from '../store/erasure.store';
+import { PushTokenStore } from '../store/push-token.store';
+import { ReceiptStore } from '../store/receipt.store';
 import { SendMessagesUsecase } from '../usecases/send-messages/send-messages.usecase';
 
 @Controller()
 export class DeliveryConsumer {
   constructor(
     private readonly sendMessages: SendMessagesUsecase,
-    private readonly store: MessageStore,
+    private readonly consentView: ConsentViewStore,
+    private readonly erasure: ErasureStore,
+    private readonly pushTokens: PushTokenStore,
+    private readonly receipts: ReceiptStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -32,7 +38,7 @@ export class DeliveryConsumer {
   /** Delivery keeps its own consent view, so a send never waits on the consent service. */
   @OnMessages(ConsentChangesTopic, 'delivery')
   async onConsentChanges(batch: readonly IncomingMessage<ConsentChangeV1>[]): Promise<void> {
-    await this.store.applyConsentChanges(
+    await this.consentView.applyConsentChanges(
       batch.map(({ value }) => ({
         customerId: value.customerId,
         channel: value.channel,
@@ -50,8 +56,8 @@ export class DeliveryConsumer {
   @OnMessages(CustomerEventsTopic, 'delivery')
   async onCustomerEvents(batch: readonly IncomingMessage<CustomerEventV1>[]): Promise<void> {
     const erased = batch.filter(({ value }) => isErasureEvent(value)).map(({ value }) => value.customerId);
-    await this.store.eraseCustomers([...new Set(erased)], this.clock.now());
-    await this.store.forgetUnregisteredTokens(
+    await this.erasure.eraseCustomers([...new Set(erased)], this.clock.now());
+    await this.pushTokens.forgetUnregisteredTokens(
       batch.flatMap(({ value }) => {
         const token = value.properties['token'];
         return value.type === 'push.token.registered' && typeof token === 'string'
@@ -69,6 +75,6 @@ export class DeliveryConsumer {
         ? [{ messageId: value.messageId, status: value.status }]
         : [],
     );
-    await this.store.applyEngagement(engagement, this.clock.now());
+    await this.receipts.applyEngagement(engagement, this.clock.now());
   }
 }

@@ -2,7 +2,7 @@ import type { ChannelSender, OutboundMessage } from '@mmp/channel-sdk';
 import { FixedClock } from '@mmp/clock';
 import type { MessageRequestedV1 } from '@mmp/contracts';
 import type { ChannelRegistry } from '../channels/channel-registry';
-import type { MessageRef } from '../store/message.store';
+import type { MessageRef } from '../store/message-ledger.store';
 import { ProviderDispatcher } from './provider-dispatcher';
 import { providerHandoversCounter } from './provider-handovers.metric';
 

@@ -4,7 +4,8 @@ import type { Channel, MessageEventV1, MessageRequestedV1, MessageStatus } from 
 import { nextRetry, TokenBucket } from '@mmp/delivery-domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { MessageStore, type MessageOutcome, type MessageRef } from '../store/message.store';
+import type { MessageLedgerStore, MessageOutcome, MessageRef } from '../store/message-ledger.store';
+import type { PushTokenStore } from '../store/push-token.store';
 import { DELIVERY_TIMING, type DeliveryTiming } from './delivery-timing';
 import { countHandover } from './provider-handovers.metric';
 
@@ -183,19 +184,19 @@ export async function mapWithConcurrency<T, R>(
 
 /** Records what providers answered for a batch: outcomes, and the push tokens they said are gone. */
 export async function recordDispatched(
-  store: MessageStore,
+  { ledger, pushTokens }: { ledger: MessageLedgerStore; pushTokens: PushTokenStore },
   dispatched: readonly Dispatched[],
   customerOf: (messageId: string) => string,
   now: Date,
 ): Promise<void> {
   // One transaction: a token report or dead letter (each an outbox row) commits with its outcome.
-  await store.transaction(async (tx) => {
-    await store.recordOutcomes(
+  await ledger.transaction(async (tx) => {
+    await ledger.recordOutcomes(
       dispatched.map((d) => d.outcome),
       now,
       tx,
     );
-    await store.recordUnregisteredTokens(
+    await pushTokens.recordUnregisteredTokens(
       dispatched.flatMap((d) =>
         d.unregisteredTokens.map((token) => ({
           token,

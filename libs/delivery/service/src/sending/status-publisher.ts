@@ -9,13 +9,13 @@ import {
 } from '@mmp/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import type { OutboxSelection } from '@mmp/persistence';
 import {
-  MessageStore,
-  type OutboxSelection,
+  OutboxStore,
   type PendingDeadLetter,
   type PendingStatusEvent,
   type PendingUnregisteredToken,
-} from '../store/message.store';
+} from '../store/outbox.store';
 
 /** The consumer group delivery reads messages.requested.v1 in: dead letters name it, as the bus's do. */
 const DELIVERY_GROUP = 'delivery';
@@ -35,15 +35,15 @@ export class StatusPublisher {
   private readonly logger = new Logger('DeliveryOutbox');
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly outboxes: OutboxStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async publishPending(messageIds: readonly string[]): Promise<void> {
-    await this.publishStatusEvents(await this.store.pendingStatusEvents({ messageIds }));
-    await this.publishUnregisteredTokens(await this.store.pendingUnregisteredTokens({ messageIds }));
-    await this.publishDeadLetters(await this.store.pendingDeadLetters({ messageIds }));
+    await this.publishStatusEvents(await this.outboxes.pendingStatusEvents({ ids: messageIds }));
+    await this.publishUnregisteredTokens(await this.outboxes.pendingUnregisteredTokens({ ids: messageIds }));
+    await this.publishDeadLetters(await this.outboxes.pendingDeadLetters({ ids: messageIds }));
   }
 
   /**
@@ -67,15 +67,15 @@ export class StatusPublisher {
       }
     };
     await sweep(
-      (selection) => this.store.pendingStatusEvents(selection),
+      (selection) => this.outboxes.pendingStatusEvents(selection),
       (rows) => this.publishStatusEvents(rows),
     );
     await sweep(
-      (selection) => this.store.pendingUnregisteredTokens(selection),
+      (selection) => this.outboxes.pendingUnregisteredTokens(selection),
       (rows) => this.publishUnregisteredTokens(rows),
     );
     await sweep(
-      (selection) => this.store.pendingDeadLetters(selection),
+      (selection) => this.outboxes.pendingDeadLetters(selection),
       (rows) => this.publishDeadLetters(rows),
     );
   }
@@ -87,7 +87,7 @@ export class StatusPublisher {
       MessagesEventsTopic,
       events.map((e) => ({ key: e.payload.customerId, value: e.payload })),
     );
-    await this.store.markStatusEventsPublished(
+    await this.outboxes.markStatusEventsPublished(
       events.map((e) => e.eventId),
       this.clock.now(),
     );
@@ -99,7 +99,7 @@ export class StatusPublisher {
       RetailEventsTopic,
       tokens.map((t) => ({ key: t.customerId, value: unregisteredTokenEvent(t) })),
     );
-    await this.store.markUnregisteredTokensPublished(tokens, this.clock.now());
+    await this.outboxes.markUnregisteredTokensPublished(tokens, this.clock.now());
   }
 
   private async publishDeadLetters(letters: readonly PendingDeadLetter[]): Promise<void> {
@@ -127,7 +127,7 @@ export class StatusPublisher {
         },
       })),
     );
-    await this.store.markDeadLettersPublished(
+    await this.outboxes.markDeadLettersPublished(
       letters.map((l) => l.messageId),
       this.clock.now(),
     );

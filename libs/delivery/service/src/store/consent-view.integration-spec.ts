@@ -2,7 +2,7 @@ import { openServiceDatabase, queryRows } from '@mmp/persistence';
 import { useTestDatabase } from '@mmp/test-harness';
 import type { DataSource } from 'typeorm';
 import { deliveryMigrations } from '../migrations';
-import { MessageStore, type ConsentViewChange } from './message.store';
+import { ConsentViewStore, type ConsentViewChange } from './consent-view.store';
 
 /**
  * Delivery's consent view (what the handover reads) must not depend on how consent changes were
@@ -12,11 +12,11 @@ import { MessageStore, type ConsentViewChange } from './message.store';
 describe('delivery consent view', () => {
   const database = useTestDatabase();
   let db: DataSource;
-  let store: MessageStore;
+  let store: ConsentViewStore;
 
   beforeAll(async () => {
     db = await openServiceDatabase({ schema: 'delivery', migrations: deliveryMigrations, url: database.url });
-    store = new MessageStore(db);
+    store = new ConsentViewStore(db);
   });
 
   afterAll(async () => {

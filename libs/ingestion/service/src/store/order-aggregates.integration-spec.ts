@@ -2,7 +2,8 @@ import { openServiceDatabase } from '@mmp/persistence';
 import { useTestDatabase } from '@mmp/test-harness';
 import type { DataSource } from 'typeorm';
 import { ingestionMigrations } from '../migrations';
-import { LOCK_PROFILES_SQL, ORDER_AGGREGATES_SQL } from './profile.store';
+import { ORDER_AGGREGATES_SQL } from './order.store';
+import { LOCK_PROFILES_SQL } from './profile.store';
 
 interface PlanNode {
   'Node Type': string;

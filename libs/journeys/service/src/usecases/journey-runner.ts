@@ -13,7 +13,9 @@ import { ledgerLookbackMs, runInstances, type InstanceState, type SendEffect } f
 import { parseDuration, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { JourneyStore, type InstanceRecord, type OutboxMessage } from '../store/journey.store';
+import type { InstanceRecord } from '../store/instance.store';
+import { OutboxStore, type OutboxMessage } from '../store/outbox.store';
+import { SendLedgerStore } from '../store/send-ledger.store';
 
 /** One instance to run: the definition it entered on, its record, and when the customer first did each event type since. */
 export interface RunItem {
@@ -32,7 +34,8 @@ export class JourneyRunner {
   private readonly logger = new Logger(JourneyRunner.name);
 
   constructor(
-    private readonly store: JourneyStore,
+    private readonly ledger: SendLedgerStore,
+    private readonly outboxes: OutboxStore,
     private readonly program: ProgramStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -63,9 +66,9 @@ export class JourneyRunner {
         items.filter((i) => i.record.state.group === 'treatment').map((i) => i.record.state.customerId),
       ),
     ];
-    await this.store.lockCustomers(tx, customers);
+    await this.ledger.lockCustomers(tx, customers);
     const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps) - this.graceMs());
-    const ledger = await this.store.ledgerOf(tx, customers, since);
+    const ledger = await this.ledger.ledgerOf(tx, customers, since);
     const records = new Map(items.map((item) => [item.record.state.instanceId, item]));
     const { states, effects, sent } = runInstances(
       items.map(({ definition, record, eventsSinceEntry }) => ({
@@ -101,7 +104,7 @@ export class JourneyRunner {
         payload: toMessageRequested(effect, template.channel, item.definition, item.record, now),
       });
     }
-    await this.store.recordSends(tx, sent);
+    await this.ledger.recordSends(tx, sent);
     return { states, outbox };
   }
 
@@ -112,7 +115,7 @@ export class JourneyRunner {
 
   /** Publishes what the outbox holds for these instances (new sends, and any left by a crash). */
   async publishPending(instanceIds: readonly string[]): Promise<void> {
-    await this.publish(await this.store.pendingOutbox(instanceIds));
+    await this.publish(await this.outboxes.pendingOutbox(instanceIds));
   }
 
   /**
@@ -122,9 +125,9 @@ export class JourneyRunner {
    */
   async publishStale(olderThanMs: number, limit: number): Promise<number> {
     const before = new Date(this.clock.now().getTime() - olderThanMs);
-    const stale = await this.store.staleOutbox(before, limit);
+    const stale = await this.outboxes.staleOutbox(before, limit);
     await this.publish(stale);
-    const staleEntries = await this.store.staleEntries(before, limit);
+    const staleEntries = await this.outboxes.staleEntries(before, limit);
     await this.publishEntryRecords(staleEntries);
     return stale.length + staleEntries.length;
   }
@@ -134,7 +137,7 @@ export class JourneyRunner {
    * entrants (treatment and holdout alike) and attributes goals from them.
    */
   async publishEntries(instanceIds: readonly string[]): Promise<void> {
-    await this.publishEntryRecords(await this.store.pendingEntries(instanceIds));
+    await this.publishEntryRecords(await this.outboxes.pendingEntries(instanceIds));
   }
 
   private async publishEntryRecords(entries: readonly JourneyEntryV1[]): Promise<void> {
@@ -143,7 +146,7 @@ export class JourneyRunner {
       JourneyEntriesTopic,
       entries.map((entry) => ({ key: entry.customerId, value: entry })),
     );
-    await this.store.markEntriesPublished(
+    await this.outboxes.markEntriesPublished(
       entries.map((entry) => entry.instanceId),
       this.clock.now(),
     );
@@ -156,7 +159,7 @@ export class JourneyRunner {
       MessagesRequestedTopic,
       messages.map((m) => ({ key: m.payload.customerId, value: m.payload })),
     );
-    await this.store.markPublished(
+    await this.outboxes.markPublished(
       messages.map((m) => m.messageId),
       this.clock.now(),
     );

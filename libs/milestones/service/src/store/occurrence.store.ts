@@ -1,6 +1,13 @@
 import type { CustomerProfileSnapshot, MilestoneReachedV1 } from '@mmp/contracts';
 import type { MilestoneOccurrence } from '@mmp/milestones-domain';
-import { InjectServiceDatabase, queryRows, runSql, type SqlExecutor } from '@mmp/persistence';
+import {
+  InjectServiceDatabase,
+  markOutboxPublished,
+  queryRows,
+  runSql,
+  type OutboxTable,
+  type SqlExecutor,
+} from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -31,6 +38,15 @@ const MESSAGE_COLUMNS = `occurrence_id, milestone_key, customer_id, occurrence, 
 
 /** How long a publisher keeps the occurrences it claimed before another may republish them. */
 const PUBLISH_LEASE = `interval '30 seconds'`;
+
+/** The occurrences are their own outbox: read by lease (claimStale), so only marked through the shared helper. */
+const OCCURRENCE_OUTBOX: OutboxTable = {
+  table: 'milestones.occurrences',
+  key: ['occurrence_id'],
+  selectedBy: 'occurrence_id',
+  writtenAt: 'reached_at',
+  tieBreak: 'occurrence_id',
+};
 
 /** The occurrence record and its outbox: each occurrence is stored once and published until marked. */
 @Injectable()
@@ -97,12 +113,7 @@ export class OccurrenceStore {
   }
 
   async markPublished(occurrenceIds: readonly string[], now: Date): Promise<void> {
-    if (occurrenceIds.length === 0) return;
-    await runSql(
-      this.db,
-      `UPDATE milestones.occurrences SET published_at = $2 WHERE occurrence_id = ANY($1::text[]) AND published_at IS NULL`,
-      [occurrenceIds, now],
-    );
+    await markOutboxPublished(this.db, OCCURRENCE_OUTBOX, [occurrenceIds], now);
   }
 
   /**

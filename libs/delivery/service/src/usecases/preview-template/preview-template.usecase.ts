@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ChannelRegistry } from '../../channels/channel-registry';
 import { MessageComposer, type PreviewableProfile } from '../../compose/message-composer';
-import { MessageStore } from '../../store/message.store';
+import { SnapshotStore } from '../../store/snapshot.store';
 
 /** `POST /v1/templates/{name}/preview`: a customer id or a sample profile, and optionally an address to test-send to. */
 export const PreviewTemplateCommand = z
@@ -45,7 +45,7 @@ export class PreviewTemplateUsecase {
   constructor(
     private readonly program: ProgramStore,
     private readonly composer: MessageComposer,
-    private readonly store: MessageStore,
+    private readonly snapshots: SnapshotStore,
     private readonly channels: ChannelRegistry,
   ) {}
 
@@ -114,7 +114,7 @@ export class PreviewTemplateUsecase {
     if (command.profile) {
       return { traits: command.profile.traits, attributes: command.profile.attributes };
     }
-    const snapshot = command.customerId ? await this.store.snapshotOf(command.customerId) : undefined;
+    const snapshot = command.customerId ? await this.snapshots.snapshotOf(command.customerId) : undefined;
     if (!snapshot)
       throw AppError.notFound(
         `delivery has no profile of customer ${command.customerId ?? ''} yet (it keeps the one of their last message); pass a sample profile`,

@@ -6,7 +6,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChannelRegistry } from '../../channels/channel-registry';
 import { SnsVerifier } from '../../receipts/sns-verifier';
 import { StatusPublisher } from '../../sending/status-publisher';
-import { MessageStore } from '../../store/message.store';
+import { ReceiptStore } from '../../store/receipt.store';
 
 export interface WebhookAnswer {
   received: number;
@@ -25,7 +25,7 @@ export class ReceiveWebhookUsecase {
 
   constructor(
     private readonly channels: ChannelRegistry,
-    private readonly store: MessageStore,
+    private readonly receipts: ReceiptStore,
     private readonly publisher: StatusPublisher,
     private readonly sns: SnsVerifier,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -52,7 +52,7 @@ export class ReceiveWebhookUsecase {
         );
         return { received: 0, applied: 0, subscription: 'confirmation_logged' };
       case 'receipts': {
-        const changed = await this.store.applyReceipts(outcome.receipts, provider, this.clock.now());
+        const changed = await this.receipts.applyReceipts(outcome.receipts, provider, this.clock.now());
         await this.publisher.publishPending(changed);
         return { received: outcome.receipts.length, applied: changed.length };
       }

@@ -5,7 +5,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { mapWithConcurrency, ProviderDispatcher, recordDispatched } from '../../sending/provider-dispatcher';
 import { DELIVERY_TIMING, type DeliveryTiming } from '../../sending/delivery-timing';
 import { StatusPublisher } from '../../sending/status-publisher';
-import { MessageStore } from '../../store/message.store';
+import { MessageLedgerStore } from '../../store/message-ledger.store';
+import { PushTokenStore } from '../../store/push-token.store';
+import { RetryQueueStore } from '../../store/retry-queue.store';
 import { HANDOVER_CHUNK, SEND_CONCURRENCY } from '../send-messages/send-messages.usecase';
 
 /**
@@ -27,7 +29,9 @@ export class RetryDueMessagesUsecase extends PollingWorker {
   private readonly logger = new Logger('DeliveryRetries');
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly retryQueue: RetryQueueStore,
+    private readonly ledger: MessageLedgerStore,
+    private readonly pushTokens: PushTokenStore,
     private readonly dispatcher: ProviderDispatcher,
     private readonly publisher: StatusPublisher,
     @Inject(CLOCK) clock: Clock,
@@ -39,7 +43,7 @@ export class RetryDueMessagesUsecase extends PollingWorker {
   /** Sends every retry due now; returns how many provider calls it made. */
   async execute(): Promise<number> {
     const now = this.clock.now();
-    const stale = await this.store.failStaleHandovers(new Date(now.getTime() - STALE_HANDOVER_MS), now);
+    const stale = await this.retryQueue.failStaleHandovers(new Date(now.getTime() - STALE_HANDOVER_MS), now);
     if (stale.length > 0) {
       this.logger.warn(
         `${stale.length} message(s) lost between a provider call and its record: failed as outcome_unknown`,
@@ -54,18 +58,23 @@ export class RetryDueMessagesUsecase extends PollingWorker {
       this.logger.warn(`outbox sweep failed, trying again next round: ${describeError(error)}`);
     }
     // An opt-out (or a suppressed address) since the first attempt holds for the retry too.
-    const withheld = await this.store.withholdRetries(now);
+    const withheld = await this.retryQueue.withholdRetries(now);
     if (withheld.length > 0) await this.publisher.publishPending(withheld);
     let total = 0;
     for (;;) {
-      const due = await this.store.claimDueRetries(this.clock.now(), HANDOVER_CHUNK);
+      const due = await this.retryQueue.claimDueRetries(this.clock.now(), HANDOVER_CHUNK);
       if (due.length === 0) return total;
       total += due.length;
       const dispatched = await mapWithConcurrency(due, SEND_CONCURRENCY, (retry) =>
         this.dispatcher.dispatch(retry.ref, retry.outbound, retry.attempts, retry.request),
       );
       const customers = new Map(due.map((d) => [d.ref.messageId, d.ref.customerId]));
-      await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
+      await recordDispatched(
+        { ledger: this.ledger, pushTokens: this.pushTokens },
+        dispatched,
+        (id) => customers.get(id) ?? '',
+        this.clock.now(),
+      );
       await this.publisher.publishPending(due.map((d) => d.ref.messageId));
     }
   }

@@ -12,7 +12,10 @@ import {
   recordDispatched,
 } from '../../sending/provider-dispatcher';
 import { StatusPublisher } from '../../sending/status-publisher';
-import { MessageStore, suppressionKey, type MessageOutcome } from '../../store/message.store';
+import { ConsentViewStore, suppressionKey } from '../../store/consent-view.store';
+import { MessageLedgerStore, type MessageOutcome } from '../../store/message-ledger.store';
+import { PushTokenStore } from '../../store/push-token.store';
+import { SnapshotStore } from '../../store/snapshot.store';
 
 /** Provider calls in flight at once per batch: enough to hide latency; the rate limit does the rest. */
 export const SEND_CONCURRENCY = 16;
@@ -38,7 +41,10 @@ export class SendMessagesUsecase {
   private handOverTurns: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly ledger: MessageLedgerStore,
+    private readonly consentView: ConsentViewStore,
+    private readonly pushTokens: PushTokenStore,
+    private readonly snapshots: SnapshotStore,
     private readonly composer: MessageComposer,
     private readonly dispatcher: ProviderDispatcher,
     private readonly publisher: StatusPublisher,
@@ -49,13 +55,13 @@ export class SendMessagesUsecase {
   async execute(requests: readonly MessageRequestedV1[]): Promise<void> {
     const now = this.clock.now();
     const customerIds = [...new Set(requests.map((r) => r.customerId))];
-    const ready = await this.store.transaction(async (tx) => {
-      const claim = await this.store.claim(tx, requests.map(toNewMessage), now);
-      const consent = await this.store.consentOf(tx, customerIds);
-      const unregistered = await this.store.unregisteredTokensOf(tx, customerIds);
-      const suppressed = await this.store.suppressedAmong(tx, listableAddresses(requests));
-      const erased = await this.store.erasedAmong(tx, customerIds);
-      await this.store.saveSnapshots(
+    const ready = await this.ledger.transaction(async (tx) => {
+      const claim = await this.ledger.claim(tx, requests.map(toNewMessage), now);
+      const consent = await this.consentView.consentOf(tx, customerIds);
+      const unregistered = await this.pushTokens.unregisteredTokensOf(tx, customerIds);
+      const suppressed = await this.consentView.suppressedAmong(tx, listableAddresses(requests));
+      const erased = await this.consentView.erasedAmong(tx, customerIds);
+      await this.snapshots.saveSnapshots(
         tx,
         requests.map((r) => r.customer),
         now,
@@ -84,7 +90,7 @@ export class SendMessagesUsecase {
           else decided.push(decision);
         }
       }
-      await this.store.recordOutcomes(decided, now, tx);
+      await this.ledger.recordOutcomes(decided, now, tx);
       return toSend;
     });
 
@@ -109,7 +115,7 @@ export class SendMessagesUsecase {
 
   private async handOverAndSend(ready: readonly ReadyToSend[]): Promise<void> {
     // Consent may have changed since the decisions: the handover checks it again, atomically.
-    const gate = await this.store.handOver(
+    const gate = await this.ledger.handOver(
       ready.map((r) => ({
         messageId: r.request.messageId,
         recipient: suppressionAddress(r.request.channel, [r.outbound.to].flat().join(',')),
@@ -120,14 +126,19 @@ export class SendMessagesUsecase {
       const reason = gate.withheld.get(r.request.messageId);
       return reason ? [messageOutcome(r.request, 'suppressed', reason, this.clock.now())] : [];
     });
-    await this.store.recordOutcomes(withheld, this.clock.now());
+    await this.ledger.recordOutcomes(withheld, this.clock.now());
     const handedOver = ready.filter((r) => gate.handedOver.has(r.request.messageId));
     if (handedOver.length === 0) return;
     const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
       this.dispatcher.dispatch(item.request, item.outbound, 0, item.request),
     );
     const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
-    await recordDispatched(this.store, dispatched, (id) => customers.get(id) ?? '', this.clock.now());
+    await recordDispatched(
+      { ledger: this.ledger, pushTokens: this.pushTokens },
+      dispatched,
+      (id) => customers.get(id) ?? '',
+      this.clock.now(),
+    );
   }
 
   private decide(

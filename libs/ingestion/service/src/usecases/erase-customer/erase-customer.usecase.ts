@@ -7,7 +7,7 @@ import {
   type CustomerEventV1,
 } from '@mmp/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import { ProfileStore } from '../../store/profile.store';
+import { ErasureStore } from '../../store/erasure.store';
 
 /**
  * `DELETE /v1/customers/{id}`: erases ingestion's part (traits, event properties, identity
@@ -18,14 +18,14 @@ import { ProfileStore } from '../../store/profile.store';
 @Injectable()
 export class EraseCustomerUsecase {
   constructor(
-    private readonly profiles: ProfileStore,
+    private readonly erasure: ErasureStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(customerId: string): Promise<void> {
     const now = this.clock.now();
-    const profile = await this.profiles.erase(customerId, now);
+    const profile = await this.erasure.erase(customerId, now);
     const erasure: CustomerEventV1 = {
       schemaVersion: 1,
       eventId: erasureEventId(customerId),

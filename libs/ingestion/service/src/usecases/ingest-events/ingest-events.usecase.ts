@@ -4,7 +4,8 @@ import { isTriggerable, toCanonicalEvent, type AppliedEvent } from '@mmp/ingesti
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
-import { ProfileStore, type EventRejection } from '../../store/profile.store';
+import { EventLogStore } from '../../store/event-log.store';
+import { IngestBatch, type EventRejection } from './ingest-batch';
 
 export interface IngestOutcome {
   accepted: number;
@@ -20,7 +21,8 @@ export interface IngestOutcome {
 @Injectable()
 export class IngestEventsUsecase {
   constructor(
-    private readonly profiles: ProfileStore,
+    private readonly batches: IngestBatch,
+    private readonly events: EventLogStore,
     private readonly program: ProgramStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -32,7 +34,7 @@ export class IngestEventsUsecase {
     const canonical = events.map((event) =>
       toCanonicalEvent(event, receivedAt, isTriggerable(new Date(event.occurredAt), receivedAt, maxAgeHours)),
     );
-    const result = await this.profiles.ingest(canonical, receivedAt);
+    const result = await this.batches.ingest(canonical, receivedAt);
     // Leftovers of an earlier batch arrived before this one's events.
     const toPublish = [...result.unpublished, ...result.applied];
     if (toPublish.length > 0) {
@@ -40,7 +42,7 @@ export class IngestEventsUsecase {
         CustomerEventsTopic,
         toPublish.map((applied) => ({ key: applied.event.customerId, value: toCustomerEvent(applied) })),
       );
-      await this.profiles.markPublished(
+      await this.events.markPublished(
         result.batchId,
         result.unpublished.map((leftover) => leftover.event.eventId),
       );

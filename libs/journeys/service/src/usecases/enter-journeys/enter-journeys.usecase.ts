@@ -4,7 +4,11 @@ import { arrivalSegments, enterJourney, entryTimeOf, goalWindowOf } from '@mmp/j
 import { journeyVersion, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { JourneyStore } from '../../store/journey.store';
+import { GoalStore } from '../../store/goal.store';
+import { InstanceStore } from '../../store/instance.store';
+import { JourneyVersionStore } from '../../store/journey-version.store';
+import { OutboxStore } from '../../store/outbox.store';
+import { SendLedgerStore } from '../../store/send-ledger.store';
 import { JourneyRunner, type RunItem } from '../journey-runner';
 
 /**
@@ -16,7 +20,11 @@ import { JourneyRunner, type RunItem } from '../journey-runner';
 @Injectable()
 export class EnterJourneysUsecase {
   constructor(
-    private readonly store: JourneyStore,
+    private readonly instances: InstanceStore,
+    private readonly ledger: SendLedgerStore,
+    private readonly goals: GoalStore,
+    private readonly versions: JourneyVersionStore,
+    private readonly outboxes: OutboxStore,
     private readonly runner: JourneyRunner,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -52,12 +60,12 @@ export class EnterJourneysUsecase {
     }
     if (candidates.length === 0) return;
 
-    await this.store.transaction(async (tx) => {
+    await this.instances.transaction(async (tx) => {
       // Once, in one order, for every segment: events being committed for these customers right
       // now are either in the reads of the kept events below or see these instances (see
       // TrackCustomerEventsUsecase), and the policies decide one batch at a time per customer.
-      await this.store.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
-      await this.store.saveVersions(tx, [...versions.values()], now);
+      await this.ledger.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
+      await this.versions.saveVersions(tx, [...versions.values()], now);
       // Usually one segment; a journey and customer twice in one batch (a re-armed milestone, a
       // redelivery) is entered after the first has run, so re-entry sees what the first left.
       const segments = arrivalSegments(
@@ -73,15 +81,15 @@ export class EnterJourneysUsecase {
   }
 
   private async enterSegment(tx: EntityManager, segment: readonly RunItem[], now: Date): Promise<void> {
-    const created = await this.store.insertInstances(
+    const created = await this.instances.insertInstances(
       tx,
       segment.map((c) => c.record),
       now,
     );
     if (created.size === 0) return;
     const ids = [...created];
-    await this.store.recordGoalsFromHistory(tx, ids);
-    const history = await this.store.eventsSinceEntryOf(tx, ids);
+    await this.goals.recordGoalsFromHistory(tx, ids);
+    const history = await this.instances.eventsSinceEntryOf(tx, ids);
     // In arrival order, whatever the priorities: a batch decides collisions as single arrivals would.
     const started = segment
       .filter((c) => created.has(c.record.state.instanceId))
@@ -90,7 +98,7 @@ export class EnterJourneysUsecase {
         eventsSinceEntry: history.get(c.record.state.instanceId) ?? new Map<string, Date>(),
       }));
     const { states, outbox } = await this.runner.runAll(tx, started, now);
-    await this.store.updateInstances(tx, states, now);
-    await this.store.insertOutbox(tx, outbox, now);
+    await this.instances.updateInstances(tx, states, now);
+    await this.outboxes.insertOutbox(tx, outbox, now);
   }
 }

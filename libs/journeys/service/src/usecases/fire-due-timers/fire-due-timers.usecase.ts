@@ -1,7 +1,9 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { parseDuration, ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore } from '../../store/journey.store';
+import { CustomerEventStore } from '../../store/customer-event.store';
+import { InstanceStore } from '../../store/instance.store';
+import { OutboxStore } from '../../store/outbox.store';
 import { JourneyRunner } from '../journey-runner';
 
 export const DUE_TIMERS_PER_CLAIM = 500;
@@ -20,7 +22,9 @@ export class FireDueTimersUsecase {
   private lastPrunedAt: Date | undefined;
 
   constructor(
-    private readonly store: JourneyStore,
+    private readonly instances: InstanceStore,
+    private readonly customerEvents: CustomerEventStore,
+    private readonly outboxes: OutboxStore,
     private readonly runner: JourneyRunner,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -29,8 +33,8 @@ export class FireDueTimersUsecase {
   /** Fires one claim's worth of due timers; returns how many it fired (0 when none are due). */
   async fireOnce(limit = DUE_TIMERS_PER_CLAIM): Promise<number> {
     const now = this.clock.now();
-    const fired = await this.store.transaction(async (tx) => {
-      const due = await this.store.claimDue(tx, now, limit);
+    const fired = await this.instances.transaction(async (tx) => {
+      const due = await this.instances.claimDue(tx, now, limit);
       if (due.length === 0) return { count: 0, outbox: [] };
       const { states, outbox } = await this.runner.runAll(
         tx,
@@ -41,8 +45,8 @@ export class FireDueTimersUsecase {
         })),
         now,
       );
-      await this.store.updateInstances(tx, states, now);
-      return { count: states.length, outbox: await this.store.insertOutbox(tx, outbox, now) };
+      await this.instances.updateInstances(tx, states, now);
+      return { count: states.length, outbox: await this.outboxes.insertOutbox(tx, outbox, now) };
     });
     // Published from memory once committed; a crash before this is repaired by publishStale.
     await this.runner.publish(fired.outbox);
@@ -61,7 +65,7 @@ export class FireDueTimersUsecase {
     const before = new Date(now.getTime() - graceMs);
     let total = 0;
     for (let round = 0; round < PRUNE_ROUNDS; round++) {
-      const pruned = await this.store.pruneCustomerEvents(before, PRUNED_PER_ROUND);
+      const pruned = await this.customerEvents.pruneCustomerEvents(before, PRUNED_PER_ROUND);
       total += pruned;
       if (pruned < PRUNED_PER_ROUND) break;
     }

@@ -2,7 +2,11 @@ import { CLOCK, type Clock } from '@mmp/clock';
 import { isErasureEvent, type CustomerEventV1 } from '@mmp/contracts';
 import { exitOnEvent } from '@mmp/journeys-domain';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore } from '../../store/journey.store';
+import { CustomerEventStore } from '../../store/customer-event.store';
+import { ErasureStore } from '../../store/erasure.store';
+import { GoalStore } from '../../store/goal.store';
+import { InstanceStore } from '../../store/instance.store';
+import { SendLedgerStore } from '../../store/send-ledger.store';
 
 /**
  * customer.events.v1 in: journeys keeps each event's type and time (branches and `exitOn` read
@@ -15,17 +19,21 @@ import { JourneyStore } from '../../store/journey.store';
 @Injectable()
 export class TrackCustomerEventsUsecase {
   constructor(
-    private readonly store: JourneyStore,
+    private readonly instances: InstanceStore,
+    private readonly ledger: SendLedgerStore,
+    private readonly goals: GoalStore,
+    private readonly customerEvents: CustomerEventStore,
+    private readonly erasure: ErasureStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(events: readonly CustomerEventV1[]): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock.now();
-    await this.store.transaction(async (tx) => {
+    await this.instances.transaction(async (tx) => {
       // An erased customer leaves no personal data here, and nothing more is sent to them.
       const erased = events.filter(isErasureEvent).map((e) => e.customerId);
-      if (erased.length > 0) await this.store.eraseCustomers(tx, erased, now);
+      if (erased.length > 0) await this.erasure.eraseCustomers(tx, erased, now);
       const history = events.map((e) => ({
         customerId: e.customerId,
         eventId: e.eventId,
@@ -33,18 +41,18 @@ export class TrackCustomerEventsUsecase {
         occurredAt: new Date(e.occurredAt),
       }));
       // Kept for instances that enter later: an event may reach journeys before its milestone.
-      await this.store.recordCustomerEvents(tx, history);
+      await this.customerEvents.recordCustomerEvents(tx, history);
       const customers = [...new Set(events.map((e) => e.customerId))];
-      const live = await this.store.lockLiveInstances(tx, customers);
+      const live = await this.instances.lockLiveInstances(tx, customers);
       // An entry committing at this moment is invisible to the statement above, and these events
       // to its read of the kept events. Entries take the customer's lock before they insert:
       // wait for them, then take in what they committed. The lock comes after the row locks, as
       // for timers, and every instance row this transaction writes comes after it, so entries,
       // timers and this never wait on each other in a cycle.
-      await this.store.lockCustomers(tx, customers);
-      await this.store.recordGoals(tx, history);
+      await this.ledger.lockCustomers(tx, customers);
+      await this.goals.recordGoals(tx, history);
       live.push(
-        ...(await this.store.lockLiveInstances(
+        ...(await this.instances.lockLiveInstances(
           tx,
           customers,
           live.map((instance) => instance.state.instanceId),
@@ -72,11 +80,11 @@ export class TrackCustomerEventsUsecase {
         }
         if (state !== instance.state) exited.push(state);
       }
-      await this.store.updateProfiles(
+      await this.instances.updateProfiles(
         tx,
         [...profiles].map(([instanceId, profile]) => ({ instanceId, profile })),
       );
-      await this.store.updateInstances(tx, exited, now);
+      await this.instances.updateInstances(tx, exited, now);
     });
   }
 }

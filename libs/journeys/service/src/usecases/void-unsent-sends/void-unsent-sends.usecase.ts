@@ -1,7 +1,7 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import type { MessageEventV1 } from '@mmp/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import { JourneyStore } from '../../store/journey.store';
+import { SendLedgerStore } from '../../store/send-ledger.store';
 
 /**
  * messages.events.v1 in: a message delivery suppressed (consent, no address...) or failed never
@@ -10,13 +10,13 @@ import { JourneyStore } from '../../store/journey.store';
 @Injectable()
 export class VoidUnsentSendsUsecase {
   constructor(
-    private readonly store: JourneyStore,
+    private readonly ledger: SendLedgerStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(events: readonly MessageEventV1[]): Promise<void> {
     const unsent = events.filter((e) => e.status === 'suppressed' || e.status === 'failed');
-    await this.store.voidSends(
+    await this.ledger.voidSends(
       unsent.map((e) => e.messageId),
       this.clock.now(),
     );

@@ -2,6 +2,7 @@ import { CLOCK, type Clock } from '@mmp/clock';
 import { nextFire } from '@mmp/milestones-domain';
 import { isTimedMilestone, ProgramStore, type TimedMilestone } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CustomerViewStore } from '../../store/customer-view.store';
 import { ScheduleStore, type Coverage, type ScheduleEntry } from '../../store/schedule.store';
 
 export const SNAPSHOTS_PER_PAGE = 20_000;
@@ -46,6 +47,7 @@ export class CoverProgramUsecase {
 
   constructor(
     private readonly schedule: ScheduleStore,
+    private readonly customerView: CustomerViewStore,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -81,11 +83,11 @@ export class CoverProgramUsecase {
     now: Date,
   ): Promise<number> {
     let scheduled = 0;
-    let page = await this.schedule.snapshotPage('', SNAPSHOTS_PER_PAGE);
+    let page = await this.customerView.snapshotPage('', SNAPSHOTS_PER_PAGE);
     for (;;) {
       const last = page[page.length - 1];
       if (!last) return scheduled;
-      const nextPage = this.schedule.snapshotPage(last.customerId, SNAPSHOTS_PER_PAGE);
+      const nextPage = this.customerView.snapshotPage(last.customerId, SNAPSHOTS_PER_PAGE);
       // Read errors surface when the page is awaited below; until then they must not go unhandled.
       nextPage.catch(() => undefined);
       const entries: ScheduleEntry[] = [];

@@ -11,7 +11,9 @@ import { isTimedMilestone, ProgramStore } from '@mmp/program';
 import { withTransaction } from '@mmp/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { OccurrenceStore, type OccurrenceToRecord } from '../../store/occurrence.store';
-import { ScheduleStore, type CustomerSnapshot, type ScheduleEntry } from '../../store/schedule.store';
+import { AppliedEventStore } from '../../store/applied-event.store';
+import { CustomerViewStore, type CustomerSnapshot } from '../../store/customer-view.store';
+import { ScheduleStore, type ScheduleEntry } from '../../store/schedule.store';
 import { appliesFromOf } from '../cover-program/cover-program.usecase';
 import { PublishOccurrencesUsecase } from '../publish-occurrences/publish-occurrences.usecase';
 
@@ -28,6 +30,8 @@ export class EvaluateEventsUsecase {
   constructor(
     private readonly occurrences: OccurrenceStore,
     private readonly schedule: ScheduleStore,
+    private readonly appliedEvents: AppliedEventStore,
+    private readonly customerView: CustomerViewStore,
     private readonly publisher: PublishOccurrencesUsecase,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -43,7 +47,7 @@ export class EvaluateEventsUsecase {
       // An event applied before is skipped: its profile is older than the snapshot, so applying
       // it again would set the snapshot back and could cross a threshold a second time. Its
       // occurrences are still republished below if their publish failed.
-      const fresh = await this.schedule.markApplied(
+      const fresh = await this.appliedEvents.markApplied(
         tx,
         events.map((event) => event.eventId),
       );
@@ -51,9 +55,9 @@ export class EvaluateEventsUsecase {
       // In id order: the rows every statement writes come in one order for all instances, so two
       // batches sharing customers during a rebalance queue on them rather than deadlock.
       const customerIds = [...byCustomer.keys()].sort();
-      const snapshots = await this.schedule.lockSnapshots(tx, customerIds);
+      const snapshots = await this.customerView.lockSnapshots(tx, customerIds);
       const slots = await this.schedule.lockSlots(tx, customerIds);
-      const states = await this.schedule.states(tx, customerIds);
+      const states = await this.customerView.states(tx, customerIds);
       const appliesFrom = appliesFromOf(timed, await this.schedule.coverage(tx), now);
       const reached: OccurrenceToRecord[] = [];
       const changedStates: { customerId: string; milestoneKey: string; state: MilestoneState }[] = [];
@@ -95,8 +99,8 @@ export class EvaluateEventsUsecase {
         }
       }
 
-      await this.schedule.saveSnapshots(tx, nextSnapshots, now);
-      await this.schedule.saveStates(tx, changedStates);
+      await this.customerView.saveSnapshots(tx, nextSnapshots, now);
+      await this.customerView.saveStates(tx, changedStates);
       await this.schedule.upsertSchedule(tx, scheduled);
       await this.schedule.unschedule(tx, unscheduled);
       // An erased customer's snapshot already lost its traits (the erasure event's profile has

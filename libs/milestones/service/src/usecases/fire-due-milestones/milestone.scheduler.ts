@@ -1,7 +1,7 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { PollingWorker } from '@mmp/server';
 import { Inject, Injectable } from '@nestjs/common';
-import { ScheduleStore } from '../../store/schedule.store';
+import { AppliedEventStore } from '../../store/applied-event.store';
 import { CoverProgramUsecase } from '../cover-program/cover-program.usecase';
 import {
   PublishOccurrencesUsecase,
@@ -28,7 +28,7 @@ export class MilestoneScheduler extends PollingWorker {
     private readonly coverProgram: CoverProgramUsecase,
     private readonly fireDue: FireDueMilestonesUsecase,
     private readonly publisher: PublishOccurrencesUsecase,
-    private readonly schedule: ScheduleStore,
+    private readonly appliedEvents: AppliedEventStore,
     @Inject(CLOCK) clock: Clock,
   ) {
     super(clock);
@@ -42,6 +42,6 @@ export class MilestoneScheduler extends PollingWorker {
     while ((await this.publisher.republishStale()) === STALE_OCCURRENCES_PER_CLAIM) {
       // Likewise for a backlog of unpublished occurrences.
     }
-    await this.schedule.pruneApplied(APPLIED_EVENTS_RETENTION, APPLIED_EVENTS_PRUNED_PER_TICK);
+    await this.appliedEvents.pruneApplied(APPLIED_EVENTS_RETENTION, APPLIED_EVENTS_PRUNED_PER_TICK);
   }
 }

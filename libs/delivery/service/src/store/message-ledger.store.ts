@@ -1,0 +1,278 @@
+import type { OutboundMessage } from '@mmp/channel-sdk';
+import type { Channel, MessageEventV1, MessageRequestedV1, MessageStatus } from '@mmp/contracts';
+import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
+import { Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** Why the handover withheld a message decided before consent changed. */
+export type WithheldReason = 'consent' | 'suppression_list' | 'customer_erased';
+
+export interface NewMessage {
+  messageId: string;
+  customerId: string;
+  journeyKey: string;
+  stepId: string;
+  milestoneKey: string;
+  channel: Channel;
+  template: string;
+  variant: string | null;
+}
+
+/** What identifies a message in its status events. */
+export type MessageRef = NewMessage;
+
+/** The columns of `delivery.messages` that make a MessageRef, as the SQL selects them. */
+export interface MessageRefRow {
+  message_id: string;
+  customer_id: string;
+  journey_key: string;
+  step_id: string;
+  milestone_key: string;
+  channel: Channel;
+  template: string;
+  variant: string | null;
+}
+
+export function messageRefOf(row: MessageRefRow): MessageRef {
+  return {
+    messageId: row.message_id,
+    customerId: row.customer_id,
+    journeyKey: row.journey_key,
+    stepId: row.step_id,
+    milestoneKey: row.milestone_key,
+    channel: row.channel,
+    template: row.template,
+    variant: row.variant,
+  };
+}
+
+/** A message's outcome to record: its final fields and the status event to publish. */
+export interface MessageOutcome {
+  messageId: string;
+  status: MessageStatus;
+  reason: string | null;
+  recipient: string | null;
+  subject: string | null;
+  body: string | null;
+  provider: string | null;
+  providerMessageId: string | null;
+  sentAt: Date | null;
+  event: MessageEventV1;
+  /** Provider calls made so far, when this outcome follows one. */
+  attempts?: number;
+  /** Set when a retryable error put the message back in the queue until then. */
+  retryAt?: Date;
+  /** The rendered message a retry will send. */
+  pendingOutbound?: OutboundMessage;
+  /** The request a retry came from: the dead letter carries it to the DLQ topic if retries run out. */
+  pendingRequest?: MessageRequestedV1 | null;
+  /** What the provider said (its classification reason), kept for support. */
+  lastError?: string;
+  /** Set when retries ran out: a dead-letter record is written. */
+  deadLetter?: {
+    customerId: string;
+    channel: Channel;
+    provider: string;
+    outbound: OutboundMessage;
+    /** The original messages.requested.v1 request (null for a retry queued before requests were kept). */
+    request: MessageRequestedV1 | null;
+  };
+}
+
+/** What a batch of requests found: which to send now, which may already have reached a provider. */
+export interface ClaimResult {
+  sendable: Set<string>;
+  outcomeUnknown: Set<string>;
+}
+
+/**
+ * The message ledger (`delivery.messages`): one row per requested message, from its claim
+ * through the handover to a provider to its recorded outcome, and the customer's message list
+ * read from it. An outcome's status event and dead letter are written with it, in the same
+ * transaction, into the outboxes OutboxStore publishes. `transaction()` opens the transaction the
+ * other stores' `tx` parameters join.
+ */
+@Injectable()
+export class MessageLedgerStore {
+  constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return withTransaction(this.db, work);
+  }
+
+  /**
+   * Records requested messages (first one wins) and claims those safe to send: new ones and
+   * queued ones never handed to a provider. Queued ones that were handed over may have been
+   * sent: they are reported as outcome unknown and never sent again.
+   */
+  async claim(tx: EntityManager, messages: readonly NewMessage[], now: Date): Promise<ClaimResult> {
+    const inserted = await queryRows<{ message_id: string }>(
+      tx,
+      `INSERT INTO delivery.messages
+         (message_id, customer_id, journey_key, step_id, milestone_key, channel, template, variant, status, created_at, updated_at)
+       SELECT t.*, 'queued', $9::timestamptz, $9::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS t
+       ON CONFLICT (message_id) DO NOTHING
+       RETURNING message_id`,
+      [
+        messages.map((m) => m.messageId),
+        messages.map((m) => m.customerId),
+        messages.map((m) => m.journeyKey),
+        messages.map((m) => m.stepId),
+        messages.map((m) => m.milestoneKey),
+        messages.map((m) => m.channel),
+        messages.map((m) => m.template),
+        messages.map((m) => m.variant),
+        now,
+      ],
+    );
+    const sendable = new Set(inserted.map((r) => r.message_id));
+    const known = messages.map((m) => m.messageId).filter((id) => !sendable.has(id));
+    const outcomeUnknown = new Set<string>();
+    if (known.length > 0) {
+      // A queued message waiting for its retry belongs to the retry loop: a redelivery leaves it be.
+      const queued = await queryRows<{ message_id: string; handed_over: boolean }>(
+        tx,
+        `SELECT message_id, handed_over_at IS NOT NULL AS handed_over
+           FROM delivery.messages
+          WHERE message_id = ANY($1::text[]) AND status = 'queued' AND next_attempt_at IS NULL
+          ORDER BY message_id
+          FOR UPDATE`,
+        [known],
+      );
+      for (const row of queued) (row.handed_over ? outcomeUnknown : sendable).add(row.message_id);
+    }
+    return { sendable, outcomeUnknown };
+  }
+
+  /**
+   * Marks messages as handed to a provider, just before the calls, unless consent changed since
+   * they were decided: a message whose customer was erased or opted out of its channel, or whose
+   * address went on the suppression list, in the meantime is withheld with that reason (SPEC section 6: an
+   * opt-out is honoured for every message not yet handed to a provider). Recipients are in
+   * suppressionAddress() form.
+   */
+  async handOver(
+    messages: readonly { messageId: string; recipient: string }[],
+    now: Date,
+  ): Promise<{ handedOver: Set<string>; withheld: Map<string, WithheldReason> }> {
+    if (messages.length === 0) return { handedOver: new Set(), withheld: new Map() };
+    const rows = await queryRows<{ message_id: string; withheld: WithheldReason | null }>(
+      this.db,
+      `WITH judged AS (
+         SELECT m.message_id,
+                CASE WHEN EXISTS (SELECT 1 FROM delivery.erased_customers e WHERE e.customer_id = m.customer_id)
+                       THEN 'customer_erased'
+                     WHEN EXISTS (SELECT 1 FROM delivery.consent_view v
+                                   WHERE v.customer_id = m.customer_id AND v.channel = m.channel AND v.status = 'opted_out')
+                       THEN 'consent'
+                     WHEN EXISTS (SELECT 1 FROM delivery.suppressed_addresses s
+                                   WHERE s.channel = m.channel AND s.address = t.recipient AND s.status = 'opted_out')
+                       THEN 'suppression_list'
+                END AS withheld
+           FROM delivery.messages m JOIN unnest($1::text[], $2::text[]) AS t(message_id, recipient) USING (message_id)
+          WHERE m.status = 'queued'
+          FOR UPDATE OF m),
+       handed AS (
+         UPDATE delivery.messages m SET handed_over_at = $3, updated_at = $3
+           FROM judged j WHERE m.message_id = j.message_id AND j.withheld IS NULL)
+       SELECT message_id, withheld FROM judged`,
+      [messages.map((m) => m.messageId), messages.map((m) => m.recipient), now],
+    );
+    const handedOver = new Set<string>();
+    const withheld = new Map<string, WithheldReason>();
+    for (const row of rows) {
+      if (row.withheld) withheld.set(row.message_id, row.withheld);
+      else handedOver.add(row.message_id);
+    }
+    return { handedOver, withheld };
+  }
+
+  /**
+   * Records outcomes and their status events: one statement for the messages, one for the
+   * outbox (a message requeued for a retry publishes nothing), one for dead letters.
+   */
+  async recordOutcomes(outcomes: readonly MessageOutcome[], now: Date, tx?: EntityManager): Promise<void> {
+    if (outcomes.length === 0) return;
+    const executor = tx ?? this.db;
+    // Only a queued message takes an outcome: one already failed as outcome_unknown by the
+    // stale-handover sweep keeps that status, and publishes nothing more.
+    const updated = await queryRows<{ message_id: string }>(
+      executor,
+      `UPDATE delivery.messages m
+          SET status = t.status, reason = t.reason, recipient = coalesce(t.recipient, m.recipient),
+              subject = coalesce(t.subject, m.subject), body = coalesce(t.body, m.body),
+              provider = coalesce(t.provider, m.provider), provider_message_id = coalesce(t.provider_message_id, m.provider_message_id),
+              sent_at = coalesce(t.sent_at, m.sent_at), updated_at = $10,
+              attempts = coalesce(t.attempts, m.attempts),
+              next_attempt_at = t.retry_at,
+              -- A provider that refused with a retryable error did not take the message: safe to call again.
+              handed_over_at = CASE WHEN t.retry_at IS NULL THEN m.handed_over_at END,
+              pending_outbound = CASE WHEN t.retry_at IS NULL THEN NULL ELSE t.pending END,
+              pending_request = CASE WHEN t.retry_at IS NULL THEN NULL ELSE coalesce(t.pending_request, m.pending_request) END,
+              last_error = coalesce(t.last_error, m.last_error)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::jsonb[])
+              AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at,
+                   attempts, retry_at, pending, last_error, pending_request)
+        WHERE m.message_id = t.message_id AND m.status = 'queued'
+        RETURNING m.message_id`,
+      [
+        outcomes.map((o) => o.messageId),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.reason),
+        outcomes.map((o) => o.recipient),
+        outcomes.map((o) => o.subject),
+        outcomes.map((o) => o.body),
+        outcomes.map((o) => o.provider),
+        outcomes.map((o) => o.providerMessageId),
+        outcomes.map((o) => o.sentAt),
+        now,
+        outcomes.map((o) => o.attempts ?? null),
+        outcomes.map((o) => o.retryAt ?? null),
+        outcomes.map((o) => (o.pendingOutbound ? JSON.stringify(o.pendingOutbound) : null)),
+        outcomes.map((o) => o.lastError ?? null),
+        outcomes.map((o) => (o.pendingRequest ? JSON.stringify(o.pendingRequest) : null)),
+      ],
+    );
+    const recorded = new Set(updated.map((r) => r.message_id));
+    const published = outcomes.filter((o) => o.status !== 'queued' && recorded.has(o.messageId));
+    if (published.length > 0)
+      await runSql(
+        executor,
+        `INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+         SELECT e, m, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(e, m, p)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          published.map((o) => `${o.messageId}:${o.status}`),
+          published.map((o) => o.messageId),
+          published.map((o) => JSON.stringify(o.event)),
+          now,
+        ],
+      );
+    const dead = outcomes.flatMap((o) =>
+      o.deadLetter && recorded.has(o.messageId) ? [{ ...o.deadLetter, outcome: o }] : [],
+    );
+    if (dead.length > 0)
+      await runSql(
+        executor,
+        `INSERT INTO delivery.dead_letters
+           (message_id, customer_id, channel, provider, attempts, last_error, outbound, request, reason, created_at)
+         SELECT *, $10::timestamptz
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[])
+         ON CONFLICT (message_id) DO NOTHING`,
+        [
+          dead.map((d) => d.outcome.messageId),
+          dead.map((d) => d.customerId),
+          dead.map((d) => d.channel),
+          dead.map((d) => d.provider),
+          dead.map((d) => d.outcome.attempts ?? 0),
+          dead.map((d) => d.outcome.lastError ?? d.outcome.reason ?? 'unknown'),
+          dead.map((d) => JSON.stringify(d.outbound)),
+          dead.map((d) => (d.request ? JSON.stringify(d.request) : null)),
+          dead.map((d) => d.outcome.reason ?? 'retries_exhausted'),
+          now,
+        ],
+      );
+  }
+}
