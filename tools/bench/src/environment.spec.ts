@@ -1,14 +1,7 @@
-import { assertPostgresMode, describeEnvironment, type PostgresSettings } from './environment';
+import { assertPostgresMode, describeEnvironment } from './environment';
+import { DURABLE_SETTINGS } from './environment.spec-helper';
 
-const durable: PostgresSettings = {
-  server_version: '18.0',
-  fsync: 'on',
-  synchronous_commit: 'on',
-  full_page_writes: 'on',
-  wal_level: 'replica',
-  shared_buffers: '128MB',
-  max_wal_size: '1GB',
-};
+const durable = DURABLE_SETTINGS;
 
 describe('the bench environment', () => {
   it('refuses a durable run on a server with any durability setting off, naming each', () => {

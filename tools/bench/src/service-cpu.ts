@@ -54,27 +54,24 @@ export function attributeProfile(profile: Profiler.Profile): Map<string, number>
     bucketOfNode.set(id, bucket);
     return bucket;
   };
+  /** The first of `sources` matching a frame's URL, from this frame up to the root. */
+  const nearestAbove = (sources: readonly [RegExp, string][]) => {
+    const found = new Map<number, string | undefined>();
+    const above = (id: number): string | undefined => {
+      if (found.has(id)) return found.get(id);
+      const url = byId.get(id)?.callFrame.url ?? '';
+      const parent = parentOf.get(id);
+      const bucket =
+        sources.find(([pattern]) => pattern.test(url))?.[1] ??
+        (parent === undefined ? undefined : above(parent));
+      found.set(id, bucket);
+      return bucket;
+    };
+    return above;
+  };
+  const serviceAbove = nearestAbove(SERVICE_SOURCES);
   // A builtin (JSON.parse, a RegExp) has no URL: it belongs to the shared code that called it.
-  const sharedOfNode = new Map<number, string | undefined>();
-  const sharedAbove = (id: number): string | undefined => {
-    if (sharedOfNode.has(id)) return sharedOfNode.get(id);
-    const url = byId.get(id)?.callFrame.url ?? '';
-    const own = SHARED_SOURCES.find(([pattern]) => pattern.test(url))?.[1];
-    const parent = parentOf.get(id);
-    const shared = own ?? (parent === undefined ? undefined : sharedAbove(parent));
-    sharedOfNode.set(id, shared);
-    return shared;
-  };
-  const serviceOfNode = new Map<number, string | undefined>();
-  const serviceAbove = (id: number): string | undefined => {
-    if (serviceOfNode.has(id)) return serviceOfNode.get(id);
-    const url = byId.get(id)?.callFrame.url ?? '';
-    const own = SERVICE_SOURCES.find(([pattern]) => pattern.test(url))?.[1];
-    const parent = parentOf.get(id);
-    const service = own ?? (parent === undefined ? undefined : serviceAbove(parent));
-    serviceOfNode.set(id, service);
-    return service;
-  };
+  const sharedAbove = nearestAbove(SHARED_SOURCES);
 
   const ms = new Map<string, number>();
   const samples = profile.samples ?? [];

@@ -37,6 +37,25 @@ export class ScrapedGauges {
   }
 }
 
+/**
+ * A provider whose gauges are read at scrape time while its module runs: Nest calls the two
+ * hooks, which add the sources when the module starts and remove them when it stops.
+ */
+export abstract class ScrapedGaugeSources {
+  private readonly gauges = new ScrapedGauges();
+
+  /** Adds this provider's sources to `gauges`. */
+  protected abstract addSources(gauges: ScrapedGauges): void;
+
+  onModuleInit(): void {
+    this.addSources(this.gauges);
+  }
+
+  onModuleDestroy(): void {
+    this.gauges.removeAll();
+  }
+}
+
 /** The samples of OUTBOX_OLDEST_PENDING_AGE from one row of ages in seconds, keyed by outbox table. */
 export function outboxAgeSamples(ages: Record<string, number | string | null>) {
   return Object.entries(ages).map(([outbox, age]) => ({ labels: { outbox }, value: Number(age ?? 0) }));

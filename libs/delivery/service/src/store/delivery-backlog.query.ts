@@ -4,9 +4,10 @@ import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
   RETRY_QUEUE_DEPTH,
-  ScrapedGauges,
+  ScrapedGaugeSources,
+  type ScrapedGauges,
 } from '@mmp/telemetry';
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -15,20 +16,16 @@ import type { DataSource } from 'typeorm';
  * partial index on its time column), one statement per gauge.
  */
 @Injectable()
-export class DeliveryBacklogQuery implements OnModuleInit, OnModuleDestroy {
-  private readonly gauges = new ScrapedGauges();
-
-  constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {}
-
-  onModuleInit(): void {
-    this.gauges.add(RETRY_QUEUE_DEPTH, async () =>
-      (await this.retryQueue()).map(({ channel, waiting }) => ({ labels: { channel }, value: waiting })),
-    );
-    this.gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+export class DeliveryBacklogQuery extends ScrapedGaugeSources {
+  constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    this.gauges.removeAll();
+  protected addSources(gauges: ScrapedGauges): void {
+    gauges.add(RETRY_QUEUE_DEPTH, async () =>
+      (await this.retryQueue()).map(({ channel, waiting }) => ({ labels: { channel }, value: waiting })),
+    );
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
   }
 
   async retryQueue(): Promise<{ channel: string; waiting: number }[]> {

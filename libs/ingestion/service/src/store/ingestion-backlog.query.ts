@@ -1,6 +1,11 @@
 import { InjectServiceDatabase, queryRows } from '@mmp/persistence';
-import { outboxAgeSamples, OUTBOX_OLDEST_PENDING_AGE, ScrapedGauges } from '@mmp/telemetry';
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  outboxAgeSamples,
+  OUTBOX_OLDEST_PENDING_AGE,
+  ScrapedGaugeSources,
+  type ScrapedGauges,
+} from '@mmp/telemetry';
+import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -9,17 +14,13 @@ import type { DataSource } from 'typeorm';
  * first by its identity key.
  */
 @Injectable()
-export class IngestionBacklogQuery implements OnModuleInit, OnModuleDestroy {
-  private readonly gauges = new ScrapedGauges();
-
-  constructor(@InjectServiceDatabase('ingestion') private readonly db: DataSource) {}
-
-  onModuleInit(): void {
-    this.gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+export class IngestionBacklogQuery extends ScrapedGaugeSources {
+  constructor(@InjectServiceDatabase('ingestion') private readonly db: DataSource) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    this.gauges.removeAll();
+  protected addSources(gauges: ScrapedGauges): void {
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
   }
 
   async outboxAges(): Promise<Record<string, number>> {

@@ -1,7 +1,13 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
-import { outboxAgeSamples, OUTBOX_OLDEST_PENDING_AGE, SCHEDULE_BACKLOG, ScrapedGauges } from '@mmp/telemetry';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  outboxAgeSamples,
+  OUTBOX_OLDEST_PENDING_AGE,
+  SCHEDULE_BACKLOG,
+  ScrapedGaugeSources,
+  type ScrapedGauges,
+} from '@mmp/telemetry';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -10,23 +16,19 @@ import type { DataSource } from 'typeorm';
  * occurrence not yet on milestones.reached.v1 (the `published_at IS NULL` partial index).
  */
 @Injectable()
-export class MilestonesBacklogQuery implements OnModuleInit, OnModuleDestroy {
-  private readonly gauges = new ScrapedGauges();
-
+export class MilestonesBacklogQuery extends ScrapedGaugeSources {
   constructor(
     @InjectServiceDatabase('milestones') private readonly db: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
-
-  onModuleInit(): void {
-    this.gauges.add(SCHEDULE_BACKLOG, async () => [
-      { labels: { schedule: 'milestones.schedule' }, value: await this.dueUnfired() },
-    ]);
-    this.gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+  ) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    this.gauges.removeAll();
+  protected addSources(gauges: ScrapedGauges): void {
+    gauges.add(SCHEDULE_BACKLOG, async () => [
+      { labels: { schedule: 'milestones.schedule' }, value: await this.dueUnfired() },
+    ]);
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
   }
 
   async dueUnfired(): Promise<number> {
