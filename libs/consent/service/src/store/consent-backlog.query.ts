@@ -1,4 +1,4 @@
-import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import { InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
 import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
@@ -16,14 +16,10 @@ export class ConsentBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
-  }
-
-  async outboxAges(): Promise<Record<string, number>> {
-    const [ages] = await queryRows<Record<string, number>>(
-      this.db,
-      `SELECT ${oldestPendingAgeColumn('consent.changes', 'changed_at')}`,
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [{ table: 'consent.changes', timeColumn: 'changed_at' }]),
+      ),
     );
-    return ages ?? {};
   }
 }

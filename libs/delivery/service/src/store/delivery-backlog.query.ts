@@ -1,5 +1,5 @@
 import { Channel } from '@mmp/contracts';
-import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import { InjectServiceDatabase, queryRows, readOldestPendingAges } from '@mmp/persistence';
 import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
@@ -25,7 +25,15 @@ export class DeliveryBacklogQuery extends ScrapedGaugeSources {
     gauges.add(RETRY_QUEUE_DEPTH, async () =>
       (await this.retryQueue()).map(({ channel, waiting }) => ({ labels: { channel }, value: waiting })),
     );
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [
+          { table: 'delivery.status_outbox', timeColumn: 'created_at' },
+          { table: 'delivery.dead_letters', timeColumn: 'created_at' },
+          { table: 'delivery.unregistered_push_tokens', timeColumn: 'reported_at' },
+        ]),
+      ),
+    );
   }
 
   async retryQueue(): Promise<{ channel: string; waiting: number }[]> {
@@ -38,15 +46,5 @@ export class DeliveryBacklogQuery extends ScrapedGaugeSources {
         GROUP BY c.channel`,
       [Channel.options],
     );
-  }
-
-  async outboxAges(): Promise<Record<string, number>> {
-    const [ages] = await queryRows<Record<string, number>>(
-      this.db,
-      `SELECT ${oldestPendingAgeColumn('delivery.status_outbox', 'created_at')},
-              ${oldestPendingAgeColumn('delivery.dead_letters', 'created_at')},
-              ${oldestPendingAgeColumn('delivery.unregistered_push_tokens', 'reported_at')}`,
-    );
-    return ages ?? {};
   }
 }

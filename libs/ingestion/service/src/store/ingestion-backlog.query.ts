@@ -1,4 +1,4 @@
-import { InjectServiceDatabase, queryRows } from '@mmp/persistence';
+import { InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
 import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
@@ -10,8 +10,8 @@ import type { DataSource } from 'typeorm';
 
 /**
  * Ingestion's outbox, read when /metrics is scraped: a committed batch not yet on
- * customer.events.v1 keeps a row until it is published (then deleted), so the oldest is the
- * first by its identity key.
+ * customer.events.v1 keeps a row until it is published (then deleted), so every row is pending
+ * and the oldest is the first by its identity key.
  */
 @Injectable()
 export class IngestionBacklogQuery extends ScrapedGaugeSources {
@@ -20,16 +20,17 @@ export class IngestionBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
-  }
-
-  async outboxAges(): Promise<Record<string, number>> {
-    const [ages] = await queryRows<Record<string, number>>(
-      this.db,
-      `SELECT greatest(coalesce(extract(epoch FROM now() - (
-                SELECT created_at FROM ingestion.unpublished_batches ORDER BY batch_id LIMIT 1)), 0), 0)::float8
-                AS "ingestion.unpublished_batches"`,
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [
+          {
+            table: 'ingestion.unpublished_batches',
+            timeColumn: 'created_at',
+            // Only the first row (a probe of the primary key): min(created_at) would read them all.
+            pending: 'batch_id = (SELECT min(batch_id) FROM ingestion.unpublished_batches)',
+          },
+        ]),
+      ),
     );
-    return ages ?? {};
   }
 }

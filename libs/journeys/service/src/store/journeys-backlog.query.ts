@@ -1,5 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import { countOf, InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
 import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
@@ -26,26 +26,22 @@ export class JourneysBacklogQuery extends ScrapedGaugeSources {
 
   protected addSources(gauges: ScrapedGauges): void {
     gauges.add(SCHEDULE_BACKLOG, async () => [
-      { labels: { schedule: 'journeys.waits' }, value: await this.dueUnwoken() },
+      {
+        labels: { schedule: 'journeys.waits' },
+        value: await countOf(
+          this.db,
+          `SELECT 1 FROM journeys.instances WHERE status = 'waiting' AND wake_at <= $1`,
+          [this.clock.now()],
+        ),
+      },
     ]);
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
-  }
-
-  async dueUnwoken(): Promise<number> {
-    const [row] = await queryRows<{ due: number }>(
-      this.db,
-      `SELECT count(*)::int AS due FROM journeys.instances WHERE status = 'waiting' AND wake_at <= $1`,
-      [this.clock.now()],
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [
+          { table: 'journeys.outbox', timeColumn: 'created_at' },
+          { table: 'journeys.instances', timeColumn: 'entered_at', pending: 'entry_published_at IS NULL' },
+        ]),
+      ),
     );
-    return row?.due ?? 0;
-  }
-
-  async outboxAges(): Promise<Record<string, number>> {
-    const [ages] = await queryRows<Record<string, number>>(
-      this.db,
-      `SELECT ${oldestPendingAgeColumn('journeys.outbox', 'created_at')},
-              ${oldestPendingAgeColumn('journeys.instances', 'entered_at', 'entry_published_at IS NULL')}`,
-    );
-    return ages ?? {};
   }
 }

@@ -1,5 +1,5 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { InjectServiceDatabase, oldestPendingAgeColumn, queryRows } from '@mmp/persistence';
+import { countOf, InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
 import {
   outboxAgeSamples,
   OUTBOX_OLDEST_PENDING_AGE,
@@ -26,29 +26,23 @@ export class MilestonesBacklogQuery extends ScrapedGaugeSources {
 
   protected addSources(gauges: ScrapedGauges): void {
     gauges.add(SCHEDULE_BACKLOG, async () => [
-      { labels: { schedule: 'milestones.schedule' }, value: await this.dueUnfired() },
+      {
+        labels: { schedule: 'milestones.schedule' },
+        value: await countOf(this.db, `SELECT 1 FROM milestones.schedule WHERE fire_at <= $1`, [
+          this.clock.now(),
+        ]),
+      },
     ]);
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () => outboxAgeSamples(await this.outboxAges()));
-  }
-
-  async dueUnfired(): Promise<number> {
-    const [row] = await queryRows<{ due: number }>(
-      this.db,
-      `SELECT count(*)::int AS due FROM milestones.schedule WHERE fire_at <= $1`,
-      [this.clock.now()],
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [
+          {
+            table: 'milestones.occurrences',
+            // A row from before recorded_at existed counts from its last claim (publish_after less the lease).
+            timeColumn: `coalesce(recorded_at, publish_after - interval '30 seconds')`,
+          },
+        ]),
+      ),
     );
-    return row?.due ?? 0;
-  }
-
-  async outboxAges(): Promise<Record<string, number>> {
-    const [ages] = await queryRows<Record<string, number>>(
-      this.db,
-      // A row from before recorded_at existed counts from its last claim (publish_after less the lease).
-      `SELECT ${oldestPendingAgeColumn(
-        'milestones.occurrences',
-        `coalesce(recorded_at, publish_after - interval '30 seconds')`,
-      )}`,
-    );
-    return ages ?? {};
   }
 }
