@@ -1,6 +1,7 @@
 import { InMemoryBus, type MessageBus } from '@mmp/bus';
 import { AppConfig, type Environment } from '@mmp/config';
 import type { INestApplication } from '@nestjs/common';
+import type { Client } from 'pg';
 import { useTestDatabase } from '../support';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
@@ -23,6 +24,8 @@ export interface PlatformHandle {
   readonly app: INestApplication;
   readonly bus: InMemoryBus;
   readonly baseUrl: string;
+  /** A client on the platform's database, for a spec's own reads and setup. */
+  connect(): Promise<Client>;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface PlatformHandle {
  * settings (SANDBOX, a provider...) to the test defaults.
  */
 export function usePlatform(env: Environment = {}): PlatformHandle {
-  let started: PlatformHandle | undefined;
+  let started: Omit<PlatformHandle, 'connect'> | undefined;
   // Declared before the database's hooks: jest runs afterAll hooks in declaration order, so the
   // services stop before their database is dropped (no "database does not exist" from a scheduler).
   afterAll(async () => {
@@ -51,7 +54,7 @@ export function usePlatform(env: Environment = {}): PlatformHandle {
     });
     started = { bus, ...(await startPlatformForTest(config, bus)) };
   });
-  const current = (): PlatformHandle => {
+  const current = (): Omit<PlatformHandle, 'connect'> => {
     if (!started) throw new Error('usePlatform(): the platform runs only from beforeAll to afterAll');
     return started;
   };
@@ -65,5 +68,6 @@ export function usePlatform(env: Environment = {}): PlatformHandle {
     get baseUrl() {
       return current().baseUrl;
     },
+    connect: () => database.connect(),
   };
 }

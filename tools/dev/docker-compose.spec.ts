@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -34,5 +35,53 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain('ARG SERVICE=platform');
     expect(dockerfile).toContain('apps/${SERVICE}/src/main.ts');
+  });
+
+  describe('the monitoring it starts next to the services', () => {
+    const prometheusConfig = parse(readFileSync(join(root, 'ops/prometheus/prometheus.yml'), 'utf8'));
+    const dashboard = JSON.parse(readFileSync(join(root, 'ops/grafana/dashboards/platform.json'), 'utf8'));
+
+    it('has Prometheus scrape every service on the port its container listens on, with the alerts loaded', () => {
+      const [job] = prometheusConfig.scrape_configs;
+      expect(job.metrics_path).toBe('/metrics');
+      expect(job.static_configs[0].targets).toEqual(
+        SERVICES.map((service) => `${service}:${compose.services[service].environment.PORT}`),
+      );
+      expect(compose.services.prometheus.volumes).toContain('./ops/prometheus:/etc/prometheus:ro');
+      expect(prometheusConfig.rule_files).toEqual(['alerts.yml']);
+    });
+
+    it('ships a Prometheus configuration and alert rules that promtool accepts', () => {
+      const checked = spawnSync(
+        'promtool',
+        ['check', 'config', join(root, 'ops/prometheus/prometheus.yml')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(checked.error?.message ?? '').toBe('');
+      expect({ status: checked.status, output: checked.stdout }).toEqual({
+        status: 0,
+        output: expect.stringContaining('SUCCESS: 10 rules found'),
+      });
+    });
+
+    it('has Grafana load the dashboard from the provisioned folder, on the provisioned Prometheus', () => {
+      const datasources = parse(
+        readFileSync(join(root, 'ops/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+      );
+      const providers = parse(
+        readFileSync(join(root, 'ops/grafana/provisioning/dashboards/platform.yml'), 'utf8'),
+      );
+      expect(compose.services.grafana.volumes).toEqual([
+        './ops/grafana/provisioning:/etc/grafana/provisioning:ro',
+        `./ops/grafana/dashboards:${providers.providers[0].options.path}:ro`,
+      ]);
+      expect(datasources.datasources[0]).toMatchObject({ uid: 'prometheus', url: 'http://prometheus:9090' });
+      const panelSources = dashboard.panels.flatMap((panel: { targets: { datasource: { uid: string } }[] }) =>
+        panel.targets.map((target) => target.datasource.uid),
+      );
+      expect(new Set(panelSources)).toEqual(new Set(['prometheus']));
+    });
   });
 });

@@ -32,6 +32,9 @@ function run(command, args) {
   return result.status === 0;
 }
 
+/** The command each Debian package is checked by, where the two are named differently. */
+const COMMAND_OF_PACKAGE = { prometheus: 'promtool' };
+
 /** The Debian packages the tests need that are not on this machine. */
 function missingPackages() {
   const missing = [];
@@ -39,6 +42,8 @@ function missingPackages() {
   if (!(process.env.KAFKA_BROKERS || '').trim() && !isOnPath('kcat')) missing.push('kcat');
   // chromium is the real browser the page tests (unsubscribe page, dashboard) drive.
   if (!isOnPath('chromium')) missing.push('chromium');
+  // promtool (Debian's prometheus package) checks the /metrics page as Prometheus would read it.
+  if (!isOnPath('promtool')) missing.push('prometheus');
   return missing;
 }
 
@@ -55,7 +60,7 @@ function main() {
     if (
       run('apt-get', ['update']) &&
       run('apt-get', ['install', '-y', ...missing]) &&
-      missing.every(isOnPath)
+      missing.every((name) => isOnPath(COMMAND_OF_PACKAGE[name] ?? name))
     ) {
       console.log(`${TAG} installed ${list}.`);
       return 0;

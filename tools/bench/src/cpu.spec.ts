@@ -9,8 +9,8 @@ import {
 } from './cpu';
 
 /** A proc(5) stat line with the given utime and stime (fields 14 and 15). */
-const stat = (pid: number, comm: string, utime: number, stime: number): string =>
-  `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} ${stime} 0 0 20 0 1 0 100 0 0`;
+const stat = (pid: number, comm: string, utime: number, stime: number, ppid = 1): string =>
+  `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} ${stime} 0 0 20 0 1 0 100 0 0`;
 
 /** /proc as seen at one moment: own threads (main first), other processes, machine busy ticks. */
 function procAt(tick: {
@@ -56,6 +56,21 @@ describe('CPU accounting from /proc', () => {
       ms: { service: 2500, runtime: 400, driver: 600, postgres: 1300, kafka: 70 },
       machineMs: 10000,
     });
+  });
+
+  it("bills to postgres only the run's own server and its children once it is known", () => {
+    const proc: ProcReader = {
+      ...procAt({ main: 1, gc: 0, driver: 1, postgres: [], kcat: 0, machine: 10 }),
+      processes: () => [
+        { name: 'postgres', stat: stat(40, 'postgres', 5, 0) },
+        { name: 'postgres', stat: stat(41, 'postgres', 7, 0, 40) },
+        { name: 'postgres', stat: stat(50, 'postgres', 900, 0) },
+        { name: 'postgres', stat: stat(51, 'postgres', 800, 0, 50) },
+      ],
+    };
+
+    expect(sampleCpu(proc, 40).ms.postgres).toBe(120);
+    expect(sampleCpu(proc, undefined).ms.postgres).toBe(17_120);
   });
 
   it('divides what each spent between two samples by the events moved', () => {

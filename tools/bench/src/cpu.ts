@@ -76,13 +76,33 @@ function bySpender(value: (spender: CpuSpender) => number): Record<CpuSpender, n
   };
 }
 
-export function sampleCpu(proc: ProcReader): CpuSample {
+/** The pid and parent pid of a stat line (fields 1 and 4 of proc(5)). */
+export function statPids(stat: string): { pid: number; ppid: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { pid: Number(stat.slice(0, stat.indexOf(' '))), ppid: Number(fields[1] ?? 0) };
+}
+
+let postgresServerPid: number | undefined;
+
+/**
+ * Bills to `postgres` only the run's own server: its postmaster and the processes it forked.
+ * On a shared machine other people's Postgres servers would otherwise count as the run's.
+ */
+export function countPostgresServer(postmasterPid: number | undefined): void {
+  postgresServerPid = postmasterPid;
+}
+
+export function sampleCpu(proc: ProcReader, postgresServer = postgresServerPid): CpuSample {
   const ticks = bySpender(() => 0);
   proc.ownThreads().forEach((thread, index) => {
     ticks[threadSpender(thread.name, index === 0)] += statTicks(thread.stat);
   });
   for (const process of proc.processes()) {
     const spender = PROCESS_SPENDERS[process.name];
+    if (spender === 'postgres' && postgresServer !== undefined) {
+      const { pid, ppid } = statPids(process.stat);
+      if (pid !== postgresServer && ppid !== postgresServer) continue;
+    }
     if (spender) ticks[spender] += statTicks(process.stat);
   }
   const toMs = (count: number): number => (count * 1000) / proc.ticksPerSecond;

@@ -5,7 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, provisionKafka, provisionPostgres, redactUrl } from '@mmp/test-harness';
 import type { BenchCase, BenchContext } from './bench-case';
 import { BENCH_CASES } from './cases';
+import { countPostgresServer } from './cpu';
 import { runDriver } from './driver';
+import {
+  assertPostgresMode,
+  describeEnvironment,
+  loadAverage,
+  machine,
+  postmasterPid,
+  readPostgresSettings,
+  type BenchEnvironment,
+} from './environment';
 import { formatTable, writeReport, type Figure } from './figures';
 import { log } from './log';
 import { readOptions, type BenchOptions } from './options';
@@ -38,7 +48,7 @@ async function main(): Promise<number> {
     // Settled together so that whichever one started is stopped even when the other failed.
     const [kafkaResult, postgresResult] = await Promise.allSettled([
       provisionKafka(process.env),
-      provisionPostgres(process.env),
+      provisionPostgres(process.env, { durable: options.postgresMode === 'durable' }),
     ]);
     if (kafkaResult.status === 'fulfilled') teardown.push(() => kafkaResult.value.stop());
     if (postgresResult.status === 'fulfilled') teardown.push(() => postgresResult.value.stop());
@@ -46,11 +56,18 @@ async function main(): Promise<number> {
     if (postgresResult.status === 'rejected') throw postgresResult.reason;
     const kafka = kafkaResult.value;
     const postgres = postgresResult.value;
-    const infrastructure = [
-      `bench run ${runId}`,
-      `Kafka:    ${kafka.source} (${kafka.brokers.join(',')})`,
-      `Postgres: ${postgres.source} (${redactUrl(postgres.url)})`,
-    ];
+    const settings = await readPostgresSettings(postgres.url);
+    countPostgresServer(await postmasterPid(postgres.url));
+    assertPostgresMode(options.postgresMode, postgres.source, settings);
+    const environment: BenchEnvironment = {
+      machine: machine(),
+      kafka: { kind: kafka.source, brokers: [...kafka.brokers] },
+      postgres: { mode: options.postgresMode, source: postgres.source, settings },
+      loadAverageAtStart: loadAverage(),
+    };
+    const header = [`bench run ${runId}`, ...describeEnvironment(environment)];
+    for (const line of header) log(line);
+    log(`Postgres URL: ${redactUrl(postgres.url)}`);
 
     for (const benchCase of cases) {
       const cleanup = new CleanupStack();
@@ -74,7 +91,9 @@ async function main(): Promise<number> {
       log(`${benchCase.id}: ${benchCase.description}`);
       const startedAt = performance.now();
       try {
-        figures.push(...(await benchCase.run(context)));
+        const measured = await benchCase.run(context);
+        const [load] = loadAverage();
+        figures.push(...measured.map((figure) => ({ ...figure, load })));
       } catch (error) {
         failures.push(`${benchCase.id}: ${describe(error)}`);
         log(
@@ -87,9 +106,9 @@ async function main(): Promise<number> {
       log(`${benchCase.id}: done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     }
 
-    console.log(['', ...infrastructure, '', formatTable(figures), ''].join('\n'));
+    console.log(['', ...header, '', formatTable(figures), ''].join('\n'));
     if (options.out) {
-      await writeReport(options.out, figures);
+      await writeReport(options.out, figures, environment);
       log(`wrote ${figures.length} figures to ${options.out}`);
     }
   } catch (error) {

@@ -9,6 +9,7 @@ describe('readOptions', () => {
     expect(options.pathEvents).toBeGreaterThan(0);
     expect(options.pathWindow).toBeGreaterThanOrEqual(options.pathChunkCustomers);
     expect(options.latencyRate).toBeGreaterThan(0);
+    expect(options.postgresMode).toBe('durable');
   });
 
   it('reads sizes, the case list and the output path', () => {
@@ -20,6 +21,7 @@ describe('readOptions', () => {
       BENCH_LATENCY_CUSTOMERS: '0',
       BENCH_LATENCY_RATE: '20',
       BENCH_PHASE_TIMEOUT_S: '5',
+      BENCH_POSTGRES: 'fast',
     });
     expect(options).toMatchObject({
       out: 'out/bench.json',
@@ -29,6 +31,7 @@ describe('readOptions', () => {
       latencyCustomers: 0,
       latencyRate: 20,
       stallTimeoutMs: 5000,
+      postgresMode: 'fast',
     });
   });
 
@@ -51,6 +54,9 @@ describe('readOptions', () => {
     );
     expect(() => readOptions({ BENCH_LATENCY_RATE: '2.5' })).toThrow(
       'BENCH_LATENCY_RATE must be an integer, got 2.5',
+    );
+    expect(() => readOptions({ BENCH_POSTGRES: 'unsafe' })).toThrow(
+      'BENCH_POSTGRES must be durable or fast, got unsafe',
     );
   });
 });

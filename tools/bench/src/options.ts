@@ -1,3 +1,5 @@
+import type { PostgresMode } from './environment';
+
 export type Environment = Record<string, string | undefined>;
 
 /** Every knob of a run, read once from the environment; the defaults keep a whole run near two minutes on 2 cores. */
@@ -31,6 +33,13 @@ export interface BenchOptions {
   latencyRate: number;
   /** BENCH_PHASE_TIMEOUT_S: a stream that makes no progress for this long fails the run. */
   stallTimeoutMs: number;
+  /**
+   * BENCH_POSTGRES: `durable` (default) runs Postgres as `npm start` does (fsync, synchronous
+   * commit, full-page writes); `fast` turns them off like the tests, for comparison only.
+   */
+  postgresMode: PostgresMode;
+  /** BENCH_CPU_PROFILE: where to write the order path's main-thread CPU profile (`.cpuprofile`, for Chrome DevTools); unset: not written. */
+  cpuProfile: string | undefined;
 }
 
 export function readOptions(env: Environment): BenchOptions {
@@ -49,7 +58,15 @@ export function readOptions(env: Environment): BenchOptions {
     latencyCustomers: nonNegativeInteger(env, 'BENCH_LATENCY_CUSTOMERS', 1_000),
     latencyRate: positiveInteger(env, 'BENCH_LATENCY_RATE', 50),
     stallTimeoutMs: positiveInteger(env, 'BENCH_PHASE_TIMEOUT_S', 60) * 1000,
+    postgresMode: postgresMode(env.BENCH_POSTGRES),
+    cpuProfile: nonEmpty(env.BENCH_CPU_PROFILE),
   };
+}
+
+function postgresMode(raw: string | undefined): PostgresMode {
+  const value = nonEmpty(raw) ?? 'durable';
+  if (value === 'durable' || value === 'fast') return value;
+  throw new Error(`BENCH_POSTGRES must be durable or fast, got ${value}`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

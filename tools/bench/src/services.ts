@@ -26,15 +26,16 @@ export interface BenchServicesOptions {
 
 /**
  * Services under test as their processes run them: on a fresh database of the run and the Kafka
- * bus (or the one given), HTTP on a free port, logging warnings only; stopped when the case ends. Returns the app
- * and the base URL of its HTTP server.
+ * bus (or the one given), HTTP on a free port, logging warnings only; stopped when the case ends. Returns the app,
+ * the base URL of its HTTP server and the URL of its database.
  */
 export async function startBenchServices(
   context: BenchContext,
   options: BenchServicesOptions,
-): Promise<{ app: INestApplication; baseUrl: string }> {
+): Promise<{ app: INestApplication; baseUrl: string; databaseUrl: string }> {
+  const databaseUrl = await context.createDatabase();
   const config = AppConfig.fromEnvironment({
-    DATABASE_URL: await context.createDatabase(),
+    DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: context.kafka.brokers.join(','),
     KAFKA_CLIENT_ID: `bench-${options.name}-${context.runId}`,
     PORT: '0',
@@ -58,5 +59,5 @@ export async function startBenchServices(
     await bus.stop();
   });
   const baseUrl = await loopbackUrlOf(app);
-  return { app, baseUrl };
+  return { app, baseUrl, databaseUrl };
 }

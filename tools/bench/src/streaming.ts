@@ -27,6 +27,8 @@ export interface CollectorOptions {
   onBatch(messages: readonly KafkaMessage[], topic: string): Promise<void> | void;
   partitionsConsumedConcurrently?: number;
   readyTimeoutMs?: number;
+  /** How long the broker may hold an empty fetch; 50 ms unless told (the platform's bus waits 100 ms). */
+  maxWaitTimeInMs?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     groupId: options.groupId,
     allowAutoTopicCreation: true,
     // Short fetch waits: a record is seen as soon as it lands, which the latency figures rely on.
-    maxWaitTimeInMs: 50,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 50,
   });
   let joined = false;
   let ready!: () => void;

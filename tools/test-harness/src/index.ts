@@ -1,7 +1,7 @@
 // Provisioning, used once per run by test/global-setup.ts.
 export { isContainerRuntimeAvailable } from './container-runtime';
 export { KAFKA_INSTALL_HINT, provisionKafka, type ProvisionedKafka } from './kafka';
-export { provisionPostgres, type ProvisionedPostgres } from './postgres';
+export { provisionPostgres, type PostgresProvisionOptions, type ProvisionedPostgres } from './postgres';
 export { redactUrl, type Environment } from './report';
 // Helpers for integration and end-to-end specs.
 export { eventually } from './eventually';

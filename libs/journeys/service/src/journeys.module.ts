@@ -12,6 +12,7 @@ import { GoalStore } from './store/goal.store';
 import { InstanceStore } from './store/instance.store';
 import { JourneyMapQuery } from './store/journey-map.query';
 import { JourneyVersionStore } from './store/journey-version.store';
+import { JourneysBacklogQuery } from './store/journeys-backlog.query';
 import { OutboxStore } from './store/outbox.store';
 import { SendLedgerStore } from './store/send-ledger.store';
 import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
@@ -35,6 +36,7 @@ import { RecordSendOutcomesUsecase } from './usecases/record-send-outcomes/recor
     GoalStore,
     InstanceStore,
     JourneyVersionStore,
+    JourneysBacklogQuery,
     OutboxStore,
     SendLedgerStore,
     JourneyMapQuery,

@@ -6,6 +6,7 @@ import { milestonesMigrations } from './migrations';
 import { AppliedEventStore } from './store/applied-event.store';
 import { CustomerViewStore } from './store/customer-view.store';
 import { OccurrenceStore } from './store/occurrence.store';
+import { MilestonesBacklogQuery } from './store/milestones-backlog.query';
 import { ScheduleStore } from './store/schedule.store';
 import { CoverProgramUsecase } from './usecases/cover-program/cover-program.usecase';
 import { EvaluateEventsUsecase } from './usecases/evaluate-events/evaluate-events.usecase';
@@ -19,6 +20,7 @@ import { PublishOccurrencesUsecase } from './usecases/publish-occurrences/publis
   controllers: [CustomerEventsConsumer, CustomerMilestonesController],
   providers: [
     OccurrenceStore,
+    MilestonesBacklogQuery,
     ScheduleStore,
     CustomerViewStore,
     AppliedEventStore,

@@ -1,4 +1,6 @@
+import { addScrapedGaugeSource } from '@mmp/telemetry';
 import { Counter, Histogram, register } from 'prom-client';
+import type { MessageBus } from './message-bus';
 
 export interface BusMetrics {
   published: Counter<'topic'>;
@@ -52,4 +54,23 @@ function histogram<L extends string>(name: string, help: string, labelNames: L[]
     labelNames,
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
+}
+
+/**
+ * `bus_consumer_lag_messages{topic,partition,group}`, read from the bus at each scrape, while it
+ * runs: a bus adds itself when it starts and calls the returned function when it stops.
+ */
+export function addConsumerLagSource(bus: Pick<MessageBus, 'consumerLag'>): () => void {
+  return addScrapedGaugeSource(
+    {
+      name: 'bus_consumer_lag_messages',
+      help: 'Messages on the topic partition that the consumer group has not yet handled (end of the log less the committed offset).',
+      labelNames: ['topic', 'partition', 'group'],
+    },
+    async () =>
+      (await bus.consumerLag()).map(({ topic, partition, group, lag }) => ({
+        labels: { topic, partition: String(partition), group },
+        value: lag,
+      })),
+  );
 }

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Topic } from '@mmp/contracts';
 import { AppError, describeError } from '@mmp/errors';
 import { Logger } from '@nestjs/common';
-import { busMetrics, type BusMetrics } from './bus-metrics';
+import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
 import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
 import type {
+  ConsumerLag,
   IncomingMessage,
   MessageBus,
   OutgoingMessage,
@@ -115,6 +116,7 @@ export class InMemoryBus implements MessageBus {
   private state: State = 'created';
   private abort = new AbortController();
   private stopping: Promise<void> | undefined;
+  private removeLagSource: (() => void) | undefined;
   /** What the consumer groups may use of the bus, and nothing more. */
   private readonly host: GroupHost = {
     isRunning: () => this.isRunning(),
@@ -189,6 +191,7 @@ export class InMemoryBus implements MessageBus {
     this.abort = new AbortController();
     this.stopping = undefined;
     this.state = 'running';
+    this.removeLagSource ??= addConsumerLagSource(this);
     for (const group of this.groups) group.wake();
     this.settleIdleWaiters();
   }
@@ -200,6 +203,8 @@ export class InMemoryBus implements MessageBus {
     }
     this.stopping ??= (async () => {
       this.state = 'stopping';
+      this.removeLagSource?.();
+      this.removeLagSource = undefined;
       this.abort.abort();
       await Promise.all(this.groups.map((group) => group.drain()));
       this.state = 'stopped';
@@ -211,6 +216,17 @@ export class InMemoryBus implements MessageBus {
 
   async isReady(): Promise<boolean> {
     return this.state === 'running';
+  }
+
+  async consumerLag(): Promise<ConsumerLag[]> {
+    return this.groups.flatMap((group) =>
+      this.partitionsOf(group.topicName).map((log, partition) => ({
+        topic: group.topicName,
+        partition,
+        group: group.groupId,
+        lag: Math.max(0, log.endOffset - Math.max(group.committedOffset(partition), log.startOffset)),
+      })),
+    );
   }
 
   /**

@@ -16,7 +16,7 @@ import {
   type Message,
   type Producer,
 } from 'kafkajs';
-import { busMetrics, type BusMetrics } from './bus-metrics';
+import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
 import { processChunk, type PartitionConsumer } from './consume-policy';
 import {
   chooseIdempotence,
@@ -32,6 +32,7 @@ import {
   type OffsetResetMetrics,
 } from './kafka-offset-resets';
 import type {
+  ConsumerLag,
   IncomingMessage,
   MessageBus,
   OutgoingMessage,
@@ -100,6 +101,7 @@ export class KafkaBus implements MessageBus {
   private readonly offsetResets: OffsetResetMetrics = offsetResetMetrics();
   private readonly logger = new Logger('KafkaBus');
   private readonly subscriptions: SubscriptionHandle[] = [];
+  private removeLagSource: (() => void) | undefined;
   private state: State = 'created';
   private producerConnection: Promise<Producer> | undefined;
   private starting: Promise<void> | undefined;
@@ -231,6 +233,7 @@ export class KafkaBus implements MessageBus {
         const signal = this.abort.signal;
         await Promise.all(this.subscriptions.map((subscription) => subscription.start(signal)));
         this.state = 'running';
+        this.removeLagSource ??= addConsumerLagSource(this);
       } catch (error) {
         await this.disconnectAll();
         this.state = 'stopped';
@@ -255,6 +258,8 @@ export class KafkaBus implements MessageBus {
     if (this.state === 'starting') await this.starting?.catch(() => undefined);
     this.stopping ??= (async () => {
       this.state = 'stopping';
+      this.removeLagSource?.();
+      this.removeLagSource = undefined;
       this.abort.abort();
       await this.disconnectAll();
       this.state = 'stopped';
@@ -271,6 +276,39 @@ export class KafkaBus implements MessageBus {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The end of each subscribed topic's partitions (one request per topic) less what each Kafka
+   * group committed (one request per group), as the broker knows them: every instance of a
+   * service reports the same group's lag, whichever member holds the partition. A partition the
+   * group never committed on counts from its earliest retained offset, where it will start.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    if (this.state !== 'running') return [];
+    const admin = await this.lookupAdmin();
+    const topicNames = [...new Set(this.subscriptions.map((subscription) => subscription.topicName))];
+    const logs = new Map(
+      await Promise.all(
+        topicNames.map(async (name) => [name, await admin.fetchTopicOffsets(name).catch(() => [])] as const),
+      ),
+    );
+    const lags = await Promise.all(
+      this.subscriptions.map(async (subscription) => {
+        const committed = await this.committedOffsets(subscription.kafkaGroupId, subscription.topicName);
+        return (logs.get(subscription.topicName) ?? []).map((log) => {
+          const from = committed.get(log.partition) ?? BigInt(log.low);
+          const lag = BigInt(log.high) - (from > BigInt(log.low) ? from : BigInt(log.low));
+          return {
+            topic: subscription.topicName,
+            partition: log.partition,
+            group: subscription.groupId,
+            lag: lag > 0n ? Number(lag) : 0,
+          };
+        });
+      }),
+    );
+    return lags.flat();
   }
 
   private context(): SubscriptionContext {

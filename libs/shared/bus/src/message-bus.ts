@@ -68,6 +68,19 @@ export interface MessageBus {
   readAll<T>(topic: Topic<T>): Promise<IncomingMessage<T>[]>;
   /** Publishes records as they are, unvalidated: for DLQ forwarding and for tests that inject malformed input. */
   publishRaw(topicName: string, records: readonly RawOutgoingRecord[]): Promise<void>;
+  /**
+   * How many messages each subscribed group has yet to handle, per partition: the end of the
+   * partition's log less the group's committed offset. Read when /metrics is scraped.
+   */
+  consumerLag(): Promise<ConsumerLag[]>;
+}
+
+export interface ConsumerLag {
+  topic: string;
+  partition: number;
+  /** The subscription's group id (on Kafka the group is `<group>.<topic>`). */
+  group: string;
+  lag: number;
 }
 
 export interface RawOutgoingRecord {

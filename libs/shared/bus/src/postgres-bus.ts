@@ -7,10 +7,11 @@ import { Logger } from '@nestjs/common';
 import { Client, type Notification } from 'pg';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { busMetrics, type BusMetrics } from './bus-metrics';
+import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
 import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
 import { partitionOf } from './in-memory-bus';
 import type {
+  ConsumerLag,
   IncomingMessage,
   MessageBus,
   OutgoingMessage,
@@ -172,6 +173,7 @@ export class PostgresBus implements MessageBus {
   private timers: NodeJS.Timeout[] = [];
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private removeLagSource: (() => void) | undefined;
   private readonly host: GroupHost = {
     context: () => this.consumerContext(),
     fetch: (topicName, partition, from, limit) => this.fetch(topicName, partition, from, limit),
@@ -253,6 +255,7 @@ export class PostgresBus implements MessageBus {
           );
         }
         this.state = 'running';
+        this.removeLagSource ??= addConsumerLagSource(this);
         this.timers = [
           setInterval(() => void this.poll(), this.pollIntervalMs).unref(),
           setInterval(() => void this.sweep(), this.retention.sweepIntervalMs).unref(),
@@ -276,6 +279,8 @@ export class PostgresBus implements MessageBus {
     if (this.state === 'starting') await this.starting?.catch(() => undefined);
     this.stopping ??= (async () => {
       this.state = 'stopping';
+      this.removeLagSource?.();
+      this.removeLagSource = undefined;
       this.abort.abort();
       await Promise.all(this.groups.map((group) => group.drain()));
       clearTimeout(this.commitTimer);
@@ -477,6 +482,26 @@ export class PostgresBus implements MessageBus {
       this.listening = undefined;
     });
     await this.listening;
+  }
+
+  /** One query for the end of every subscribed partition; the groups' offsets are this process's own. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    if (this.state !== 'running') return [];
+    const ends = await queryRows<{ topic: string; partition: number; next_offset: string }>(
+      await this.db(),
+      `SELECT topic, partition, next_offset::text AS next_offset FROM partitions WHERE topic = ANY($1)`,
+      [[...new Set(this.groups.map((group) => group.topicName))]],
+    );
+    return this.groups.flatMap((group) =>
+      ends
+        .filter((end) => end.topic === group.topicName)
+        .map((end) => ({
+          topic: group.topicName,
+          partition: end.partition,
+          group: group.groupId,
+          lag: Math.max(0, Number(end.next_offset) - group.committedOffset(end.partition)),
+        })),
+    );
   }
 
   private onNotification(notification: Notification): void {

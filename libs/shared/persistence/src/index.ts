@@ -6,3 +6,4 @@ export * from './service-database';
 export * from './sql';
 export * from './transaction';
 export * from './embedded-postgres-binaries';
+export * from './outbox-age';

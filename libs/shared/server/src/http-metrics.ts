@@ -14,8 +14,21 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * several apps in it: each metric is made once and found again afterwards.
  */
 function ensureDefaultMetrics(): void {
-  if (register.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics();
+  if (register.getSingleMetric('process_cpu_user_seconds_total') !== undefined) return;
+  collectDefaultMetrics();
+  for (const name of GAUGES_NAMED_AS_COUNTERS) register.removeSingleMetric(name);
 }
+
+/**
+ * prom-client's default gauges that end in `_total`, which `promtool check metrics` rejects for
+ * a non-counter. Each is the sum of the same gauge by type (`nodejs_active_handles{type}`...),
+ * which stays: `sum(nodejs_active_handles)` is the total.
+ */
+const GAUGES_NAMED_AS_COUNTERS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 function requestCounter(): Counter<HttpLabel> {
   const existing = register.getSingleMetric('http_requests_total');

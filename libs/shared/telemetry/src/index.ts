@@ -2,6 +2,8 @@ export * from './telemetry';
 export * from './with-span';
 export * from './trace-context';
 export * from './in-memory-spans';
+export * from './scraped-gauge';
+export * from './operator-gauges';
 export {
   SpanKind,
   SpanStatusCode,

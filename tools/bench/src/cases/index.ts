@@ -7,6 +7,7 @@ import { ingestionKafkaCase } from './ingestion-kafka';
 import { ingestionSegmentCase } from './ingestion-segment';
 import { ingestionSourceCase } from './ingestion-source';
 import { journeysCase } from './journeys';
+import { latencyFloorCase } from './latency-floor';
 import { milestonesScheduleCase } from './milestones-schedule';
 import { orderPathCase } from './order-path';
 import { orderPathEmbeddedCase } from './order-path-embedded';
@@ -19,6 +20,7 @@ import { rawCeilingCase } from './raw-ceiling';
  */
 export const BENCH_CASES: readonly BenchCase[] = [
   rawCeilingCase,
+  latencyFloorCase,
   orderPathCase,
   orderPathEmbeddedCase,
   ingestionHttpCase,

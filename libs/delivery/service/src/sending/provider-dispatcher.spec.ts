@@ -4,6 +4,7 @@ import type { MessageRequestedV1 } from '@mmp/contracts';
 import type { ChannelRegistry } from '../channels/channel-registry';
 import type { MessageRef } from '../store/message-ledger.store';
 import { ProviderDispatcher } from './provider-dispatcher';
+import { providerHandoversCounter } from './provider-handovers.metric';
 
 const ref: MessageRef = {
   messageId: 'msg_1',
@@ -134,5 +135,42 @@ describe('the provider dispatcher', () => {
       messageId: 'msg_1',
     });
     expect(result.unregisteredTokens).toEqual(['+14155550100']);
+  });
+
+  it('counts every provider call by channel, provider and what it came to', async () => {
+    providerHandoversCounter().reset();
+    const clock = new FixedClock(new Date('2027-01-01T00:00:00Z'));
+    const answers = ['ok', 'throttled', 'throttled', 'bad number', 'ok'];
+    const dispatcher = dispatcherWith(
+      {
+        send: async (m) => {
+          const answer = answers.shift();
+          if (answer !== 'ok') throw new Error(answer);
+          return { providerMessageId: `p-${m.messageId}` };
+        },
+        classifyError: (error) =>
+          (error as Error).message === 'throttled'
+            ? { kind: 'retryable', reason: 'fake_429' }
+            : { kind: 'permanent', reason: 'fake_21211' },
+      },
+      clock,
+      [],
+    );
+    for (const attemptsBefore of [0, 0, 2, 0, 0])
+      await dispatcher.dispatch(ref, outbound, attemptsBefore, null);
+
+    const counted = (await providerHandoversCounter().get()).values.map(({ labels, value }) => ({
+      ...labels,
+      value,
+    }));
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        { channel: 'sms', provider: 'fake', outcome: 'sent', value: 2 },
+        { channel: 'sms', provider: 'fake', outcome: 'retry', value: 1 },
+        { channel: 'sms', provider: 'fake', outcome: 'retries_exhausted', value: 1 },
+        { channel: 'sms', provider: 'fake', outcome: 'rejected', value: 1 },
+      ]),
+    );
+    expect(counted).toHaveLength(4);
   });
 });

@@ -7,6 +7,7 @@ import { ChannelRegistry } from '../channels/channel-registry';
 import type { MessageLedgerStore, MessageOutcome, MessageRef } from '../store/message-ledger.store';
 import type { PushTokenStore } from '../store/push-token.store';
 import { DELIVERY_TIMING, type DeliveryTiming } from './delivery-timing';
+import { countHandover } from './provider-handovers.metric';
 
 /** One provider call's result: the outcome to record and tokens the provider said are gone. */
 export interface Dispatched {
@@ -49,6 +50,7 @@ export class ProviderDispatcher {
     };
     try {
       const result = await sender.send(outbound);
+      countHandover(ref.channel, provider, 'sent');
       return {
         outcome: {
           ...messageOutcome(ref, 'sent', null, this.clock.now(), {
@@ -64,6 +66,7 @@ export class ProviderDispatcher {
       const now = this.clock.now();
       const unregisteredTokens = classified.invalidAddresses ?? [];
       if (classified.kind === 'permanent') {
+        countHandover(ref.channel, provider, 'rejected');
         return {
           outcome: {
             ...messageOutcome(ref, 'failed', 'provider_rejected', now, record),
@@ -80,6 +83,7 @@ export class ProviderDispatcher {
         this.timing.random(),
       );
       if (decision.retry) {
+        countHandover(ref.channel, provider, 'retry');
         return {
           outcome: {
             ...messageOutcome(ref, 'queued', null, now, record),
@@ -92,6 +96,7 @@ export class ProviderDispatcher {
           unregisteredTokens,
         };
       }
+      countHandover(ref.channel, provider, 'retries_exhausted');
       return {
         outcome: {
           ...messageOutcome(ref, 'failed', 'retries_exhausted', now, record),

@@ -60,8 +60,13 @@ export class ScheduleStore {
       handled_through: Date | null;
     }>(
       executor,
-      `SELECT customer_id, milestone_key, fire_at, occurrence, context, handled_through FROM milestones.schedule
-        WHERE customer_id = ANY($1::text[]) ORDER BY customer_id, milestone_key FOR UPDATE`,
+      // One index probe per customer, locking in (customer, milestone) order as before: with
+      // `customer_id = ANY(...)` a young table's statistics made the planner scan all of it.
+      `SELECT s.customer_id, s.milestone_key, s.fire_at, s.occurrence, s.context, s.handled_through
+         FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS c(id) ORDER BY id) AS c
+        CROSS JOIN LATERAL (
+          SELECT customer_id, milestone_key, fire_at, occurrence, context, handled_through
+            FROM milestones.schedule WHERE customer_id = c.id ORDER BY milestone_key FOR UPDATE) AS s`,
       [customerIds],
     );
     for (const row of rows) {

@@ -4,6 +4,7 @@ import { defineTopic, type Topic } from '@mmp/contracts';
 import { AppError } from '@mmp/errors';
 import { recordSpansInMemory, SpanKind, withSpan, type InMemorySpans } from '@mmp/telemetry';
 import { trace } from '@opentelemetry/api';
+import { register } from 'prom-client';
 import { z } from 'zod';
 import type { IncomingMessage, MessageBus, RetryPolicy } from '../message-bus';
 
@@ -360,6 +361,54 @@ export function describeBusConformance(adapterName: string, makeHarness: () => C
         expect(followUpPublish?.kind).toBe(SpanKind.PRODUCER);
         expect(followUpPublish?.parentSpanContext?.spanId).toBe(consumerSpan?.spanContext().spanId);
       });
+    });
+
+    it("reports a held-up group's lag per partition, on /metrics too, until it has handled everything", async () => {
+      const topic = uniqueTopic('lag');
+      const groupId = uniqueGroup('lag');
+      const bus = newBus();
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let handled = 0;
+      bus.subscribe({
+        topic,
+        groupId,
+        handler: async (batch) => {
+          await held;
+          handled += batch.length;
+        },
+      });
+      await bus.start();
+      // One key: one partition holds all ten, and the handler holds the first batch.
+      await bus.publish(
+        topic,
+        Array.from({ length: 10 }, (_, seq) => ({ key: 'c-lag', value: { seq } })),
+      );
+      const lagOfGroup = async () =>
+        (await bus.consumerLag()).filter((lag) => lag.topic === topic.name && lag.group === groupId);
+
+      await waitFor(
+        async () => (await lagOfGroup()).some((lag) => lag.lag === 10),
+        harness.timeoutMs,
+        'the lag',
+      );
+      const behind = (await lagOfGroup()).filter((lag) => lag.lag > 0);
+      expect(behind.map(({ topic: name, group, lag }) => ({ name, group, lag }))).toEqual([
+        { name: topic.name, group: groupId, lag: 10 },
+      ]);
+      expect(await register.getSingleMetricAsString('bus_consumer_lag_messages')).toContain(
+        `bus_consumer_lag_messages{topic="${topic.name}",partition="${behind[0]?.partition}",group="${groupId}"} 10`,
+      );
+
+      release();
+      await waitFor(() => handled >= 10, harness.timeoutMs, 'the handler');
+      await waitFor(
+        async () => (await lagOfGroup()).every((lag) => lag.lag === 0),
+        harness.timeoutMs,
+        'no lag once handled',
+      );
+      await bus.stop();
+      expect(await register.getSingleMetricAsString('bus_consumer_lag_messages')).not.toContain(topic.name);
     });
 
     it('redelivers a message whose handling failed when the consumer restarts, and commits only after success', async () => {

@@ -1,0 +1,25 @@
+import { InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
+import {
+  outboxAgeSamples,
+  OUTBOX_OLDEST_PENDING_AGE,
+  ScrapedGaugeSources,
+  type ScrapedGauges,
+} from '@mmp/telemetry';
+import { Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+
+/** Consent's outbox, read when /metrics is scraped: the oldest change not yet on consent.changes.v1. */
+@Injectable()
+export class ConsentBacklogQuery extends ScrapedGaugeSources {
+  constructor(@InjectServiceDatabase('consent') private readonly db: DataSource) {
+    super();
+  }
+
+  protected addSources(gauges: ScrapedGauges): void {
+    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
+      outboxAgeSamples(
+        await readOldestPendingAges(this.db, [{ table: 'consent.changes', timeColumn: 'changed_at' }]),
+      ),
+    );
+  }
+}
