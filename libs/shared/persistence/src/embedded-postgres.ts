@@ -27,6 +27,8 @@ export interface EmbeddedPostgresOptions {
   resolveFrom?: string;
   /** Where a reachable copy of them is made when root's postgres user cannot reach them. Default /var/tmp. */
   copiesRoot?: string;
+  /** Postgres's `max_connections`. Default Postgres's own (100). */
+  maxConnections?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -70,6 +72,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       'unix_socket_directories=',
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...(options.maxConnections ? ['-c', `max_connections=${options.maxConnections}`] : []),
     ],
     onLog: (message) => log.add(message),
     onError: (error) => log.add(error instanceof Error ? error.message : String(error)),
