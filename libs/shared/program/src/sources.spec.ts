@@ -53,6 +53,8 @@ describe('sources in a program', () => {
         path: 'sources[0].mapping.customerId',
         message:
           'is not a valid JSONata expression: Expected ")" before end of expression at character 22 (program.yaml:6:19)',
+        line: 6,
+        column: 19,
       },
     ]);
   });
