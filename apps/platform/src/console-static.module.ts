@@ -1,0 +1,44 @@
+import { AppConfig, DEVELOPMENT_API_KEY } from '@mmp/config';
+import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import express, { type Request, type Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** `npm start` builds it first when stale (apps/console/build-if-stale.mjs). */
+export const CONSOLE_DIST = join(__dirname, '../../console/dist');
+
+/**
+ * The operator console at `/` of the one-process platform. Mounted from the init hook, i.e. after
+ * every API route and before Nest's not-found handler, so a console file never shadows an API path.
+ * Its one dynamic file tells the sign-in page the development key while API_KEYS is unset, so a
+ * first run shows data at once; with API_KEYS set it says nothing.
+ */
+@Module({})
+export class ConsoleStaticModule implements OnModuleInit {
+  private readonly logger = new Logger('Console');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const app = this.adapterHost.httpAdapter;
+    const developmentApiKey = this.config.usingDevelopmentApiKey ? DEVELOPMENT_API_KEY : undefined;
+    app.get('/console-config.json', (_request: Request, response: Response) => {
+      response.json(developmentApiKey ? { developmentApiKey } : {});
+    });
+    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) {
+      this.logger.warn(`the console is not built (${CONSOLE_DIST}): run npm run console:build`);
+      app.get('/', (_request: Request, response: Response) => {
+        response
+          .status(503)
+          .type('text/plain')
+          .send('The console is not built: run `npm run console:build`, then reload.\n');
+      });
+      return;
+    }
+    app.use(express.static(CONSOLE_DIST, { index: 'index.html', fallthrough: true, maxAge: 0 }));
+  }
+}
