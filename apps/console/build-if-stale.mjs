@@ -17,8 +17,12 @@ const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((nam
 const stale = !existsSync(built) || Math.max(...sources.map(newestMtime)) > statSync(built).mtimeMs;
 if (stale) {
   console.log('console: building apps/console (vite build), once per change of its sources');
-  const result = spawnSync(process.execPath, [join(root, '../../node_modules/vite/bin/vite.js'), 'build', root, '--logLevel', 'warn'], {
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [join(root, '../../node_modules/vite/bin/vite.js'), 'build', root, '--logLevel', 'warn'],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -23,7 +23,7 @@ export function whenUnauthorized(handler: () => void): void {
 }
 
 let apiKey: string | null = null;
-export function useApiKey(key: string | null): void {
+export function setApiKey(key: string | null): void {
   apiKey = key;
 }
 
@@ -41,7 +41,14 @@ export function withQuery(path: string, query: Query = {}): string {
 /** One call to the platform's API on this origin (the proxy routes each /v1 path to its service). */
 export async function api<T>(
   path: string,
-  init: { method?: string; body?: unknown; text?: string; contentType?: string; accept?: string; key?: string } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    text?: string;
+    contentType?: string;
+    accept?: string;
+    key?: string;
+  } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: init.accept ?? 'application/json' };
   const key = init.key ?? apiKey;

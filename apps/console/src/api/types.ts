@@ -53,14 +53,7 @@ export interface JourneyInstance {
 }
 
 export type MessageStatus =
-  | 'queued'
-  | 'sent'
-  | 'delivered'
-  | 'opened'
-  | 'clicked'
-  | 'bounced'
-  | 'failed'
-  | 'suppressed';
+  'queued' | 'sent' | 'delivered' | 'opened' | 'clicked' | 'bounced' | 'failed' | 'suppressed';
 
 export interface StatusChange {
   status: MessageStatus;

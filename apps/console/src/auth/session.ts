@@ -1,4 +1,4 @@
-import { useApiKey } from '../api/client';
+import { setApiKey } from '../api/client';
 
 /** The key lives for the tab's session only: closing the tab signs out. */
 const STORAGE_KEY = 'mmp.console.apiKey';
@@ -9,12 +9,12 @@ export function storedApiKey(): string | null {
 
 export function signIn(key: string): void {
   sessionStorage.setItem(STORAGE_KEY, key);
-  useApiKey(key);
+  setApiKey(key);
 }
 
 export function signOut(): void {
   sessionStorage.removeItem(STORAGE_KEY);
-  useApiKey(null);
+  setApiKey(null);
 }
 
 /** The development key the platform announces while API_KEYS is unset (`npm start` on a laptop). */

@@ -5,6 +5,7 @@ import type {
   MessageView,
   MilestoneReached,
 } from '../../api/types';
+import { formatValue } from '../../app/format';
 
 /** One line of a customer's timeline, whichever service it came from. */
 export interface TimelineEntry {
@@ -72,7 +73,9 @@ export function mergeTimeline(sources: TimelineSources): TimelineEntry[] {
   }
   return entries.sort(
     (a, b) =>
-      Date.parse(b.at) - Date.parse(a.at) || KIND_ORDER[b.kind] - KIND_ORDER[a.kind] || b.id.localeCompare(a.id, 'en', { numeric: true }),
+      Date.parse(b.at) - Date.parse(a.at) ||
+      KIND_ORDER[b.kind] - KIND_ORDER[a.kind] ||
+      b.id.localeCompare(a.id, 'en', { numeric: true }),
   );
 }
 
@@ -104,7 +107,9 @@ function messageEntries(message: MessageView): TimelineEntry[] {
     { status: 'queued' as const, reason: null, occurredAt: message.createdAt },
     ...(message.status === 'queued'
       ? []
-      : [{ status: message.status, reason: message.reason, occurredAt: message.sentAt ?? message.createdAt }]),
+      : [
+          { status: message.status, reason: message.reason, occurredAt: message.sentAt ?? message.createdAt },
+        ]),
   ];
   return history.map((change, index) => ({
     id: `message:${message.messageId}:${index}`,
@@ -119,6 +124,6 @@ function messageEntries(message: MessageView): TimelineEntry[] {
 
 function describeProperties(properties: Record<string, unknown>): string {
   return Object.entries(properties)
-    .map(([name, value]) => `${name}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .map(([name, value]) => `${name}=${formatValue(value)}`)
     .join(' ');
 }

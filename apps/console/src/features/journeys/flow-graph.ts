@@ -32,7 +32,9 @@ const END = '__end';
 
 function describe(step: JourneyStep): { kind: 'send' | 'wait' | 'branch'; label: string } {
   if ('send' in step) {
-    const templates = step.send.variants?.map((v) => `${v.template} ${v.weight}%`) ?? [step.send.template ?? ''];
+    const templates = step.send.variants?.map((v) => `${v.template} ${v.weight}%`) ?? [
+      step.send.template ?? '',
+    ];
     return { kind: 'send', label: templates.join(' / ') };
   }
   if ('wait' in step) {
@@ -83,10 +85,11 @@ export function journeyFlowGraph(trigger: string, steps: readonly JourneyStep[])
   });
   if (endUsed) nodes.push({ id: END, kind: 'end', label: 'completed' });
 
-  const graph = new dagre.graphlib.Graph();
+  const graph = new dagre.graphlib.Graph<object, { width: number; height: number; x: number; y: number }>();
   graph.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 50 });
   graph.setDefaultEdgeLabel(() => ({}));
-  for (const node of nodes) graph.setNode(node.id, { width: NODE_WIDTH, height: heightOf(node.kind) });
+  for (const node of nodes)
+    graph.setNode(node.id, { width: NODE_WIDTH, height: heightOf(node.kind), x: 0, y: 0 });
   for (const edge of edges) graph.setEdge(edge.source, edge.target);
   dagre.layout(graph);
   return {
