@@ -1,4 +1,12 @@
 /**
+ * Inside the preview: no scripts, frames or fetches at all, and images only from https (a
+ * template's product pictures) or inline; so neither the platform's own open pixel nor a
+ * plain-http address is requested just because an operator looked at a message.
+ */
+const PREVIEW_POLICY =
+  '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src https: data:; style-src \'unsafe-inline\'">';
+
+/**
  * A message as its recipient sees it. Email HTML goes in a sandboxed iframe with no scripts and
  * no same-origin access, so a template can never act with the operator's API key.
  */
@@ -26,7 +34,7 @@ export function RenderedContent(props: {
         <iframe
           title="Email HTML"
           sandbox=""
-          srcDoc={props.html}
+          srcDoc={PREVIEW_POLICY + props.html}
           className="email-frame"
           data-rendered="html"
         />

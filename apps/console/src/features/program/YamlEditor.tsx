@@ -32,6 +32,8 @@ export function YamlEditor(props: {
         }),
       ],
     });
+    // Keyboard users can reach and scroll the editor's own scroll box (axe: scrollable-region-focusable).
+    editor.scrollDOM.tabIndex = 0;
     view.current = editor;
     return () => editor.destroy();
     // The editor owns the text once created; a new document comes through the effect below.
