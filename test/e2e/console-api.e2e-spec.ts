@@ -25,6 +25,17 @@ describe('console API', () => {
         customerId: 'c-bob',
         traits: { email: 'Bob.Stone@Example.com', phone: '+15550100', firstName: 'Bob' },
       },
+      // Found by "kat" through the id and the email, and through the email only.
+      ...[
+        ['kat-1', 'kat-1@shop.example'],
+        ['z-9', 'Kat-2@shop.example'],
+      ].map(([customerId, email]) => ({
+        eventId: `${customerId}-reg`,
+        type: 'customer.registered',
+        occurredAt: now.toISOString(),
+        customerId,
+        traits: { email },
+      })),
     ];
     expect((await api(platform.baseUrl, '/v1/events', { method: 'POST', body: { batch } })).status).toBe(202);
     await eventually(async () => {
@@ -67,6 +78,23 @@ describe('console API', () => {
         { path: 'cursor', message: 'is not a cursor this list gave out' },
       ]);
       expect((await get('/v1/customers?limit=0')).body.error.details[0].path).toBe('limit');
+    });
+
+    it('lists id matches, then email matches, then phone matches, each customer once, across pages', async () => {
+      const first = await get('/v1/customers?query=kat&limit=1');
+      expect(first.body.items.map((c: { customerId: string }) => c.customerId)).toEqual(['kat-1']);
+      const second = await get(`/v1/customers?query=kat&limit=1&cursor=${first.body.nextCursor}`);
+      expect(second.body).toEqual({
+        items: [expect.objectContaining({ customerId: 'z-9' })],
+        nextCursor: null,
+      });
+      expect((await get('/v1/customers?query=kat&limit=5')).body).toEqual({
+        items: [
+          expect.objectContaining({ customerId: 'kat-1' }),
+          expect.objectContaining({ customerId: 'z-9' }),
+        ],
+        nextCursor: null,
+      });
     });
 
     it('needs an API key', async () => {

@@ -20,7 +20,10 @@ function servedRoutes(controllers: readonly Type<unknown>[]): string[] {
       const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (path === undefined || method === undefined) continue;
-      const full = `/${[base, path].filter((part) => part && part !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}');
+      const full = `/${[base, path].filter((part) => part && part !== '/').join('/')}`.replace(
+        /:(\w+)/g,
+        '{$1}',
+      );
       served.push(`${RequestMethod[method]} ${full}`);
     }
   }
@@ -38,9 +41,11 @@ describe('the OpenAPI document', () => {
     );
     const documented = processRoutes([]).map((route) => `${route.method.toUpperCase()} ${route.path}`);
     const served = servedRoutes(controllers).filter((route) => !route.startsWith('GET /docs/assets'));
-    expect(platformRoutes().map((route) => `${route.method.toUpperCase()} ${route.path}`).sort()).toEqual(
-      [...served, ...documented].sort(),
-    );
+    expect(
+      platformRoutes()
+        .map((route) => `${route.method.toUpperCase()} ${route.path}`)
+        .sort(),
+    ).toEqual([...served, ...documented].sort());
   });
 
   it('is OpenAPI 3.1 with a bearer scheme on /v1 and none on webhooks', () => {

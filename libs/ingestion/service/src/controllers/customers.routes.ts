@@ -32,7 +32,7 @@ export const searchCustomersRoute = apiRoute({
   tag: 'customers',
   summary: 'Search customers by the start of their id, email or phone',
   description:
-    'Id prefix (case-sensitive), email prefix (case-insensitive) or phone prefix (spaces, dashes and brackets ignored). Erased customers are not found. Ordered by customerId; without `query` every customer.',
+    'Id prefix (case-sensitive), then email prefix (case-insensitive), then phone prefix (spaces, dashes and brackets ignored): id matches first by id, then email matches by email, then phone matches by phone, each customer once (under the first key it matches). Erased customers are not found. Without `query` every customer, by id.',
   query: PageQuery.extend({ query: z.string().trim().min(1).max(256).optional() }),
   responses: { 200: { description: 'A page of customers', schema: pageOf(CustomerSummary) } },
 });
