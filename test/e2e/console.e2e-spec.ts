@@ -49,7 +49,7 @@ describe('console in the browser', () => {
     });
     app = await startServices({
       name: 'platform',
-      services: [...ALL_SERVICES, ConsoleStaticModule],
+      services: [...ALL_SERVICES, ConsoleStaticModule.forRoot()],
       config,
       bus: new InMemoryBus(),
       program: new ProgramStore(loadProgramFromDir(config.programDir)),

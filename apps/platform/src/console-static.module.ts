@@ -1,5 +1,5 @@
 import { AppConfig, DEVELOPMENT_API_KEY } from '@mmp/config';
-import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import express, { type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 /** `npm start` builds it first when stale (apps/console/build-if-stale.mjs). */
 export const CONSOLE_DIST = join(__dirname, '../../console/dist');
+const DIST_DIR = Symbol('ConsoleDistDir');
 
 /**
  * The operator console at `/` of the one-process platform. Mounted from the init hook, i.e. after
@@ -18,9 +19,14 @@ export const CONSOLE_DIST = join(__dirname, '../../console/dist');
 export class ConsoleStaticModule implements OnModuleInit {
   private readonly logger = new Logger('Console');
 
+  static forRoot(distDir: string = CONSOLE_DIST): DynamicModule {
+    return { module: ConsoleStaticModule, providers: [{ provide: DIST_DIR, useValue: distDir }] };
+  }
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
+    @Inject(DIST_DIR) private readonly distDir: string,
   ) {}
 
   onModuleInit(): void {
@@ -29,8 +35,8 @@ export class ConsoleStaticModule implements OnModuleInit {
     app.get('/console-config.json', (_request: Request, response: Response) => {
       response.json(developmentApiKey ? { developmentApiKey } : {});
     });
-    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) {
-      this.logger.warn(`the console is not built (${CONSOLE_DIST}): run npm run console:build`);
+    if (!existsSync(join(this.distDir, 'index.html'))) {
+      this.logger.warn(`the console is not built (${this.distDir}): run npm run console:build`);
       app.get('/', (_request: Request, response: Response) => {
         response
           .status(503)
@@ -39,6 +45,6 @@ export class ConsoleStaticModule implements OnModuleInit {
       });
       return;
     }
-    app.use(express.static(CONSOLE_DIST, { index: 'index.html', fallthrough: true, maxAge: 0 }));
+    app.use(express.static(this.distDir, { index: 'index.html', fallthrough: true, maxAge: 0 }));
   }
 }

@@ -41,7 +41,9 @@ export function JourneyPage({ journeyKey, step }: { journeyKey: string; step: st
     id: node.id,
     type: 'step',
     position: { x: node.x, y: node.y },
-    style: { width: NODE_WIDTH, height: heightOf(node.kind) },
+    // Sizes known up front, so fitView frames the whole flow before the nodes are measured.
+    width: NODE_WIDTH,
+    height: heightOf(node.kind),
     draggable: false,
     data: {
       kind: node.kind,
@@ -73,6 +75,7 @@ export function JourneyPage({ journeyKey, step }: { journeyKey: string; step: st
           edges={edges}
           nodeTypes={NODE_TYPES}
           fitView
+          fitViewOptions={{ padding: 0.1 }}
           nodesConnectable={false}
           onNodeClick={(_event, node) => {
             if (node.data.stepId)
