@@ -23,7 +23,7 @@ describe('ConsoleStaticModule', () => {
       name: 'platform',
       config: AppConfig.fromEnvironment({ PORT: '0', LOG_LEVEL: 'error', ...env }),
       bus: new InMemoryBus(),
-      services: [ConsoleStaticModule.forRoot(dist)],
+      services: [ConsoleStaticModule.servingFrom(dist)],
     });
     started.push(app);
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -15,11 +15,12 @@ const DIST_DIR = Symbol('ConsoleDistDir');
  * Its one dynamic file tells the sign-in page the development key while API_KEYS is unset, so a
  * first run shows data at once; with API_KEYS set it says nothing.
  */
-@Module({})
+@Module({ providers: [{ provide: DIST_DIR, useValue: CONSOLE_DIST }] })
 export class ConsoleStaticModule implements OnModuleInit {
   private readonly logger = new Logger('Console');
 
-  static forRoot(distDir: string = CONSOLE_DIST): DynamicModule {
+  /** The module serving another folder (specs); the class itself serves CONSOLE_DIST. */
+  static servingFrom(distDir: string): DynamicModule {
     return { module: ConsoleStaticModule, providers: [{ provide: DIST_DIR, useValue: distDir }] };
   }
 

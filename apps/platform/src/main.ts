@@ -7,7 +7,7 @@ import { ConsoleStaticModule } from './console-static.module';
 // and the in-process bus unless DATABASE_URL / KAFKA_BROKERS name real ones; the console at `/`.
 runServiceProcess({
   name: 'platform',
-  services: [...ALL_SERVICES, ConsoleStaticModule.forRoot()],
+  services: [...ALL_SERVICES, ConsoleStaticModule],
   env: process.env,
 }).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -27,6 +27,8 @@ export function setApiKey(key: string | null): void {
   apiKey = key;
 }
 
+const RETRIES_OF_READS = 3;
+
 export type Query = Record<string, string | number | undefined | null>;
 
 export function withQuery(path: string, query: Query = {}): string {
@@ -61,7 +63,14 @@ export async function api<T>(
     body = JSON.stringify(init.body);
     headers['content-type'] = 'application/json';
   }
-  const response = await fetch(path, { method: init.method ?? 'GET', headers, body });
+  const method = init.method ?? 'GET';
+  let response = await fetch(path, { method, headers, body });
+  // A read the service could not answer for now (503 unavailable, retriable by SPEC) is asked
+  // again, briefly, before the page shows an error; writes are never repeated.
+  for (let retry = 1; response.status === 503 && method === 'GET' && retry <= RETRIES_OF_READS; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 200 * retry));
+    response = await fetch(path, { method, headers, body });
+  }
   const raw = await response.text();
   if (!response.ok) {
     let parsed: ErrorBody = {};
