@@ -87,7 +87,9 @@ describe('console in the browser', () => {
 
   /** Serious and critical axe-core findings on the page as it is now (none expected). */
   async function seriousViolations(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
+    // Once per document: the console changes pages by hash, so the first injection stays (and a
+    // later one would race the preview iframe's own loading).
+    if (!(await page.evaluate<boolean>("typeof axe !== 'undefined'"))) await page.addScriptTag({ path: AXE });
     const found = await page.evaluate<AxeResults['violations']>(
       'axe.run(document).then((results) => results.violations)',
     );
@@ -187,6 +189,14 @@ describe('console in the browser', () => {
     await screenshot('journey-second-order');
     await page.goto(`${baseUrl}/#/journeys/birthday_sequence`);
     await visible(page.locator('[data-step="nudge"]'));
+    // Fitted to its box once measured: every node inside the map.
+    await page.waitForFunction(`(() => {
+      const box = document.querySelector('.flow').getBoundingClientRect();
+      return [...document.querySelectorAll('.react-flow__node')].every((node) => {
+        const r = node.getBoundingClientRect();
+        return r.top >= box.top && r.bottom <= box.bottom && r.left >= box.left && r.right <= box.right;
+      });
+    })()`);
     // Both arms of the branch: the exit when the customer ordered, and on to the nudge.
     expect(await page.locator('.react-flow__edge').count()).toBe(6);
     await screenshot('journey-birthday');

@@ -147,10 +147,10 @@ export interface JourneyCounts {
 export interface StepOutcomes {
   stepId: string;
   messages: number;
-  statuses: Record<MessageStatus, number>;
+  statuses: Partial<Record<MessageStatus, number>>;
   suppressed: Record<string, number>;
   failed: Record<string, number>;
-  variants: { variant: string; messages: number; statuses: Record<MessageStatus, number> }[];
+  variants: { variant: string; messages: number; statuses: Partial<Record<MessageStatus, number>> }[];
 }
 
 export interface MessageSummary {

@@ -10,6 +10,7 @@ import { heightOf, journeyFlowGraph, NODE_WIDTH } from './flow-graph';
 import { StepNode, type StepNodeType } from './StepNode';
 
 const NODE_TYPES = { step: StepNode };
+const FIT = { padding: 0.1, maxZoom: 1 };
 /** Counts refresh this often while the map is open: "live" without a socket per service. */
 const REFRESH_MS = 5000;
 
@@ -71,11 +72,14 @@ export function JourneyPage({ journeyKey, step }: { journeyKey: string; step: st
       </p>
       <div className="flow" aria-label={`Flow of ${journeyKey}`}>
         <ReactFlow
+          key={journeyKey /* a new map, fitted anew, per journey */}
           nodes={nodes}
           edges={edges}
           nodeTypes={NODE_TYPES}
           fitView
-          fitViewOptions={{ padding: 0.1 }}
+          fitViewOptions={FIT}
+          // Fitted again once the nodes are on screen: the first fit can run before they are measured.
+          onInit={(flow) => requestAnimationFrame(() => void flow.fitView(FIT))}
           nodesConnectable={false}
           onNodeClick={(_event, node) => {
             if (node.data.stepId)

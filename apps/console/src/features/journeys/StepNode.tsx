@@ -1,5 +1,5 @@
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import type { StepCounts, StepOutcomes } from '../../api/types';
+import type { MessageStatus, StepCounts, StepOutcomes } from '../../api/types';
 import type { FlowNodeKind } from './flow-graph';
 
 export type StepNodeData = {
@@ -18,6 +18,11 @@ function reasons(byReason: Record<string, number> | undefined): string {
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
+}
+
+/** Messages now at any of these statuses (each counts once, at its current status). */
+function reached(outcomes: StepOutcomes, ...statuses: MessageStatus[]): number {
+  return statuses.reduce((sum, status) => sum + (outcomes.statuses[status] ?? 0), 0);
 }
 
 /** A step with its live counts: journeys' own (entered, waiting, exits) and delivery's outcomes. */
@@ -55,8 +60,8 @@ export function StepNode({ data }: NodeProps<StepNodeType>) {
       )}
       {outcomes && (
         <div className="flow-reasons">
-          delivered {outcomes.statuses.delivered + outcomes.statuses.opened + outcomes.statuses.clicked},
-          opened {outcomes.statuses.opened + outcomes.statuses.clicked}, clicked {outcomes.statuses.clicked}
+          delivered {reached(outcomes, 'delivered', 'opened', 'clicked')}, opened{' '}
+          {reached(outcomes, 'opened', 'clicked')}, clicked {reached(outcomes, 'clicked')}
         </div>
       )}
       {reasons(suppressed) && <div className="flow-reasons">suppressed: {reasons(suppressed)}</div>}

@@ -58,7 +58,11 @@ export function YamlEditor(props: {
       );
       return { from, to, severity: 'error', message: `${problem.path}: ${problem.message}` };
     });
-    editor.dispatch(setDiagnostics(editor.state, diagnostics));
+    const first = diagnostics[0];
+    editor.dispatch(setDiagnostics(editor.state, diagnostics), {
+      // The first problem in view, wherever the operator was scrolled.
+      effects: first ? EditorView.scrollIntoView(first.from, { y: 'center' }) : [],
+    });
   }, [props.problems]);
 
   return <div ref={host} className="editor" />;
