@@ -9,6 +9,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
  */
 export async function launchChromium(
   prefix: string,
+  viewport = { width: 1280, height: 900 },
 ): Promise<{ browser: BrowserContext; close: () => Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const browser = await chromium.launchPersistentContext(userDataDir, {
@@ -23,7 +24,7 @@ export async function launchChromium(
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1280, height: 900 },
+    viewport,
   });
   return {
     browser,
