@@ -98,6 +98,27 @@ describe('console in the browser', () => {
       .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 
+  /** An API answer, asked again while the service is unavailable (503: the shared Postgres is full). */
+  async function answered(path: string) {
+    let response = await api(baseUrl, path);
+    await eventually(async () => {
+      if (response.status === 503) response = await api(baseUrl, path);
+      expect(response.status).toBe(200);
+    });
+    return response.body;
+  }
+
+  /** The program in force as YAML, asked again while the service is unavailable. */
+  async function programYaml(): Promise<string> {
+    return eventually(async () => {
+      const response = await fetch(`${baseUrl}/v1/program`, {
+        headers: { authorization: 'Bearer test-key', accept: 'application/yaml' },
+      });
+      expect(response.status).toBe(200);
+      return response.text();
+    });
+  }
+
   /** Waits for a locator; on a timeout the error shows what the page shows instead. */
   async function visible(locator: Locator): Promise<void> {
     try {
@@ -124,6 +145,18 @@ describe('console in the browser', () => {
     expect(await page.getByLabel('API key').inputValue()).toBe('');
     expect(await seriousViolations()).toEqual([]);
     await screenshot('sign-in');
+    // What `npm start` without API_KEYS announces (ConsoleStaticModule's spec): the key is filled in.
+    const firstRun = await page.context().newPage();
+    await firstRun.route('**/console-config.json', (route) =>
+      route.fulfill({ json: { developmentApiKey: 'test-key' } }),
+    );
+    await firstRun.goto(`${baseUrl}/`);
+    await firstRun.getByText('the development key').waitFor();
+    expect(await firstRun.getByLabel('API key').inputValue()).toBe('test-key');
+    await firstRun.close();
+    // Back to the foreground: a background tab gets no animation frames, which the map's fit waits for.
+    await page.bringToFront();
+
     await page.getByLabel('API key').fill('wrong-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await visible(page.getByRole('alert'));
@@ -168,7 +201,7 @@ describe('console in the browser', () => {
   });
 
   it("draws a journey as a flow whose step counts are the API's, and lists a step's messages", async () => {
-    const counts = (await api(baseUrl, '/v1/journeys/second_order_thanks/steps')).body;
+    const counts = await answered('/v1/journeys/second_order_thanks/steps');
     const thank = counts.steps.find((s: { stepId: string }) => s.stepId === 'thank');
     await page.goto(`${baseUrl}/#/journeys/second_order_thanks`);
     const node = page.locator('[data-step="thank"]');
@@ -190,13 +223,17 @@ describe('console in the browser', () => {
     await page.goto(`${baseUrl}/#/journeys/birthday_sequence`);
     await visible(page.locator('[data-step="nudge"]'));
     // Fitted to its box once measured: every node inside the map.
-    await page.waitForFunction(`(() => {
+    await page.waitForFunction(
+      `(() => {
       const box = document.querySelector('.flow').getBoundingClientRect();
       return [...document.querySelectorAll('.react-flow__node')].every((node) => {
         const r = node.getBoundingClientRect();
         return r.top >= box.top && r.bottom <= box.bottom && r.left >= box.left && r.right <= box.right;
       });
-    })()`);
+    })()`,
+      undefined,
+      { polling: 100 },
+    );
     // Both arms of the branch: the exit when the customer ordered, and on to the nudge.
     expect(await page.locator('.react-flow__edge').count()).toBe(6);
     await screenshot('journey-birthday');
@@ -229,11 +266,7 @@ describe('console in the browser', () => {
   });
 
   it('marks a program mistake at its line, then shows the diff and applies a valid change', async () => {
-    const program = await (
-      await fetch(`${baseUrl}/v1/program`, {
-        headers: { authorization: 'Bearer test-key', accept: 'application/yaml' },
-      })
-    ).text();
+    const program = await programYaml();
     await page.goto(`${baseUrl}/#/program`);
     const editor = page.locator('.cm-content');
     await visible(editor);
@@ -270,11 +303,7 @@ describe('console in the browser', () => {
     await screenshot('program-diff');
     await page.getByRole('button', { name: 'Apply' }).click();
     await visible(page.getByRole('status').filter({ hasText: 'Applied' }));
-    const applied = await (
-      await fetch(`${baseUrl}/v1/program`, {
-        headers: { authorization: 'Bearer test-key', accept: 'application/yaml' },
-      })
-    ).text();
+    const applied = await programYaml();
     expect(applied).toMatch(/days: 3\b/);
     expect(applied).not.toMatch(/days: 2\b/);
   });

@@ -27,7 +27,8 @@ export function setApiKey(key: string | null): void {
   apiKey = key;
 }
 
-const RETRIES_OF_READS = 3;
+/** 0.25 s, then twice as long each time: about 8 s in all before the page shows the error. */
+const RETRIES_OF_READS = 5;
 
 export type Query = Record<string, string | number | undefined | null>;
 
@@ -68,7 +69,7 @@ export async function api<T>(
   // A read the service could not answer for now (503 unavailable, retriable by SPEC) is asked
   // again, briefly, before the page shows an error; writes are never repeated.
   for (let retry = 1; response.status === 503 && method === 'GET' && retry <= RETRIES_OF_READS; retry++) {
-    await new Promise((resolve) => setTimeout(resolve, 200 * retry));
+    await new Promise((resolve) => setTimeout(resolve, 125 * 2 ** retry));
     response = await fetch(path, { method, headers, body });
   }
   const raw = await response.text();

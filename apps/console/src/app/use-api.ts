@@ -8,23 +8,45 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Loads once per change of `deps`; `reload` fetches again (after an action changed the data). */
+interface Answer<T> {
+  /** The deps the answer was loaded for: another journey's or query's answer is never shown. */
+  forDeps: string;
+  data?: T;
+  error?: string;
+}
+
+/**
+ * Loads once per change of `deps` (strings and numbers); `reload` fetches again and keeps showing
+ * the current answer meanwhile (the journey map's refresh). While the deps changed and the new
+ * answer is not in, there is no data: a page never draws one journey's map with another's data.
+ */
 export function useApi<T>(load: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const forDeps = JSON.stringify(deps);
+  const [answer, setAnswer] = useState<Answer<T> | null>(null);
+  const [pending, setPending] = useState(true);
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
     let current = true;
-    setState((previous) => ({ ...previous, loading: true }));
+    setPending(true);
     load().then(
-      (data) => current && setState({ data, loading: false }),
-      (error: unknown) => current && setState({ error: describeError(error), loading: false }),
+      (data) => {
+        if (!current) return;
+        setAnswer({ forDeps, data });
+        setPending(false);
+      },
+      (error: unknown) => {
+        if (!current) return;
+        setAnswer({ forDeps, error: describeError(error) });
+        setPending(false);
+      },
     );
     return () => {
       current = false;
     };
-  }, [...deps, generation]);
+  }, [forDeps, generation]);
   const reload = useCallback(() => setGeneration((n) => n + 1), []);
-  return { data: state.data, error: state.error, loading: state.loading, reload };
+  const fresh = answer?.forDeps === forDeps ? answer : undefined;
+  return { data: fresh?.data, error: fresh?.error, loading: !fresh || pending, reload };
 }
 
 export function describeError(error: unknown): string {

@@ -1,16 +1,17 @@
 import { Background, Controls, ReactFlow, type Edge } from '@xyflow/react';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, withQuery } from '../../api/client';
 import type { JourneyCounts, JourneyDefinition, MessageSummary } from '../../api/types';
 import { href, navigate } from '../../app/route';
 import { Status } from '../../app/Status';
 import { useApi } from '../../app/use-api';
 import { MessageTable } from '../messages/MessageTable';
-import { heightOf, journeyFlowGraph, NODE_WIDTH } from './flow-graph';
+import { fitViewport, heightOf, journeyFlowGraph, NODE_WIDTH } from './flow-graph';
 import { StepNode, type StepNodeType } from './StepNode';
 
 const NODE_TYPES = { step: StepNode };
-const FIT = { padding: 0.1, maxZoom: 1 };
+/** The map's height in CSS pixels (its width is the page's). */
+const FLOW_HEIGHT = 640;
 /** Counts refresh this often while the map is open: "live" without a socket per service. */
 const REFRESH_MS = 5000;
 
@@ -31,6 +32,16 @@ export function JourneyPage({ journeyKey, step }: { journeyKey: string; step: st
     const timer = setInterval(reload, REFRESH_MS);
     return () => clearInterval(timer);
   }, [reload]);
+  const box = useRef<HTMLDivElement>(null);
+  const [boxWidth, setBoxWidth] = useState(0);
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    setBoxWidth(element.clientWidth);
+    const observer = new ResizeObserver(() => setBoxWidth(element.clientWidth));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [loaded.data === undefined]);
   const journey = loaded.data?.journey;
   const graph = useMemo(
     () => (journey ? journeyFlowGraph(journey.trigger, journey.steps) : undefined),
@@ -70,26 +81,27 @@ export function JourneyPage({ journeyKey, step }: { journeyKey: string; step: st
         {counts.completed.treatment} · version {loaded.data.journey.version.slice(0, 8)} ·{' '}
         <a href={href('analytics', journeyKey)}>analytics</a>
       </p>
-      <div className="flow" aria-label={`Flow of ${journeyKey}`}>
-        <ReactFlow
-          key={journeyKey /* a new map, fitted anew, per journey */}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={NODE_TYPES}
-          fitView
-          fitViewOptions={FIT}
-          // Fitted again once the nodes are on screen: the first fit can run before they are measured.
-          onInit={(flow) => requestAnimationFrame(() => void flow.fitView(FIT))}
-          nodesConnectable={false}
-          onNodeClick={(_event, node) => {
-            if (node.data.stepId)
-              navigate(`${href('journeys', journeyKey)}?step=${encodeURIComponent(node.data.stepId)}`);
-          }}
-          proOptions={{ hideAttribution: true }}
-        >
-          <Background />
-          <Controls showInteractive={false} />
-        </ReactFlow>
+      <div className="flow" ref={box} style={{ height: FLOW_HEIGHT }} aria-label={`Flow of ${journeyKey}`}>
+        {boxWidth > 0 && (
+          <ReactFlow
+            // A new map per journey (and box width), framed from the layout on first paint.
+            key={`${journeyKey}:${boxWidth}`}
+            defaultViewport={fitViewport(graph.nodes, boxWidth, FLOW_HEIGHT)}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={NODE_TYPES}
+            minZoom={0.2}
+            nodesConnectable={false}
+            onNodeClick={(_event, node) => {
+              if (node.data.stepId)
+                navigate(`${href('journeys', journeyKey)}?step=${encodeURIComponent(node.data.stepId)}`);
+            }}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background />
+            <Controls showInteractive={false} />
+          </ReactFlow>
+        )}
       </div>
       {step && (
         <>

@@ -1,5 +1,5 @@
 import type { JourneyStep } from '../../api/types';
-import { heightOf, journeyFlowGraph, NODE_WIDTH } from './flow-graph';
+import { fitViewport, heightOf, journeyFlowGraph, NODE_WIDTH } from './flow-graph';
 
 const birthday: JourneyStep[] = [
   { id: 'celebrate', send: { template: 'birthday_email' } },
@@ -71,5 +71,37 @@ describe('journeyFlowGraph', () => {
       ['thank', '__end', undefined],
     ]);
     expect(graph.nodes.find((node) => node.id === 'pause')?.label).toBe('wait until 09:00');
+  });
+});
+
+describe('fitViewport', () => {
+  const inside = (width: number, height: number) => {
+    const { nodes } = journeyFlowGraph('birthday', birthday);
+    const view = fitViewport(nodes, width, height);
+    const screen = nodes.map((node) => ({
+      left: node.x * view.zoom + view.x,
+      top: node.y * view.zoom + view.y,
+      right: (node.x + NODE_WIDTH) * view.zoom + view.x,
+      bottom: (node.y + heightOf(node.kind)) * view.zoom + view.y,
+    }));
+    return {
+      zoom: view.zoom,
+      fits: screen.every((r) => r.left >= 0 && r.top >= 0 && r.right <= width && r.bottom <= height),
+      // Centred: as much room left as right, above as below.
+      marginsX: [Math.min(...screen.map((r) => r.left)), width - Math.max(...screen.map((r) => r.right))],
+      marginsY: [Math.min(...screen.map((r) => r.top)), height - Math.max(...screen.map((r) => r.bottom))],
+    };
+  };
+
+  it('shrinks a flow taller than its box until it fits, centred', () => {
+    const fitted = inside(1200, 640);
+    expect(fitted.zoom).toBeLessThan(1);
+    expect(fitted.fits).toBe(true);
+    expect(fitted.marginsX[0]).toBeCloseTo(fitted.marginsX[1]!, 6);
+    expect(fitted.marginsY[0]).toBeCloseTo(fitted.marginsY[1]!, 6);
+  });
+
+  it('never enlarges a flow past 1:1', () => {
+    expect(inside(5000, 5000)).toMatchObject({ zoom: 1, fits: true });
   });
 });

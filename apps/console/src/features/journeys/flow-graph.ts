@@ -105,3 +105,34 @@ export function journeyFlowGraph(trigger: string, steps: readonly JourneyStep[])
 export function heightOf(kind: FlowNodeKind): number {
   return kind === 'entry' || kind === 'exit' || kind === 'end' ? 44 : NODE_HEIGHT;
 }
+
+export interface Viewport {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+/**
+ * The viewport that shows the whole flow in a box of the given size, centred, never enlarged
+ * past 1:1, with `padding` (a share of the box) around it. Computed from the layout itself, so
+ * the map is framed on first paint rather than after the nodes were measured.
+ */
+export function fitViewport(
+  nodes: readonly FlowNode[],
+  width: number,
+  height: number,
+  padding = 0.05,
+): Viewport {
+  if (nodes.length === 0) return { x: 0, y: 0, zoom: 1 };
+  const left = Math.min(...nodes.map((node) => node.x));
+  const top = Math.min(...nodes.map((node) => node.y));
+  const right = Math.max(...nodes.map((node) => node.x + NODE_WIDTH));
+  const bottom = Math.max(...nodes.map((node) => node.y + heightOf(node.kind)));
+  const usable = 1 - 2 * padding;
+  const zoom = Math.min(1, (width * usable) / (right - left), (height * usable) / (bottom - top));
+  return {
+    x: (width - (right - left) * zoom) / 2 - left * zoom,
+    y: (height - (bottom - top) * zoom) / 2 - top * zoom,
+    zoom,
+  };
+}
