@@ -11,6 +11,8 @@ COPY program ./program
 COPY tsconfig.base.json tsconfig.json .swcrc ./
 # The runtime transpiles TypeScript with @swc-node/register, a devDependency.
 RUN npm ci --include=dev --no-audit --no-fund
+# The operator console, which SERVICE=platform serves at / (compose serves it from its own container).
+RUN node node_modules/vite/bin/vite.js build apps/console
 ARG SERVICE=platform
 ENV SERVICE=${SERVICE}
 EXPOSE 3000

@@ -79,6 +79,12 @@ const moduleBoundaries = {
       onlyDependOnLibsWithTags: ['type:channel-sdk', 'type:contracts', 'type:domain'],
     },
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
+    // The browser console talks to the platform over HTTP only: no service, framework or SDK code.
+    {
+      sourceTag: 'type:web',
+      onlyDependOnLibsWithTags: ['type:contracts'],
+      bannedExternalImports: [...frameworks, ...providerSdks],
+    },
     // Provider SDKs only inside their own channel plugin.
     { sourceTag: 'vendor:sandbox', bannedExternalImports: providerSdks },
     {
@@ -101,6 +107,7 @@ const moduleBoundaries = {
     })),
     { sourceTag: 'scope:channels', onlyDependOnLibsWithTags: ['scope:channels', 'scope:shared'] },
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+    { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:console', 'scope:shared'] },
     { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['*'] },
     { sourceTag: 'scope:tooling', onlyDependOnLibsWithTags: ['*'] },
   ],
@@ -112,7 +119,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { '@nx': nx },
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

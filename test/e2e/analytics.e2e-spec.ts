@@ -14,16 +14,15 @@ import {
   type MessageEventV1,
 } from '@mmp/contracts';
 import { signLinkToken } from '@mmp/links';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { queryRows, serviceDatabaseToken } from '@mmp/persistence';
 import { parseProgram, ProgramStore } from '@mmp/program';
 import { loopbackUrlOf, startServices } from '@mmp/server';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { useTestDatabase } from '../support';
+import { launchChromium } from './browser';
 
 /**
  * The analytics service alone on real Postgres and the in-process bus. Journey entries, message
@@ -559,21 +558,7 @@ describe('the analytics service', () => {
   describe('the dashboard', () => {
     it('shows the figures and charts the API answers for the seeded journey', async () => {
       const api = await report();
-      const userDataDir = mkdtempSync(join(tmpdir(), 'mmp-dashboard-'));
-      const browser = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        viewport: { width: 1280, height: 1000 },
-      });
+      const { browser, close } = await launchChromium('mmp-dashboard', { width: 1280, height: 1000 });
       try {
         const page = await browser.newPage();
         const requested: string[] = [];
@@ -650,8 +635,7 @@ describe('the analytics service', () => {
           fullPage: true,
         });
       } finally {
-        await browser.close();
-        rmSync(userDataDir, { recursive: true, force: true });
+        await close();
       }
     });
   });
