@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -12,6 +14,12 @@ const START_ATTEMPTS = 3;
  * restart therefore joins only after this long.
  */
 export const GROUP_EVICTION_MS = 32_000;
+
+/**
+ * Where every process of this run writes all it printed, one file per process (restarts append):
+ * what a failed run is diagnosed from. Named in the report.
+ */
+export const PROCESS_LOG_DIR = join(tmpdir(), `chaos-logs-${process.pid}`);
 
 /** Every child still running: killed when this process exits, so an interrupted run leaves none behind. */
 const children = new Set<ChildProcess>();
@@ -95,8 +103,11 @@ export class ServiceProcess {
       if (!this.ending && this.child === child)
         process.stderr.write(`[chaos] ${this.name} exited on its own (${signal ?? code}):\n${this.tail()}\n`);
     });
+    mkdirSync(PROCESS_LOG_DIR, { recursive: true });
+    const logFile = join(PROCESS_LOG_DIR, `${this.name.replace('#', '-')}.log`);
     const keep = (chunk: Buffer) => {
       const text = chunk.toString();
+      appendFileSync(logFile, text);
       if (text.includes(CONSUMER_GAVE_UP)) this.consumerGaveUp = true;
       this.output.push(text);
       if (this.output.length > OUTPUT_LINES_KEPT) this.output.shift();

@@ -1,3 +1,4 @@
+import { PROCESS_LOG_DIR } from './processes';
 import type { ChaosReport } from './run';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
@@ -20,6 +21,7 @@ export function formatReport(report: ChaosReport): string {
     `events rejected:      chaos ${report.rejected.chaos.count}, oracle ${report.rejected.oracle.count}`,
     `kills survived:       ${report.killsSurvived} of ${report.kills}${report.repairs > 0 ? ` (and ${report.repairs} restarts of a process whose consumer gave up)` : ''}`,
     `wall time:            ${seconds(report.wallTimeMs.total)} (replay: chaos ${seconds(report.wallTimeMs.chaos)}, oracle ${seconds(report.wallTimeMs.oracle)})`,
+    `process logs:         ${PROCESS_LOG_DIR}`,
     report.ok
       ? 'OK: the same messages and milestones as the oracle'
       : 'DIFFERENT from the oracle; first differences:',
