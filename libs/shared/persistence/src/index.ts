@@ -7,3 +7,4 @@ export * from './sql';
 export * from './transaction';
 export * from './embedded-postgres-binaries';
 export * from './outbox-age';
+export * from './backlog-gauges';

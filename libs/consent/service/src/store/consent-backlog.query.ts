@@ -1,10 +1,5 @@
-import { InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
-import {
-  outboxAgeSamples,
-  OUTBOX_OLDEST_PENDING_AGE,
-  ScrapedGaugeSources,
-  type ScrapedGauges,
-} from '@mmp/telemetry';
+import { addOutboxAges, InjectServiceDatabase } from '@mmp/persistence';
+import { ScrapedGaugeSources, type ScrapedGauges } from '@mmp/telemetry';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -16,10 +11,6 @@ export class ConsentBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
-      outboxAgeSamples(
-        await readOldestPendingAges(this.db, [{ table: 'consent.changes', timeColumn: 'changed_at' }]),
-      ),
-    );
+    addOutboxAges(gauges, this.db, [{ table: 'consent.changes', timeColumn: 'changed_at' }]);
   }
 }

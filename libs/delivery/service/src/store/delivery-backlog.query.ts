@@ -1,12 +1,6 @@
 import { Channel } from '@mmp/contracts';
-import { InjectServiceDatabase, queryRows, readOldestPendingAges } from '@mmp/persistence';
-import {
-  outboxAgeSamples,
-  OUTBOX_OLDEST_PENDING_AGE,
-  RETRY_QUEUE_DEPTH,
-  ScrapedGaugeSources,
-  type ScrapedGauges,
-} from '@mmp/telemetry';
+import { addOutboxAges, InjectServiceDatabase, queryRows } from '@mmp/persistence';
+import { RETRY_QUEUE_DEPTH, ScrapedGaugeSources, type ScrapedGauges } from '@mmp/telemetry';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -25,15 +19,11 @@ export class DeliveryBacklogQuery extends ScrapedGaugeSources {
     gauges.add(RETRY_QUEUE_DEPTH, async () =>
       (await this.retryQueue()).map(({ channel, waiting }) => ({ labels: { channel }, value: waiting })),
     );
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
-      outboxAgeSamples(
-        await readOldestPendingAges(this.db, [
-          { table: 'delivery.status_outbox', timeColumn: 'created_at' },
-          { table: 'delivery.dead_letters', timeColumn: 'created_at' },
-          { table: 'delivery.unregistered_push_tokens', timeColumn: 'reported_at' },
-        ]),
-      ),
-    );
+    addOutboxAges(gauges, this.db, [
+      { table: 'delivery.status_outbox', timeColumn: 'created_at' },
+      { table: 'delivery.dead_letters', timeColumn: 'created_at' },
+      { table: 'delivery.unregistered_push_tokens', timeColumn: 'reported_at' },
+    ]);
   }
 
   async retryQueue(): Promise<{ channel: string; waiting: number }[]> {

@@ -1,10 +1,5 @@
-import { InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
-import {
-  outboxAgeSamples,
-  OUTBOX_OLDEST_PENDING_AGE,
-  ScrapedGaugeSources,
-  type ScrapedGauges,
-} from '@mmp/telemetry';
+import { addOutboxAges, InjectServiceDatabase } from '@mmp/persistence';
+import { ScrapedGaugeSources, type ScrapedGauges } from '@mmp/telemetry';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -20,17 +15,13 @@ export class IngestionBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
-      outboxAgeSamples(
-        await readOldestPendingAges(this.db, [
-          {
-            table: 'ingestion.unpublished_batches',
-            timeColumn: 'created_at',
-            // Only the first row (a probe of the primary key): min(created_at) would read them all.
-            pending: 'batch_id = (SELECT min(batch_id) FROM ingestion.unpublished_batches)',
-          },
-        ]),
-      ),
-    );
+    addOutboxAges(gauges, this.db, [
+      {
+        table: 'ingestion.unpublished_batches',
+        timeColumn: 'created_at',
+        // Only the first row (a probe of the primary key): min(created_at) would read them all.
+        pending: 'batch_id = (SELECT min(batch_id) FROM ingestion.unpublished_batches)',
+      },
+    ]);
   }
 }

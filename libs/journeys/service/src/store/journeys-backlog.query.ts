@@ -1,12 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { countOf, InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
-import {
-  outboxAgeSamples,
-  OUTBOX_OLDEST_PENDING_AGE,
-  SCHEDULE_BACKLOG,
-  ScrapedGaugeSources,
-  type ScrapedGauges,
-} from '@mmp/telemetry';
+import { addOutboxAges, addScheduleBacklog, InjectServiceDatabase } from '@mmp/persistence';
+import { ScrapedGaugeSources, type ScrapedGauges } from '@mmp/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -25,23 +19,16 @@ export class JourneysBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(SCHEDULE_BACKLOG, async () => [
-      {
-        labels: { schedule: 'journeys.waits' },
-        value: await countOf(
-          this.db,
-          `SELECT 1 FROM journeys.instances WHERE status = 'waiting' AND wake_at <= $1`,
-          [this.clock.now()],
-        ),
-      },
-    ]);
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
-      outboxAgeSamples(
-        await readOldestPendingAges(this.db, [
-          { table: 'journeys.outbox', timeColumn: 'created_at' },
-          { table: 'journeys.instances', timeColumn: 'entered_at', pending: 'entry_published_at IS NULL' },
-        ]),
-      ),
+    addScheduleBacklog(
+      gauges,
+      this.db,
+      'journeys.waits',
+      `SELECT 1 FROM journeys.instances WHERE status = 'waiting' AND wake_at <= $1`,
+      () => this.clock.now(),
     );
+    addOutboxAges(gauges, this.db, [
+      { table: 'journeys.outbox', timeColumn: 'created_at' },
+      { table: 'journeys.instances', timeColumn: 'entered_at', pending: 'entry_published_at IS NULL' },
+    ]);
   }
 }

@@ -1,12 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { countOf, InjectServiceDatabase, readOldestPendingAges } from '@mmp/persistence';
-import {
-  outboxAgeSamples,
-  OUTBOX_OLDEST_PENDING_AGE,
-  SCHEDULE_BACKLOG,
-  ScrapedGaugeSources,
-  type ScrapedGauges,
-} from '@mmp/telemetry';
+import { addOutboxAges, addScheduleBacklog, InjectServiceDatabase } from '@mmp/persistence';
+import { ScrapedGaugeSources, type ScrapedGauges } from '@mmp/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
@@ -25,24 +19,19 @@ export class MilestonesBacklogQuery extends ScrapedGaugeSources {
   }
 
   protected addSources(gauges: ScrapedGauges): void {
-    gauges.add(SCHEDULE_BACKLOG, async () => [
+    addScheduleBacklog(
+      gauges,
+      this.db,
+      'milestones.schedule',
+      `SELECT 1 FROM milestones.schedule WHERE fire_at <= $1`,
+      () => this.clock.now(),
+    );
+    addOutboxAges(gauges, this.db, [
       {
-        labels: { schedule: 'milestones.schedule' },
-        value: await countOf(this.db, `SELECT 1 FROM milestones.schedule WHERE fire_at <= $1`, [
-          this.clock.now(),
-        ]),
+        table: 'milestones.occurrences',
+        // A row from before recorded_at existed counts from its last claim (publish_after less the lease).
+        timeColumn: `coalesce(recorded_at, publish_after - interval '30 seconds')`,
       },
     ]);
-    gauges.add(OUTBOX_OLDEST_PENDING_AGE, async () =>
-      outboxAgeSamples(
-        await readOldestPendingAges(this.db, [
-          {
-            table: 'milestones.occurrences',
-            // A row from before recorded_at existed counts from its last claim (publish_after less the lease).
-            timeColumn: `coalesce(recorded_at, publish_after - interval '30 seconds')`,
-          },
-        ]),
-      ),
-    );
   }
 }
