@@ -3,7 +3,7 @@ import { InjectServiceDatabase, queryRows } from '@mmp/persistence';
 import { decodeCursor, pageFrom, type Page } from '@mmp/server';
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { MessageView } from './message-list.query';
+import { messageViewOf, type MessageView, type MessageViewRow } from './message-list.query';
 
 export interface MessageLogFilter {
   status?: MessageStatus;
@@ -35,46 +35,8 @@ export interface StepOutcomes {
   variants: { variant: string | null; messages: number; statuses: Record<string, number> }[];
 }
 
-interface MessageRow {
-  message_id: string;
-  customer_id: string;
-  journey_key: string;
-  step_id: string;
-  milestone_key: string;
-  channel: Channel;
-  template: string;
-  variant: string | null;
-  recipient: string | null;
-  subject: string | null;
-  body: string | null;
-  status: MessageStatus;
-  reason: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-}
-
 const COLUMNS = `message_id, customer_id, journey_key, step_id, milestone_key, channel, template, variant, recipient,
                  subject, body, status, reason, created_at, sent_at`;
-
-function viewOf(r: MessageRow): LoggedMessage {
-  return {
-    messageId: r.message_id,
-    customerId: r.customer_id,
-    journeyKey: r.journey_key,
-    stepId: r.step_id,
-    milestoneKey: r.milestone_key,
-    channel: r.channel,
-    template: r.template,
-    variant: r.variant,
-    to: r.recipient,
-    subject: r.subject,
-    body: r.body,
-    status: r.status,
-    reason: r.reason,
-    createdAt: r.created_at.toISOString(),
-    sentAt: r.sent_at?.toISOString() ?? null,
-  };
-}
 
 /** The console's reads of delivery's messages: the filtered log, one message's history, outcomes per step. */
 @Injectable()
@@ -88,7 +50,7 @@ export class MessageLogQuery {
     cursor: string | undefined,
   ): Promise<Page<LoggedMessage>> {
     const after = decodeCursor(cursor, 2);
-    const rows = await queryRows<MessageRow>(
+    const rows = await queryRows<MessageViewRow>(
       this.db,
       `SELECT ${COLUMNS} FROM delivery.messages
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)
@@ -111,11 +73,11 @@ export class MessageLogQuery {
         limit + 1,
       ],
     );
-    return pageFrom(rows, limit, viewOf, (row) => [row.created_at.toISOString(), row.message_id]);
+    return pageFrom(rows, limit, messageViewOf, (row) => [row.created_at.toISOString(), row.message_id]);
   }
 
   async message(messageId: string): Promise<(LoggedMessage & { statusHistory: StatusChange[] }) | undefined> {
-    const [row] = await queryRows<MessageRow>(
+    const [row] = await queryRows<MessageViewRow>(
       this.db,
       `SELECT ${COLUMNS} FROM delivery.messages WHERE message_id = $1`,
       [messageId],
@@ -134,7 +96,7 @@ export class MessageLogQuery {
       [messageId],
     );
     return {
-      ...viewOf(row),
+      ...messageViewOf(row),
       statusHistory: history.map((h) => ({
         status: h.status,
         reason: h.reason,
