@@ -1,4 +1,4 @@
-import { formatReport, runChaos, type ChaosReport } from '@mmp/chaos';
+import { formatReport, runChaos, type ChaosReport } from './src';
 
 /**
  * The chaos run, small (tools/chaos): a seeded history of 5,000 events over 500 customers,
