@@ -48,22 +48,6 @@ describe('nth_event', () => {
     ]);
   });
 
-  it('is reached when its event occurred, capped at its arrival, however late it is evaluated', () => {
-    const reachedAt = (event: CustomerEventV1, at: Date) =>
-      evaluateCustomerEvents([secondOrder], null, new Map(), [event], at).reached.map(
-        (r) => r.occurrence.reachedAt,
-      );
-    const occurred = new Date('2027-03-15T15:00:00Z');
-    const lagged = new Date(occurred.getTime() + 20 * 60_000);
-    expect(reachedAt(order('e-2', 2), now)).toEqual([occurred]);
-    expect(reachedAt(order('e-2', 2), lagged)).toEqual([occurred]);
-    // A client clock ahead of ingestion's: its arrival; a process clock behind ingestion's: now.
-    const early = { ...order('e-2', 2), receivedAt: '2027-03-15T14:58:00.000Z' };
-    expect(reachedAt(early, lagged)).toEqual([new Date('2027-03-15T14:58:00Z')]);
-    const behind = new Date('2027-03-15T14:50:00Z');
-    expect(reachedAt(order('e-2', 2), behind)).toEqual([behind]);
-  });
-
   it.each([
     [
       'the event making the count exactly n fires',

@@ -7,7 +7,6 @@ import {
   type WindowedCountMilestone,
 } from '@mmp/program';
 import { occurrenceIdOf } from './occurrence-id';
-import { scheduleAnchorOf } from './timed-schedule';
 
 export interface MilestoneOccurrence {
   occurrenceId: string;
@@ -51,10 +50,8 @@ const DAY_MS = 86_400_000;
  * value and reaches nothing new. Events too old to trigger move the profile along but reach
  * nothing. `where` conditions are checked on the profile after the event.
  *
- * An occurrence is reached when its event occurred (capped at its arrival at ingestion, as the
- * time-based kinds schedule from), not when this service got to it: consumer lag and batching
- * move neither the journey's entry nor the decisions taken at it. `now` caps it (a clock of
- * ingestion's running ahead of this process's).
+ * An occurrence is reached at `now`, when this service handles its event. (Reaching it when the
+ * event occurred made the chaos run's journeys differ from the oracle's, README "Chaos run".)
  */
 export function evaluateCustomerEvents(
   milestones: readonly MilestoneDefinition[],
@@ -83,7 +80,7 @@ export function evaluateCustomerEvents(
           milestoneKey: milestone.key,
           customerId: event.customerId,
           occurrence: outcome.occurrence,
-          reachedAt: reachedAtOf(event, now),
+          reachedAt: now,
           context: outcome.context ?? {},
           causeEventId: event.eventId,
         },
@@ -92,10 +89,6 @@ export function evaluateCustomerEvents(
     before = event.profile;
   }
   return { reached, states: changed };
-}
-
-function reachedAtOf(event: CustomerEventV1, now: Date): Date {
-  return new Date(Math.min(scheduleAnchorOf(event).getTime(), now.getTime()));
 }
 
 interface Outcome {
