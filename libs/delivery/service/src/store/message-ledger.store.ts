@@ -150,7 +150,8 @@ export class MessageLedgerStore {
    * they were decided: a message whose customer was erased or opted out of its channel, or whose
    * address went on the suppression list, in the meantime is withheld with that reason (SPEC section 6: an
    * opt-out is honoured for every message not yet handed to a provider). Recipients are in
-   * suppressionAddress() form.
+   * suppressionAddress() form. A message another delivery handed over first is in neither set:
+   * that delivery sends it.
    */
   async handOver(
     messages: readonly { messageId: string; recipient: string }[],
@@ -171,7 +172,10 @@ export class MessageLedgerStore {
                        THEN 'suppression_list'
                 END AS withheld
            FROM delivery.messages m JOIN unnest($1::text[], $2::text[]) AS t(message_id, recipient) USING (message_id)
-          WHERE m.status = 'queued'
+          -- Two deliveries can claim the same unsent message (a redelivery after a rebalance, while
+          -- the first is still at work): the row lock makes them take turns here, and the second
+          -- finds it handed over and leaves it to the first.
+          WHERE m.status = 'queued' AND m.handed_over_at IS NULL AND m.next_attempt_at IS NULL
           FOR UPDATE OF m),
        handed AS (
          UPDATE delivery.messages m SET handed_over_at = $3, updated_at = $3
