@@ -67,7 +67,6 @@ export class ClusterDeployment implements Deployment {
   private kills = 0;
   private survived = 0;
   /** Restarts of processes whose consumer gave up on its own (not killed by the run). */
-  private repairs = 0;
   private readonly log: string[] = [];
   private readonly killer: Promise<void>;
   private failure: unknown;
@@ -210,15 +209,9 @@ export class ClusterDeployment implements Deployment {
           quietMs: this.settings.quietMs,
           timeoutMs: this.settings.settleTimeoutMs,
           what: `chaos ${what}`,
-          interrupted: () => this.repairNeeded(false) !== undefined,
         },
       );
       if (this.restarting) continue;
-      const broken = this.repairNeeded(true);
-      if (broken) {
-        await this.repair(broken);
-        continue;
-      }
       const waiting = this.pending.shift();
       if (waiting) {
         this.restartInBackground(waiting);
@@ -233,29 +226,8 @@ export class ClusterDeployment implements Deployment {
     }
   }
 
-  faults(): { kills: number; survived: number; repairs: number; log: string[] } {
-    return { kills: this.kills, survived: this.survived, repairs: this.repairs, log: [...this.log] };
-  }
-
-  /**
-   * A process one of whose consumers gave up (an error kafkajs deems fatal, seen on the mock
-   * cluster during rebalances) consumes nothing more from that topic: a single-instance service
-   * would then never catch up. Journeys only once the rest settled, as after a kill.
-   */
-  private repairNeeded(settled: boolean): ServiceProcess | undefined {
-    const healthyPeer = (p: ServiceProcess) =>
-      this.processes.some((o) => o !== p && o.app === p.app && o.running && !o.consumerGaveUp);
-    return this.processes.find(
-      (p) => p.running && p.consumerGaveUp && (settled || p.app !== 'journeys' || !healthyPeer(p)),
-    );
-  }
-
-  private async repair(process: ServiceProcess): Promise<void> {
-    this.repairs += 1;
-    this.lastFaultAt = Date.now();
-    this.note(`${process.name}: a consumer gave up; restarting it (repair ${this.repairs})`);
-    await process.kill();
-    this.restartInBackground(process, false);
+  faults(): { kills: number; survived: number; log: string[] } {
+    return { kills: this.kills, survived: this.survived, log: [...this.log] };
   }
 
   /** Restarts `process`; the killer waits meanwhile, and `settle` awaits it (and its failure). */

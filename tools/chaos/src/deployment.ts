@@ -22,7 +22,7 @@ export interface Deployment {
   /** Stops injecting faults and waits for the last restart: the outcome is read on a whole deployment. */
   endFaults(): Promise<void>;
   /** Faults injected so far. */
-  faults(): { kills: number; survived: number; repairs: number; log: string[] };
+  faults(): { kills: number; survived: number; log: string[] };
   stop(): Promise<void>;
 }
 

@@ -71,8 +71,8 @@ export class OracleDeployment implements Deployment {
     );
   }
 
-  faults(): { kills: number; survived: number; repairs: number; log: string[] } {
-    return { kills: 0, survived: 0, repairs: 0, log: [] };
+  faults(): { kills: number; survived: number; log: string[] } {
+    return { kills: 0, survived: 0, log: [] };
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,7 @@ export function formatReport(report: ChaosReport): string {
     `milestone diffs:      ${report.milestoneDifferences}`,
     `outcome unknown:      ${report.outcomeUnknown} (a crash between the provider call and its record: sent once, recorded failed)`,
     `events rejected:      chaos ${report.rejected.chaos.count}, oracle ${report.rejected.oracle.count}`,
-    `kills survived:       ${report.killsSurvived} of ${report.kills}${report.repairs > 0 ? ` (and ${report.repairs} restarts of a process whose consumer gave up)` : ''}`,
+    `kills survived:       ${report.killsSurvived} of ${report.kills}`,
     `wall time:            ${seconds(report.wallTimeMs.total)} (replay: chaos ${seconds(report.wallTimeMs.chaos)}, oracle ${seconds(report.wallTimeMs.oracle)})`,
     `process logs:         ${PROCESS_LOG_DIR}`,
     report.ok

@@ -36,8 +36,6 @@ export interface ChaosReport extends Comparison {
   stages: number;
   kills: number;
   killsSurvived: number;
-  /** Processes restarted because a consumer gave up on its own (the mock cluster's rebalances). */
-  repairs: number;
   killLog: string[];
   rejected: { chaos: Rejections; oracle: Rejections };
   wallTimeMs: { total: number; chaos: number; oracle: number };
@@ -116,7 +114,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       stages: history.stages.length,
       kills: faults.kills,
       killsSurvived: faults.survived,
-      repairs: faults.repairs,
       killLog: faults.log,
       rejected: { chaos: chaos.rejections, oracle: oracle.rejections },
       wallTimeMs: { total: Date.now() - startedAt, chaos: chaosMs, oracle: oracleMs },

@@ -493,6 +493,10 @@ interface SubscriptionHandle {
   reportOffsetReset(partition: number): void;
 }
 
+/** The pause before a crashed consumer's replacement joins, doubled each time it fails again. */
+const RESTART_FIRST_DELAY_MS = 1000;
+const RESTART_MAX_DELAY_MS = 30_000;
+
 /**
  * One subscription: its own kafkajs consumer. The Kafka group is named after the subscription's
  * group and topic because kafkajs's assigners give every member of a group the leader's topics:
@@ -514,6 +518,9 @@ class KafkaSubscription<T> implements SubscriptionHandle {
    */
   private committed = new Map<number, bigint>();
   private committedRead: Promise<void> = Promise.resolve();
+  /** Consumers started since the group was last joined, for the pause before the next one. */
+  private failedStarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly subscription: Subscription<T>,
@@ -537,14 +544,15 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     this.consumer = consumer;
     this.crashed = false;
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) {
-        this.crashed = true;
-        logger.error(
-          `${subscriptionKey(this.subscription)}: consumer crashed for good: ${describeError(event.payload.error)}`,
-        );
-      }
+      if (event.payload.restart) return;
+      this.crashed = true;
+      logger.error(
+        `${subscriptionKey(this.subscription)}: consumer crashed for good: ${describeError(event.payload.error)}`,
+      );
+      this.restartLater(consumer, signal);
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.failedStarts = 0;
       this.committedRead = this.readCommitted(logger);
     });
     await consumer.connect();
@@ -565,7 +573,43 @@ class KafkaSubscription<T> implements SubscriptionHandle {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    clearTimeout(this.restartTimer);
     await consumer?.disconnect();
+  }
+
+  /**
+   * kafkajs gives up on a consumer after an error it does not retry (librdkafka's mock cluster
+   * answers a member joining a live group INVALID_REQUEST now and then): a new consumer joins
+   * the group again after a pause, from the last commit, instead of leaving the partitions
+   * unread until someone restarts the process. Readiness is down meanwhile.
+   */
+  private restartLater(crashed: Consumer, signal: AbortSignal): void {
+    if (this.consumer !== crashed || signal.aborted) return;
+    const delayMs = Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** this.failedStarts);
+    this.failedStarts += 1;
+    this.bus
+      .context()
+      .logger.warn(`${subscriptionKey(this.subscription)}: starting a new consumer in ${delayMs} ms`);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      void (async () => {
+        if (this.consumer !== crashed || signal.aborted) return;
+        await crashed.disconnect().catch(() => undefined);
+        if (this.consumer !== crashed || signal.aborted) return;
+        try {
+          await this.start(signal);
+        } catch (error) {
+          this.crashed = true;
+          this.bus
+            .context()
+            .logger.error(
+              `${subscriptionKey(this.subscription)}: the new consumer did not start: ${describeError(error)}`,
+            );
+          if (this.consumer) this.restartLater(this.consumer, signal);
+        }
+      })();
+    }, delayMs);
+    this.restartTimer.unref();
   }
 
   reportOffsetReset(partition: number): void {

@@ -34,7 +34,8 @@ describe('delivery message ledger', () => {
     template: 'birthday_email',
     variant: 'treatment',
   });
-  const claim = (messageId: string) => ledger.transaction((tx) => ledger.claim(tx, [message(messageId)], now));
+  const claim = (messageId: string) =>
+    ledger.transaction((tx) => ledger.claim(tx, [message(messageId)], now));
   const handOver = (messageId: string) =>
     ledger.handOver([{ messageId, recipient: `${messageId}@example.com` }], now);
 
