@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -156,4 +156,21 @@ export class ServiceProcess {
     }
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.tail()}`);
   }
+}
+
+/**
+ * Messages the processes' consumers found deleted unread (the bus's "fell out of retention"
+ * error): the kcat mock keeps about 5 MB a partition, so a consumer that lags behind that,
+ * a restart under load say, loses records and its service's outcome differs for a reason
+ * that is the mock's retention, not the platform.
+ */
+export function offsetsLostToRetention(): number {
+  let lost = 0;
+  if (!existsSync(PROCESS_LOG_DIR)) return lost;
+  for (const file of readdirSync(PROCESS_LOG_DIR)) {
+    const text = readFileSync(join(PROCESS_LOG_DIR, file), 'utf8');
+    for (const match of text.matchAll(/fell out of retention[^\n]*?\((\d+) messages\)/g))
+      lost += Number(match[1]);
+  }
+  return lost;
 }

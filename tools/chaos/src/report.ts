@@ -20,6 +20,7 @@ export function formatReport(report: ChaosReport): string {
     `outcome unknown:      ${report.outcomeUnknown} (a crash between the provider call and its record: sent once, recorded failed)`,
     `events rejected:      chaos ${report.rejected.chaos.count}, oracle ${report.rejected.oracle.count}`,
     `kills survived:       ${report.killsSurvived} of ${report.kills}`,
+    `lost to retention:    ${report.offsetsLostToRetention} records deleted unread by the mock's retention${report.offsetsLostToRetention > 0 ? ' (the run is void: a consumer lagged more than a partition keeps)' : ''}`,
     `wall time:            ${seconds(report.wallTimeMs.total)} (replay: chaos ${seconds(report.wallTimeMs.chaos)}, oracle ${seconds(report.wallTimeMs.oracle)})`,
     `process logs:         ${PROCESS_LOG_DIR}`,
     report.ok

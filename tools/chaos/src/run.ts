@@ -3,6 +3,7 @@ import { ClusterDeployment } from './cluster';
 import type { Deployment, Rejections } from './deployment';
 import { generateHistory, gridStart, type History } from './history';
 import { OracleDeployment } from './oracle';
+import { offsetsLostToRetention } from './processes';
 import { compareOutcomes, readOutcome, type Comparison } from './outcome';
 import { runSettings, type RunSettings } from './settings';
 
@@ -39,6 +40,8 @@ export interface ChaosReport extends Comparison {
   killLog: string[];
   rejected: { chaos: Rejections; oracle: Rejections };
   wallTimeMs: { total: number; chaos: number; oracle: number };
+  /** Records a consumer found deleted unread by the mock's retention: a run with any is void. */
+  offsetsLostToRetention: number;
   /** No duplicate, nothing missing or unwanted, every decision and occurrence the oracle's. */
   ok: boolean;
 }
@@ -95,7 +98,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ]);
     const comparison = compareOutcomes(history, chaosOutcome, oracleOutcome);
     const faults = chaos.faults();
+    const lostToRetention = offsetsLostToRetention();
     const ok =
+      lostToRetention === 0 &&
       comparison.duplicatesSent === 0 &&
       comparison.missing === 0 &&
       comparison.unwanted.chaos === 0 &&
@@ -117,6 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       killLog: faults.log,
       rejected: { chaos: chaos.rejections, oracle: oracle.rejections },
       wallTimeMs: { total: Date.now() - startedAt, chaos: chaosMs, oracle: oracleMs },
+      offsetsLostToRetention: lostToRetention,
       ok,
     };
   } finally {
