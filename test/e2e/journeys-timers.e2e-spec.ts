@@ -243,8 +243,8 @@ describe('the journeys service on one database', () => {
     const due = new Date(at.getTime() + 86_400_000 + 60_000);
     // The schedulers stand aside so that the claims below are all there is: four small claim
     // loops per instance, all at once, racing for the same 600 rows.
-    await a.app.get(TimerScheduler).onApplicationShutdown();
-    await b.app.get(TimerScheduler).onApplicationShutdown();
+    await a.app.get(TimerScheduler).beforeApplicationShutdown();
+    await b.app.get(TimerScheduler).beforeApplicationShutdown();
     const db = a.app.get<DataSource>(serviceDatabaseToken('journeys'));
     // Earlier tests on this database may have left a wait due by then too: count them all.
     const [{ due: dueTimers } = { due: 0 }] = await queryRows<{ due: number }>(
@@ -460,7 +460,7 @@ describe('the journeys service on one database', () => {
     const running = await start(at);
     // Live until tomorrow: entered ten hours ago, waiting a day.
     await enter(running, [reached('c-keep', 'moment', '1', hoursAgo(10))]);
-    await running.app.get(TimerScheduler).onApplicationShutdown();
+    await running.app.get(TimerScheduler).beforeApplicationShutdown();
     const kept = [
       happened('c-keep', 'keep-after-entry', 'product.viewed', hoursAgo(9), hoursAgo(9)),
       happened('c-fresh', 'fresh', 'product.viewed', hoursAgo(1), hoursAgo(1)),

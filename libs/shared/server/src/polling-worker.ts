@@ -1,5 +1,5 @@
 import type { Clock } from '@mmp/clock';
-import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 
 /**
  * The one loop behind every background worker (due timers, scheduled milestones, delivery
@@ -7,7 +7,7 @@ import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from 
  * a time. A wake during a run asks for exactly one more run after it, so no wake is lost and
  * runs never overlap. A failing run is logged and retried on the next tick.
  */
-export abstract class PollingWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export abstract class PollingWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly workerLogger = new Logger(this.constructor.name);
   private interval: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -28,7 +28,11 @@ export abstract class PollingWorker implements OnApplicationBootstrap, OnApplica
     this.unsubscribe = this.clock.onAdvance(() => this.wake());
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the application shuts down, not as it does: the databases and the embedded Postgres
+   * close in the shutdown hooks, and a run still ticking then would fail on a closed connection.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.interval);
     this.unsubscribe?.();
     this.again = false;
