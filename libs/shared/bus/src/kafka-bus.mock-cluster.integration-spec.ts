@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineTopic } from '@mmp/contracts';
 import { eventually, startKafkaMock, type KafkaMock } from '@mmp/test-harness';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaJSNonRetriableError, logLevel, type Consumer, type ConsumerRunConfig } from 'kafkajs';
 import { register } from 'prom-client';
 import { z } from 'zod';
 import { KafkaBus } from './kafka-bus';
@@ -205,6 +205,68 @@ describe('a committed offset that fell out of retention', () => {
     // Nothing but the deleted range is missed: the group resumes at the earliest offset kept.
     expect(resumed[0]).toBe(String(earliest));
     expect(resumed).toHaveLength(121 - earliest);
+  }, 90_000);
+});
+
+describe('a consumer kafkajs gives up on', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('is replaced after a pause, and the replacement consumes from the last commit', async () => {
+    const topic = newTopic('gives-up');
+    const groupId = `gives-up-${randomUUID()}`;
+    // The first consumer of the group meets an error kafkajs does not retry in its first batch,
+    // as librdkafka's mock answers a group sync INVALID_REQUEST now and then: kafkajs then
+    // disconnects it and emits CRASH with restart false. Everything else is real.
+    const created: Consumer[] = [];
+    const consumerOf = Kafka.prototype.consumer;
+    jest.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, config) {
+      const consumer = consumerOf.call(this, config);
+      if (!config?.groupId.startsWith(groupId)) return consumer;
+      created.push(consumer);
+      if (created.length > 1) return consumer;
+      const run = consumer.run.bind(consumer);
+      consumer.run = (options?: ConsumerRunConfig) =>
+        run({
+          ...options,
+          eachBatch: async () => {
+            throw new KafkaJSNonRetriableError('injected: the broker refused the group sync');
+          },
+        });
+      return consumer;
+    });
+
+    const handled: number[] = [];
+    const bus = new KafkaBus({
+      brokers: mock.brokers,
+      clientId: 'gives-up',
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+    bus.subscribe({
+      topic,
+      groupId,
+      handler: async (batch) => void handled.push(...batch.map((m) => m.value.n)),
+    });
+    await bus.start();
+    try {
+      await bus.publish(topic, [{ key: 'c-1', value: { n: 1 } }]);
+      await eventually(() => expect(handled).toEqual([1]), { timeoutMs: 40_000 });
+      await bus.publish(topic, [{ key: 'c-1', value: { n: 2 } }]);
+      await eventually(() => expect(handled).toEqual([1, 2]), { timeoutMs: 20_000 });
+      expect(created).toHaveLength(2);
+      await eventually(async () => expect(await bus.isReady()).toBe(true));
+    } finally {
+      await bus.stop();
+    }
+    const key = `${topic.name} [${groupId}]`;
+    expect(lines.filter((line) => line.level !== 'log' && line.message.startsWith(key))).toEqual([
+      {
+        level: 'error',
+        message: expect.stringMatching(
+          /: consumer crashed for good: .*injected: the broker refused the group sync/,
+        ),
+      },
+      { level: 'warn', message: `${key}: starting a new consumer in 1000 ms` },
+    ]);
   }, 90_000);
 });
 
