@@ -82,7 +82,8 @@ type Evaluator = (input: unknown, scope: Scope) => unknown;
 
 type Raw = Readonly<Record<string, unknown>>;
 
-const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRaw = (value: unknown): value is Raw =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function asNode(value: unknown): Raw {
   if (!isRaw(value)) throw new NotCompiled('not a node');
@@ -94,10 +95,17 @@ function asNodes(value: unknown): readonly unknown[] {
   return value;
 }
 
-/** Refuses a node carrying any key the port does not handle (predicates, grouping, tuples…). */
+/**
+ * Refuses a node carrying any key the port does not handle (predicates, grouping, tuples…). The
+ * parser leaves some keys undefined (a call's `name`); JSONata reads those by value, bar the two
+ * it tests for presence.
+ */
 function only(node: Raw, keys: readonly string[]): void {
-  for (const key of Object.keys(node))
-    if (key !== 'type' && key !== 'position' && !keys.includes(key)) throw new NotCompiled(`${String(node.type)}.${key}`);
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'type' || key === 'position' || keys.includes(key)) continue;
+    if (value === undefined && key !== 'predicate' && key !== 'group') continue;
+    throw new NotCompiled(`${String(node.type)}.${key}`);
+  }
 }
 
 function text(value: unknown): string {
@@ -126,7 +134,8 @@ function lookup(input: unknown, key: string): unknown {
     }
     return result;
   }
-  if (typeof input === 'object' && input !== null && Object.hasOwn(input, key)) return Reflect.get(input, key);
+  if (typeof input === 'object' && input !== null && Object.hasOwn(input, key))
+    return Reflect.get(input, key);
   return undefined;
 }
 
@@ -292,7 +301,10 @@ const BUILTINS: Readonly<Record<string, { arity: readonly number[]; apply: Built
   round: {
     arity: [1, 2],
     apply: ([value, precision]) => {
-      if ((value !== undefined && typeof value !== 'number') || (precision !== undefined && typeof precision !== 'number'))
+      if (
+        (value !== undefined && typeof value !== 'number') ||
+        (precision !== undefined && typeof precision !== 'number')
+      )
         throw OUTSIDE;
       return value === undefined ? undefined : round(value, precision);
     },
@@ -376,7 +388,11 @@ function compileNode(node: Raw, context: Context): Evaluator {
       const then = compile(node.then, context);
       const otherwise = node.else === undefined ? undefined : compile(node.else, context);
       return (input, scope) =>
-        toBoolean(condition(input, scope)) ? then(input, scope) : otherwise ? otherwise(input, scope) : undefined;
+        toBoolean(condition(input, scope))
+          ? then(input, scope)
+          : otherwise
+            ? otherwise(input, scope)
+            : undefined;
     }
     case 'block': {
       only(node, ['expressions']);
@@ -458,7 +474,8 @@ function compileStep(raw: unknown, context: Context): StepEvaluator {
   const node = asNode(raw);
   const { stages: rawStages, ...rest } = node;
   const step = compile(rest, context);
-  const stages = rawStages === undefined ? [] : asNodes(rawStages).map((stage) => compileFilter(stage, context));
+  const stages =
+    rawStages === undefined ? [] : asNodes(rawStages).map((stage) => compileFilter(stage, context));
   return (input, scope, lastStep) => {
     const result: unknown[] = [];
     for (let i = 0; i < input.length; i++) {
@@ -580,7 +597,11 @@ function compileUnary(node: Raw, context: Context): Evaluator {
 }
 
 /** evaluateGroupExpression without a tuple stream: an object constructor over its input. */
-function group(pairs: readonly { key: Evaluator; value: Evaluator }[], input: unknown, scope: Scope): unknown {
+function group(
+  pairs: readonly { key: Evaluator; value: Evaluator }[],
+  input: unknown,
+  scope: Scope,
+): unknown {
   const items: readonly unknown[] = Array.isArray(input) ? input : sequenceOf(input);
   // JSONata pushes `undefined` into an empty input array, which may be the record's own.
   if (items.length === 0) throw OUTSIDE;
@@ -590,7 +611,12 @@ function group(pairs: readonly { key: Evaluator; value: Evaluator }[], input: un
       const key = pairs[pair]?.key(item, scope);
       if (key === undefined) continue;
       // Not text (JSONata's error), its internal flags, or a key an object literal cannot own.
-      if (typeof key !== 'string' || key === '_jsonata_lambda' || key === '_jsonata_function' || key === '__proto__')
+      if (
+        typeof key !== 'string' ||
+        key === '_jsonata_lambda' ||
+        key === '_jsonata_function' ||
+        key === '__proto__'
+      )
         throw OUTSIDE;
       const entry = Object.hasOwn(groups, key) ? groups[key] : undefined;
       if (!entry) groups[key] = { data: item, pair };
@@ -613,7 +639,11 @@ function compileCall(node: Raw, context: Context): Evaluator {
   const procedure = asNode(node.procedure);
   only(procedure, ['value']);
   const name = text(procedure.value);
-  if (procedure.type !== 'variable' || context.variables.has(name) || context.lambdas.some((p) => p.includes(name)))
+  if (
+    procedure.type !== 'variable' ||
+    context.variables.has(name) ||
+    context.lambdas.some((p) => p.includes(name))
+  )
     throw new NotCompiled('procedure');
   const rawArgs = asNodes(node.arguments);
   if (name === 'map') return compileMap(rawArgs, context);
@@ -714,4 +744,15 @@ export function namedVariables(ast: jsonata.ExprNode): ReadonlySet<string> {
   };
   visit(ast);
   return names;
+}
+
+/**
+ * A JSONata result as plain JSON values: JSONata's sequences (and this port's) are arrays with a
+ * marker, and its objects have no prototype; the schema and JSON expect plain ones.
+ */
+export function plainValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plainValue(inner)]));
+  return value;
 }
