@@ -500,7 +500,7 @@ function compilePath(rawSteps: readonly unknown[], context: Context): Evaluator 
   const absolute = asNode(rawSteps[0]).type === 'variable';
   const steps = rawSteps.map((step) => compileStep(step, context));
   const last = steps.length - 1;
-  return (input, scope) => {
+  const general: Evaluator = (input, scope) => {
     let sequence: readonly unknown[] = Array.isArray(input) && !absolute ? input : sequenceOf(input);
     for (let i = 0; i <= last; i++) {
       const step = steps[i];
@@ -510,6 +510,36 @@ function compilePath(rawSteps: readonly unknown[], context: Context): Evaluator 
     }
     return sequence;
   };
+  // Most mapped fields are paths of names (`customer.id`). Through objects alone, JSONata's steps
+  // each make and flatten a one-item sequence, which amounts to reading the field, and an array
+  // at the end is returned as it is; an array on the way is mapped over, by the general steps.
+  const names = plainNames(rawSteps);
+  if (!names) return general;
+  return (input, scope) => {
+    let current = input;
+    for (const name of names) {
+      if (Array.isArray(current)) return general(input, scope);
+      if (typeof current !== 'object' || current === null || !Object.hasOwn(current, name)) return undefined;
+      current = Reflect.get(current, name);
+    }
+    // A sequence held in an object (a compiled object's value) is flattened by the steps.
+    return current instanceof Sequence ? general(input, scope) : current;
+  };
+}
+
+function plainNames(steps: readonly unknown[]): string[] | undefined {
+  const names: string[] = [];
+  for (const step of steps) {
+    if (!isRaw(step) || step.type !== 'name' || typeof step.value !== 'string') return undefined;
+    if (
+      Object.entries(step).some(
+        ([key, value]) => !['type', 'value', 'position'].includes(key) && value !== undefined,
+      )
+    )
+      return undefined;
+    names.push(step.value);
+  }
+  return names;
 }
 
 function compileBinary(op: string, lhs: Evaluator, rhs: Evaluator): Evaluator {
