@@ -43,24 +43,30 @@ const OUTSIDE = new Error('outside the compiled subset of JSONata');
 
 /**
  * JSONata's sequence: an array its evaluator made, flattened into paths and collapsed to its only
- * item (or to nothing) when an expression ends. A subclass marks it as JSONata's `sequence` flag
- * does; species keeps `concat` and `map` returning plain arrays, as they do in JSONata.
+ * item (or to nothing) when an expression ends. Marked as JSONata marks it, by a `sequence` flag
+ * (a subclass of Array would do, but V8 builds those several times slower); `concat` and `map`
+ * return unmarked arrays, as in JSONata.
  */
-class Sequence extends Array<unknown> {
-  static override get [Symbol.species](): ArrayConstructor {
-    return Array;
-  }
+type Sequence = unknown[] & { sequence?: true };
+
+function sequence(): Sequence {
+  const created: Sequence = [];
+  created.sequence = true;
+  return created;
 }
 
 function sequenceOf(value: unknown): Sequence {
-  const sequence = new Sequence();
-  sequence.push(value);
-  return sequence;
+  const created: Sequence = [value];
+  created.sequence = true;
+  return created;
 }
+
+const flagged = (value: Sequence): boolean => value.sequence === true;
+const isSequence = (value: unknown): value is Sequence => Array.isArray(value) && flagged(value);
 
 /** The end of JSONata's evaluate(): an empty sequence is nothing, a singleton its item. */
 function collapse(value: unknown): unknown {
-  if (value instanceof Sequence) {
+  if (isSequence(value)) {
     if (value.length === 0) return undefined;
     if (value.length === 1) return value[0];
   }
@@ -125,7 +131,7 @@ function isNumeric(value: unknown): value is number {
 /** lookup: a field of an object, or of every item of an array, flattened one level. */
 function lookup(input: unknown, key: string): unknown {
   if (Array.isArray(input)) {
-    const result = new Sequence();
+    const result = sequence();
     for (let i = 0; i < input.length; i++) {
       const found = lookup(input[i], key);
       if (found === undefined) continue;
@@ -351,7 +357,10 @@ function compile(raw: unknown, outer: Context): Evaluator {
   const context = deeper(outer);
   const node = asNode(raw);
   const evaluate = compileNode(node, context);
-  if (node.type === 'string' || node.type === 'number' || node.type === 'value') return evaluate;
+  // Literals, operators and constructors make no sequence (nor does a built-in), so they need none.
+  const builtin = node.type === 'function' && isRaw(node.procedure) && node.procedure.value !== 'map';
+  if (['string', 'number', 'value', 'binary', 'unary'].includes(String(node.type)) || builtin)
+    return evaluate;
   return (input, scope) => collapse(evaluate(input, scope));
 }
 
@@ -444,14 +453,14 @@ function compileFilter(raw: unknown, context: Context): (input: unknown, scope: 
     return (input) => {
       const items: readonly unknown[] = Array.isArray(input) ? input : sequenceOf(input);
       const item = items[floor < 0 ? items.length + floor : floor];
-      if (item === undefined) return new Sequence();
+      if (item === undefined) return sequence();
       return Array.isArray(item) ? item : sequenceOf(item);
     };
   }
   const condition = compile(predicate, context);
   return (input, scope) => {
     const items: readonly unknown[] = Array.isArray(input) ? input : sequenceOf(input);
-    const results = new Sequence();
+    const results = sequence();
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
       let res = condition(item, scope);
@@ -477,19 +486,20 @@ function compileStep(raw: unknown, context: Context): StepEvaluator {
   const stages =
     rawStages === undefined ? [] : asNodes(rawStages).map((stage) => compileFilter(stage, context));
   return (input, scope, lastStep) => {
-    const result: unknown[] = [];
+    // Flattened as the results come; the first is kept for JSONata's one exception: a last step
+    // that yields a single array of the record's (not a sequence) yields that array itself.
+    const flattened = sequence();
+    let count = 0;
+    let first: unknown;
     for (let i = 0; i < input.length; i++) {
       let res = step(input[i], scope);
       for (const stage of stages) res = stage(res, scope);
-      if (res !== undefined) result.push(res);
-    }
-    const first = result[0];
-    if (lastStep && result.length === 1 && Array.isArray(first) && !(first instanceof Sequence)) return first;
-    const flattened = new Sequence();
-    for (const res of result) {
+      if (res === undefined) continue;
+      if (count++ === 0) first = res;
       if (Array.isArray(res)) for (const value of res) flattened.push(value);
       else flattened.push(res);
     }
+    if (lastStep && count === 1 && Array.isArray(first) && !isSequence(first)) return first;
     return flattened;
   };
 }
@@ -500,9 +510,9 @@ function compilePath(rawSteps: readonly unknown[], context: Context): Evaluator 
   const absolute = asNode(rawSteps[0]).type === 'variable';
   const steps = rawSteps.map((step) => compileStep(step, context));
   const last = steps.length - 1;
-  const general: Evaluator = (input, scope) => {
-    let sequence: readonly unknown[] = Array.isArray(input) && !absolute ? input : sequenceOf(input);
-    for (let i = 0; i <= last; i++) {
+  const run = (from: number, start: readonly unknown[], scope: Scope): readonly unknown[] => {
+    let sequence = start;
+    for (let i = from; i <= last; i++) {
       const step = steps[i];
       if (!step) break;
       sequence = step(sequence, scope, i === last);
@@ -510,33 +520,54 @@ function compilePath(rawSteps: readonly unknown[], context: Context): Evaluator 
     }
     return sequence;
   };
-  // Most mapped fields are paths of names (`customer.id`). Through objects alone, JSONata's steps
-  // each make and flatten a one-item sequence, which amounts to reading the field, and an array
-  // at the end is returned as it is; an array on the way is mapped over, by the general steps.
+  const general: Evaluator = (input, scope) =>
+    run(0, Array.isArray(input) && !absolute ? input : sequenceOf(input), scope);
+  // Most mapped fields are paths of names (`customer.id`), or start with some (`order.lines.{…}`).
+  // Through objects alone, JSONata's name steps each make and flatten a one-item sequence, which
+  // amounts to reading the field; an array at the end of the path is returned as it is, one on
+  // the way is flattened into the next step's input. A sequence held in an object (a compiled
+  // object's value, not a record's) is left to the general steps.
   const names = plainNames(rawSteps);
-  if (!names) return general;
+  if (names.length === 0) return general;
+  if (names.length === steps.length)
+    return (input, scope) => {
+      let current = input;
+      for (const name of names) {
+        if (Array.isArray(current)) return general(input, scope);
+        if (typeof current !== 'object' || current === null || !Object.hasOwn(current, name))
+          return undefined;
+        current = Reflect.get(current, name);
+      }
+      return isSequence(current) ? general(input, scope) : current;
+    };
   return (input, scope) => {
     let current = input;
-    for (const name of names) {
-      if (Array.isArray(current)) return general(input, scope);
-      if (typeof current !== 'object' || current === null || !Object.hasOwn(current, name)) return undefined;
-      current = Reflect.get(current, name);
+    let done = 0;
+    while (
+      done < names.length &&
+      typeof current === 'object' &&
+      current !== null &&
+      !Array.isArray(current)
+    ) {
+      const name = names[done] ?? '';
+      current = Object.hasOwn(current, name) ? Reflect.get(current, name) : undefined;
+      done++;
     }
-    // A sequence held in an object (a compiled object's value) is flattened by the steps.
-    return current instanceof Sequence ? general(input, scope) : current;
+    if (done === 0 || isSequence(current)) return general(input, scope);
+    if (current === undefined) return sequence();
+    return run(done, Array.isArray(current) ? current : sequenceOf(current), scope);
   };
 }
 
-function plainNames(steps: readonly unknown[]): string[] | undefined {
+/** The leading steps that are plain names (no predicate, no variable), as the names. */
+function plainNames(steps: readonly unknown[]): string[] {
   const names: string[] = [];
   for (const step of steps) {
-    if (!isRaw(step) || step.type !== 'name' || typeof step.value !== 'string') return undefined;
-    if (
-      Object.entries(step).some(
-        ([key, value]) => !['type', 'value', 'position'].includes(key) && value !== undefined,
-      )
-    )
-      return undefined;
+    if (!isRaw(step) || step.type !== 'name' || typeof step.value !== 'string') break;
+    const plain = Object.entries(step).every(
+      ([key, value]) => key === 'type' || key === 'value' || key === 'position' || value === undefined,
+    );
+    if (!plain) break;
     names.push(step.value);
   }
   return names;
@@ -619,7 +650,29 @@ function compileUnary(node: Raw, context: Context): Evaluator {
         if (more.length > 0) throw new NotCompiled('pair');
         return { key: compile(key, context), value: compile(value, context) };
       });
-      return (input, scope) => group(pairs, input, scope);
+      const literalKeys = pairs.map(({ key }, i) => {
+        const pair = asNodes(asNodes(node.lhs)[i]);
+        const keyNode = asNode(pair[0]);
+        return keyNode.type === 'string' && typeof keyNode.value === 'string' ? keyNode.value : undefined;
+      });
+      const keys = literalKeys.filter((key) => key !== undefined);
+      const plainKeys =
+        keys.length === pairs.length &&
+        new Set(keys).size === keys.length &&
+        keys.every((key) => key !== '__proto__' && key !== '_jsonata_lambda' && key !== '_jsonata_function');
+      if (!plainKeys) return (input, scope) => group(pairs, input, scope);
+      // Distinct literal keys over one item (the usual `{ 'sku': sku }`): each key is its pair's,
+      // so the grouping comes down to evaluating each value on the item, in the pairs' order.
+      const values = pairs.map(({ value }) => value);
+      return (input, scope) => {
+        if (Array.isArray(input)) return group(pairs, input, scope);
+        const result: Record<string, unknown> = {};
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i]?.(input, scope);
+          if (value !== undefined) result[keys[i] ?? ''] = value;
+        }
+        return result;
+      };
     }
     default:
       throw new NotCompiled(`unary ${String(node.value)}`);
@@ -717,7 +770,7 @@ function compileMap(rawArgs: readonly unknown[], context: Context): Evaluator {
     const value = array(input, scope);
     if (value === undefined) return undefined;
     const items: readonly unknown[] = Array.isArray(value) ? value : [value];
-    const result = new Sequence();
+    const result = sequence();
     for (let i = 0; i < items.length; i++) {
       const values = [items[i], params.length >= 2 ? i : undefined, params.length >= 3 ? items : undefined];
       const res = body(input, { ...scope, frame: { values, parent: scope.frame } });
