@@ -95,10 +95,7 @@ interface Figure {
   wall: number;
 }
 
-async function measure(
-  run: (record: unknown, index: number) => Promise<unknown> | unknown,
-  input: unknown[],
-) {
+async function measure(run: (record: unknown, index: number) => unknown, input: unknown[]) {
   const once = async (): Promise<Figure> => {
     const cpu = process.cpuUsage();
     const wall = process.hrtime.bigint();

@@ -61,6 +61,9 @@ function sequenceOf(value: unknown): Sequence {
   return created;
 }
 
+/** Array.isArray, typed as what it finds in a JSON value: unknown items, not `any`. */
+const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value);
+
 const flagged = (value: Sequence): boolean => value.sequence === true;
 const isSequence = (value: unknown): value is Sequence => Array.isArray(value) && flagged(value);
 
@@ -454,7 +457,7 @@ function compileFilter(raw: unknown, context: Context): (input: unknown, scope: 
       const items: readonly unknown[] = Array.isArray(input) ? input : sequenceOf(input);
       const item = items[floor < 0 ? items.length + floor : floor];
       if (item === undefined) return sequence();
-      return Array.isArray(item) ? item : sequenceOf(item);
+      return isArray(item) ? item : sequenceOf(item);
     };
   }
   const condition = compile(predicate, context);
@@ -499,7 +502,7 @@ function compileStep(raw: unknown, context: Context): StepEvaluator {
       if (Array.isArray(res)) for (const value of res) flattened.push(value);
       else flattened.push(res);
     }
-    if (lastStep && count === 1 && Array.isArray(first) && !isSequence(first)) return first;
+    if (lastStep && count === 1 && isArray(first) && !isSequence(first)) return first;
     return flattened;
   };
 }
@@ -650,9 +653,8 @@ function compileUnary(node: Raw, context: Context): Evaluator {
         if (more.length > 0) throw new NotCompiled('pair');
         return { key: compile(key, context), value: compile(value, context) };
       });
-      const literalKeys = pairs.map(({ key }, i) => {
-        const pair = asNodes(asNodes(node.lhs)[i]);
-        const keyNode = asNode(pair[0]);
+      const literalKeys = asNodes(node.lhs).map((pair) => {
+        const keyNode = asNode(asNodes(pair)[0]);
         return keyNode.type === 'string' && typeof keyNode.value === 'string' ? keyNode.value : undefined;
       });
       const keys = literalKeys.filter((key) => key !== undefined);
