@@ -443,7 +443,7 @@ function compileVariable(name: string, context: Context): Evaluator {
 }
 
 /** evaluateFilter: a predicate `[…]` on a step's result: an index, indexes, or a condition. */
-function compileFilter(raw: unknown, context: Context): (input: unknown, scope: Scope) => unknown[] {
+function compileFilter(raw: unknown, context: Context): (input: unknown, scope: Scope) => readonly unknown[] {
   const stage = asNode(raw);
   only(stage, ['expr']);
   if (stage.type !== 'filter') throw new NotCompiled('stage');
