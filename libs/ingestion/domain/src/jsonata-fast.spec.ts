@@ -97,6 +97,17 @@ const EXPRESSIONS = [
   "tags[$ = 'a']",
   'lines[[0, 2]].qty',
   'lines[qty].sku',
+  'tags[1.7]',
+  'tags[-1.5]',
+  "order.lines[sku = 'a'][0]",
+  'a.b[0].a',
+  // as the worked example (program/examples/orders-source) and mappings like it write them
+  "'orders:' & ref & ':' & $lowercase(status)",
+  "status = 'REFUNDED' ? 'order.refunded' : 'order.placed'",
+  "email ? { 'email': email, 'firstName': name }",
+  "{ 'lines': lines.{ 'q': qty, 'p': $number(price) }, 'count': $count(lines) }",
+  '$sum($map(lines, function($l) { $l.qty * 2 }))',
+  "$exists(order) and $count(order.lines) > 0 ? 'order' : 'other'",
 ];
 
 /** Values from the records' vocabulary as well as arbitrary ones, so conditions sometimes hold. */
