@@ -7,3 +7,4 @@ export * from './currency';
 export * from './profile-history';
 export * from './segment-call';
 export * from './source-mapping';
+export * from './jsonata-fast';

@@ -90,6 +90,27 @@ describe('SourceMapper', () => {
     expect(derivedEventId(at)).toBe('orders:2:41');
   });
 
+  it('binds the position variables an expression JSONata evaluates names, and all of them for $eval', async () => {
+    const mapper = new SourceMapper({
+      type: "'segment.bench'",
+      occurredAt: 'ts',
+      customerId: 'user',
+      // $formatNumber is outside the compiled subset: JSONata evaluates these two.
+      properties:
+        "{ 'partition': $formatNumber($partition, '0'), 'topic': $eval('$topic & \"/\" & $timestamp') }",
+    });
+    expect(await mapper.map({ ts: '2026-03-01T10:00:00Z', user: 'c-1' }, at)).toEqual({
+      ok: true,
+      event: {
+        eventId: 'orders:2:41',
+        type: 'segment.bench',
+        occurredAt: '2026-03-01T10:00:00Z',
+        customerId: 'c-1',
+        properties: { partition: '2', topic: 'orders/1772359200000' },
+      },
+    });
+  });
+
   it('gives a reason naming the field and the expression when the mapped event is invalid', async () => {
     const record = { ...placed, currency: 'dollars', customer: { id: 'c-42', email: 'not-an-email' } };
     expect(await new SourceMapper(exampleMapping()).map(record, at)).toEqual({

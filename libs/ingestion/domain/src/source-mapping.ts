@@ -1,11 +1,20 @@
 import { RetailEventV1, validate } from '@mmp/contracts';
 import type { SourceMapping } from '@mmp/program';
 import jsonata from 'jsonata';
+import {
+  type CompiledExpression,
+  compileFast,
+  namedVariables,
+  NOT_EVALUATED,
+  plainValue,
+} from './jsonata-fast';
 
 /**
  * A program source's mapping, compiled once: each record of the retailer's topic becomes our
  * event, validated with the rules of `POST /v1/events`, or a reason naming the field and the
  * expression that produced it (README, "Kafka sources"). Pure apart from JSONata's evaluation.
+ * Expressions within the compiled subset (jsonata-fast.ts) run as plain functions; any other, and
+ * any record the compiled code leaves, is evaluated by JSONata.
  */
 
 /** Where a record sits, bound in every expression as `$topic`, `$partition`, `$offset`, `$key`, `$timestamp`. */
@@ -35,14 +44,6 @@ type Field = (typeof FIELDS)[number];
 export const derivedEventId = (position: SourceRecordPosition): string =>
   `${position.topic}:${position.partition}:${position.offset}`;
 
-/** JSONata's sequences are arrays with a marker; a plain copy is what the schema and JSON expect. */
-function plain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
-  return value;
-}
-
 /** Ids may be numbers in a retailer's records (Avro longs); ours are text. */
 const asId = (value: unknown): unknown => (typeof value === 'number' ? String(value) : value);
 
@@ -55,46 +56,23 @@ const errorText = (error: unknown): string =>
     ? error.message
     : String(error);
 
-/**
- * The names of an expression that is only a path of plain names (`customer.id`, `at`), else
- * undefined. Most mapped fields are such paths, and reading one directly costs nothing, where
- * JSONata's (asynchronous) evaluation costs microseconds per record.
- */
-function plainPath(expression: jsonata.Expression): string[] | undefined {
-  const node = expression.ast();
-  // JSONata's typings leave `path` out of the node types its parser makes.
-  const type: string = node.type;
-  if (type !== 'path' || !node.steps || Object.keys(node).some((key) => key !== 'type' && key !== 'steps'))
-    return undefined;
-  const names: string[] = [];
-  for (const step of node.steps) {
-    const plain = Object.keys(step).every((key) => key === 'type' || key === 'value' || key === 'position');
-    if (step.type !== 'name' || typeof step.value !== 'string' || !plain) return undefined;
-    names.push(step.value);
-  }
-  return names;
-}
-
-const NOT_PLAIN = Symbol('not plain');
-
-/**
- * A plain path read through objects only; NOT_PLAIN where JSONata's semantics differ from a
- * plain read (a path through or onto an array maps over it), so the caller evaluates instead.
- */
-function readPlainPath(value: unknown, names: readonly string[]): unknown {
-  let current = value;
-  for (const name of names) {
-    if (Array.isArray(current)) return NOT_PLAIN;
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = Object.hasOwn(current, name) ? Reflect.get(current, name) : undefined;
-  }
-  return Array.isArray(current) ? NOT_PLAIN : current;
-}
-
 interface CompiledField {
   field: Field;
   expression: jsonata.Expression;
-  path: string[] | undefined;
+  /** The expression as plain functions, or undefined when it is outside their subset. */
+  fast: CompiledExpression | undefined;
+}
+
+const POSITION_VARIABLES = ['topic', 'partition', 'offset', 'key', 'timestamp'] as const;
+type PositionVariable = (typeof POSITION_VARIABLES)[number];
+
+/**
+ * The position variables a mapping names. Binding only those saves building them for every
+ * record; `$eval` evaluates text in the caller's variables, so a mapping calling it gets all.
+ */
+function variablesOf(expressions: readonly jsonata.Expression[]): readonly PositionVariable[] {
+  const named = new Set(expressions.flatMap((expression) => [...namedVariables(expression.ast())]));
+  return POSITION_VARIABLES.filter((name) => named.has(name) || named.has('eval'));
 }
 
 /**
@@ -106,6 +84,7 @@ export const SOURCE_MAPPING_LIMITS = { timeoutMs: 5_000, stackDepth: 1_000 };
 
 export class SourceMapper {
   private readonly expressions: CompiledField[];
+  private readonly variables: readonly PositionVariable[];
 
   /** Throws on an expression that does not compile: the program loader has checked them already. */
   constructor(
@@ -113,22 +92,26 @@ export class SourceMapper {
     limits: { timeoutMs: number; stackDepth: number } = SOURCE_MAPPING_LIMITS,
   ) {
     const options = { timeout: limits.timeoutMs, stack: limits.stackDepth };
+    const compileOptions = { variables: POSITION_VARIABLES, stackDepth: limits.stackDepth };
     this.expressions = FIELDS.flatMap((field): CompiledField[] => {
       const source = mapping[field];
       if (source === undefined) return [];
       const expression = jsonata(source, options);
-      return [{ field, expression, path: plainPath(expression) }];
+      return [{ field, expression, fast: compileFast(expression.ast(), compileOptions) }];
     });
+    this.variables = variablesOf(this.expressions.map(({ expression }) => expression));
   }
 
   async map(value: unknown, position: SourceRecordPosition): Promise<SourceRecordMapping> {
-    const { topic, partition, offset, key, timestamp } = position;
-    const bindings = { topic, partition, offset, key, timestamp };
+    const bindings: Partial<Record<PositionVariable, unknown>> = {};
+    for (const name of this.variables) bindings[name] = position[name];
     const mapped: Partial<Record<Field, unknown>> = {};
-    for (const { field, expression, path } of this.expressions) {
+    for (const { field, expression, fast } of this.expressions) {
       try {
-        const read = path ? readPlainPath(value, path) : NOT_PLAIN;
-        const result = read === NOT_PLAIN ? plain(await expression.evaluate(value, bindings)) : read;
+        const compiled = fast ? fast.evaluate(value, bindings) : NOT_EVALUATED;
+        const result = plainValue(
+          compiled === NOT_EVALUATED ? await expression.evaluate(value, bindings) : compiled,
+        );
         // An expression that finds nothing leaves the field out, as if it were not mapped.
         if (result !== undefined) mapped[field] = result;
       } catch (error) {
