@@ -9,8 +9,8 @@ import {
 } from './cpu';
 
 /** A proc(5) stat line with the given utime and stime (fields 14 and 15). */
-const stat = (pid: number, comm: string, utime: number, stime: number, ppid = 1): string =>
-  `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} ${stime} 0 0 20 0 1 0 100 0 0`;
+const stat = (pid: number, comm: string, utime: number, stime: number, ppid = 1, cutime = 0): string =>
+  `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} ${stime} ${cutime} 0 20 0 1 0 100 0 0`;
 
 /** /proc as seen at one moment: own threads (main first), other processes, machine busy ticks. */
 function procAt(tick: {
@@ -52,10 +52,15 @@ describe('CPU accounting from /proc', () => {
       procAt({ main: 250, gc: 40, driver: 60, postgres: [100, 30], kcat: 7, machine: 1000 }),
     );
 
-    expect(sample).toEqual({
+    expect(sample).toMatchObject({
       ms: { service: 2500, runtime: 400, driver: 600, postgres: 1300, kafka: 70 },
       machineMs: 10000,
     });
+    expect(sample.processes.map((p) => [p.spender, p.pid, p.ms])).toEqual([
+      ['postgres', 20, 1000],
+      ['postgres', 21, 300],
+      ['kafka', 30, 70],
+    ]);
   });
 
   it("bills to postgres only the run's own server and its children once it is known", () => {
@@ -85,7 +90,47 @@ describe('CPU accounting from /proc', () => {
     expect(cpuPerEvent(before, after, 10_000)).toEqual({
       us: { service: 200, runtime: 20, driver: 20, postgres: 100, kafka: 1 },
       machineUs: 400,
+      postgresEndedUs: 0,
     });
+  });
+
+  it('counts Postgres backends that ended between the samples from what the postmaster reaped, and those that started and ended in between', () => {
+    // The postmaster (40) reaps its backends: their whole CPU time goes into its cutime.
+    const at = (postmaster: { cutime: number }, backends: [pid: number, ticks: number][]): ProcReader => ({
+      ...procAt({ main: 1, gc: 0, driver: 1, postgres: [], kcat: 0, machine: 10 }),
+      processes: () => [
+        { name: 'postgres', stat: stat(40, 'postgres', 10, 0, 1, postmaster.cutime) },
+        ...backends.map(([pid, ticks]) => ({ name: 'postgres', stat: stat(pid, 'postgres', ticks, 0, 40) })),
+      ],
+    });
+    // Before: backends 41 (300 ticks, from the migrations) and 42 (100). In between, 41 spends
+    // 20 more and closes (320 reaped); 43 opens, spends 50 and closes; 42 spends 30.
+    const before = sampleCpu(
+      at({ cutime: 0 }, [
+        [41, 300],
+        [42, 100],
+      ]),
+      40,
+    );
+    const after = sampleCpu(at({ cutime: 320 + 50 }, [[42, 130]]), 40);
+
+    // 20 + 50 + 30 ticks = 1000 ms over 1000 events; reading only live backends gave 30 - 300 ticks.
+    expect(cpuPerEvent(before, after, 1000)).toMatchObject({
+      us: { postgres: 1000 },
+      postgresEndedUs: 700,
+    });
+  });
+
+  it('leaves out a process that ended when no billed process reaped it, rather than counting it below zero', () => {
+    const at = (processes: { name: string; stat: string }[]): ProcReader => ({
+      ...procAt({ main: 1, gc: 0, driver: 1, postgres: [], kcat: 0, machine: 10 }),
+      processes: () => processes,
+    });
+    const before = sampleCpu(at([{ name: 'kcat', stat: stat(30, 'kcat', 500, 0) }]));
+    const after = sampleCpu(at([{ name: 'kcat', stat: stat(31, 'kcat', 7, 0) }]));
+
+    // 31 started in between: all of its 7 ticks count; 30 ended unseen: nothing.
+    expect(cpuPerEvent(before, after, 1000).us.kafka).toBe(70);
   });
 
   it('measures around the work, and gives the system figure with its ratio to the baseline', async () => {

@@ -12,16 +12,36 @@ export const CPU_SPENDERS = ['service', 'runtime', 'driver', 'postgres', 'kafka'
 export type CpuSpender = (typeof CPU_SPENDERS)[number];
 
 export interface CpuSample {
-  /** Milliseconds of CPU (user + system) per spender since it started. */
+  /** Milliseconds of CPU (user + system) per spender since it started, of the threads and processes alive now. */
   readonly ms: Readonly<Record<CpuSpender, number>>;
   /** Every CPU of the machine, busy milliseconds since boot. */
   readonly machineMs: number;
+  /** The processes billed (postgres, kcat) one by one: cpuPerEvent needs them to count those that ended. */
+  readonly processes: readonly ProcessReading[];
+}
+
+/** One billed process as /proc showed it. */
+export interface ProcessReading {
+  readonly spender: CpuSpender;
+  readonly pid: number;
+  readonly ppid: number;
+  /** When it started (ticks since boot): with the pid, names the process even if its pid is reused. */
+  readonly startTime: string;
+  /** Its own CPU milliseconds (user + system). */
+  readonly ms: number;
+  /** CPU milliseconds of its children that ended and that it reaped (cutime + cstime). */
+  readonly childMs: number;
 }
 
 /** CPU per event of a stretch of a case, in microseconds, by spender and in all. */
 export interface CpuPerEvent {
   readonly us: Readonly<Record<CpuSpender, number>>;
   readonly machineUs: number;
+  /**
+   * The part of `us.postgres` spent by processes that ended during the stretch (a pool closing a
+   * backend): /proc no longer lists them at its end, so it is read from the postmaster that reaped them.
+   */
+  readonly postgresEndedUs?: number;
 }
 
 /** What /proc says: one reading of the proc files, for sampleCpu (tests pass fixtures). */
@@ -82,6 +102,20 @@ export function statPids(stat: string): { pid: number; ppid: number } {
   return { pid: Number(stat.slice(0, stat.indexOf(' '))), ppid: Number(fields[1] ?? 0) };
 }
 
+/**
+ * Ticks of a process's children that ended and that it waited for (cutime + cstime, fields 16
+ * and 17 of proc(5)): the kernel adds a child's whole CPU time there when its parent reaps it.
+ */
+export function statChildTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[13] ?? 0) + Number(fields[14] ?? 0);
+}
+
+/** A process's start time (field 22 of proc(5)). */
+function statStartTime(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
 let postgresServerPid: number | undefined;
 
 /**
@@ -97,33 +131,96 @@ export function sampleCpu(proc: ProcReader, postgresServer = postgresServerPid):
   proc.ownThreads().forEach((thread, index) => {
     ticks[threadSpender(thread.name, index === 0)] += statTicks(thread.stat);
   });
+  const toMs = (count: number): number => (count * 1000) / proc.ticksPerSecond;
+  const processes: ProcessReading[] = [];
   for (const process of proc.processes()) {
     const spender = PROCESS_SPENDERS[process.name];
+    if (!spender) continue;
+    const { pid, ppid } = statPids(process.stat);
     if (spender === 'postgres' && postgresServer !== undefined) {
-      const { pid, ppid } = statPids(process.stat);
       if (pid !== postgresServer && ppid !== postgresServer) continue;
     }
-    if (spender) ticks[spender] += statTicks(process.stat);
+    ticks[spender] += statTicks(process.stat);
+    processes.push({
+      spender,
+      pid,
+      ppid,
+      startTime: statStartTime(process.stat),
+      ms: toMs(statTicks(process.stat)),
+      childMs: toMs(statChildTicks(process.stat)),
+    });
   }
-  const toMs = (count: number): number => (count * 1000) / proc.ticksPerSecond;
   return {
     ms: bySpender((spender) => toMs(ticks[spender])),
     machineMs: toMs(machineBusyTicks(proc.machineStat())),
+    processes,
   };
+}
+
+/**
+ * CPU milliseconds each spender's processes spent between two samples, those that ended in
+ * between included. A process alive at the end counts what it spent since the first sample (all
+ * of it if it started later). One that ended is not in /proc any more: its parent, when it
+ * reaped it, got its whole CPU time in its children's time, so a billed process whose parent is
+ * not billed (the postmaster) adds what its children's time grew by, and each billed process that
+ * ended takes off what it had spent before the first sample. A Postgres backend a pool closes
+ * during a run (an idle timeout) used to count minus what it had spent before the run, and one
+ * opened and closed within the run not at all.
+ */
+function processesSpent(
+  before: readonly ProcessReading[],
+  after: readonly ProcessReading[],
+): { ms: Record<CpuSpender, number>; endedMs: Record<CpuSpender, number> } {
+  const key = (reading: ProcessReading): string => `${reading.pid}@${reading.startTime}`;
+  const earlier = new Map(before.map((reading) => [key(reading), reading]));
+  const later = new Map(after.map((reading) => [key(reading), reading]));
+  const ms = bySpender(() => 0);
+  const endedMs = bySpender(() => 0);
+  /** Billed processes alive in both samples whose parent is not billed: they reap the others. */
+  const reapers = new Map<number, ProcessReading>();
+  const billedPids = new Set(after.map((reading) => reading.pid));
+  for (const reading of after) {
+    const first = earlier.get(key(reading));
+    ms[reading.spender] += reading.ms - (first?.ms ?? 0);
+    if (first && !billedPids.has(reading.ppid)) {
+      reapers.set(reading.pid, reading);
+      const reaped = reading.childMs - first.childMs;
+      ms[reading.spender] += reaped;
+      endedMs[reading.spender] += reaped;
+    }
+  }
+  for (const reading of before) {
+    if (later.has(key(reading))) continue;
+    // Ended: its reaper's children's time holds all of it. One whose parent is not billed (no
+    // reaper seen) is left out rather than counted at minus what it spent before.
+    if (!reapers.has(reading.ppid)) continue;
+    ms[reading.spender] -= reading.ms;
+    endedMs[reading.spender] -= reading.ms;
+  }
+  return { ms, endedMs };
 }
 
 export function cpuPerEvent(before: CpuSample, after: CpuSample, events: number): CpuPerEvent {
   const per = (ms: number): number => (ms * 1000) / events;
+  const processes = processesSpent(before.processes, after.processes);
+  const threadMs = (spender: CpuSpender): number =>
+    spender === 'postgres' || spender === 'kafka'
+      ? processes.ms[spender]
+      : after.ms[spender] - before.ms[spender];
   return {
-    us: bySpender((spender) => per(after.ms[spender] - before.ms[spender])),
+    us: bySpender((spender) => per(threadMs(spender))),
     machineUs: per(after.machineMs - before.machineMs),
+    postgresEndedUs: per(processes.endedMs.postgres),
   };
 }
 
 /** One line for the log: `service 80.0, runtime 20.0, ...; whole machine 190.0 (µs of CPU per event)`. */
 export function describeCpu(cpu: CpuPerEvent): string {
   const parts = CPU_SPENDERS.map((spender) => `${spender} ${cpu.us[spender].toFixed(1)}`);
-  return `${parts.join(', ')}; whole machine ${cpu.machineUs.toFixed(1)} (µs of CPU per event)`;
+  const ended = cpu.postgresEndedUs
+    ? ` (postgres processes that ended meanwhile ${cpu.postgresEndedUs.toFixed(1)})`
+    : '';
+  return `${parts.join(', ')}${ended}; whole machine ${cpu.machineUs.toFixed(1)} (µs of CPU per event)`;
 }
 
 /** The live /proc, or undefined where there is none (macOS, Windows): then no CPU figures. */

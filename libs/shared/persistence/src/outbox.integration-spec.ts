@@ -94,6 +94,28 @@ describe('outbox helper', () => {
     ]);
   });
 
+  it("turns synchronous commit off for the mark's own transaction only: the pooled connection keeps the server's setting", async () => {
+    // One connection, so the mark and the reads after it share it.
+    const single = await openServiceDatabase({ schema, migrations: [], url: schemas.url, poolSize: 1 });
+    try {
+      const setting = async (): Promise<string> =>
+        (await queryRows<{ s: string }>(single, `SELECT current_setting('synchronous_commit') AS s`))[0]!.s;
+      const before = await setting();
+      await markOutboxPublished(single, events, [['e1']], at(10));
+      await markOutboxPublished(single, reports, [['c9'], ['t9']], at(10));
+
+      expect(await setting()).toBe(before);
+      expect(before).not.toBe('off');
+      const marked = await queryRows<{ event_id: string }>(
+        single,
+        'SELECT event_id FROM events WHERE published_at IS NOT NULL ORDER BY event_id',
+      );
+      expect(marked.map((r) => r.event_id)).toEqual(['e1', 'e5']);
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('marks rows of a two-column key by their pairs only, in its own published column', async () => {
     await db.query(
       `INSERT INTO reports (customer_id, token, owner_id, written_at) VALUES

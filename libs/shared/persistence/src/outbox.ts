@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { queryRows, runSql, type SqlExecutor } from './sql';
 
 /**
@@ -52,11 +53,27 @@ export async function pendingOutboxRows<Row>(
 }
 
 /**
+ * The mark's own transaction does not wait for its WAL to reach the disk (`synchronous_commit`
+ * off for that transaction only, set inside the statement so the mark stays one round trip).
+ * A mark is the one write of an outbox that may be lost: if Postgres itself crashes within a few
+ * hundred milliseconds of it (the WAL writer flushes every 200 ms), the row comes back unmarked
+ * and is published again by id or by the sweep, and every consumer of the outboxes that use this
+ * takes a record again as a duplicate: journeys enters an occurrence once (instances ON CONFLICT),
+ * delivery claims a messageId once (its ledger), analytics keeps an entry and a message's status
+ * once (ON CONFLICT), consent's changes from a bounce or complaint are keyed by the message,
+ * journeys' send ledger ignores a repeated outcome, ingestion's token reports have deterministic
+ * event ids. The rows themselves (and what they announce) are written by synchronous commits.
+ */
+const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+
+/**
  * Marks rows published, once: `keys` holds one array per key column, in the order of
- * `outbox.key`, with one entry per row. A row already marked keeps its first time.
+ * `outbox.key`, with one entry per row. A row already marked keeps its first time. Runs as a
+ * transaction of its own, committed without waiting for the WAL flush (see ASYNC_COMMIT): hence a
+ * DataSource, never a transaction's EntityManager, whose other writes must stay durable.
  */
 export async function markOutboxPublished(
-  executor: SqlExecutor,
+  db: DataSource,
   outbox: OutboxTable,
   keys: readonly (readonly string[])[],
   now: Date,
@@ -66,8 +83,9 @@ export async function markOutboxPublished(
   const [single] = outbox.key;
   if (outbox.key.length === 1 && single !== undefined) {
     await runSql(
-      executor,
-      `UPDATE ${outbox.table} SET ${publishedAt} = $2 WHERE ${single} = ANY($1::text[]) AND ${publishedAt} IS NULL`,
+      db,
+      `UPDATE ${outbox.table} u SET ${publishedAt} = $2 FROM ${ASYNC_COMMIT}
+        WHERE u.${single} = ANY($1::text[]) AND u.${publishedAt} IS NULL`,
       [keys[0], now],
     );
     return;
@@ -75,9 +93,9 @@ export async function markOutboxPublished(
   const arrays = outbox.key.map((_, index) => `$${index + 1}::text[]`).join(', ');
   const matches = outbox.key.map((column) => `u.${column} = t.${column}`).join(' AND ');
   await runSql(
-    executor,
+    db,
     `UPDATE ${outbox.table} u SET ${publishedAt} = $${outbox.key.length + 1}
-       FROM unnest(${arrays}) AS t(${outbox.key.join(', ')})
+       FROM unnest(${arrays}) AS t(${outbox.key.join(', ')}), ${ASYNC_COMMIT}
       WHERE ${matches} AND u.${publishedAt} IS NULL`,
     [...keys, now],
   );

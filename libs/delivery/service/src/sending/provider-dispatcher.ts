@@ -189,24 +189,24 @@ export async function recordDispatched(
   customerOf: (messageId: string) => string,
   now: Date,
 ): Promise<void> {
-  // One transaction: a token report or dead letter (each an outbox row) commits with its outcome.
+  const outcomes = dispatched.map((d) => d.outcome);
+  const tokens = dispatched.flatMap((d) =>
+    d.unregisteredTokens.map((token) => ({
+      token,
+      customerId: customerOf(d.outcome.messageId),
+      provider: d.outcome.provider ?? 'unknown',
+      messageId: d.outcome.messageId,
+    })),
+  );
+  // The outcomes are one statement, which commits their status events and dead letters with
+  // them: a chunk whose providers reported no token needs no transaction around it.
+  if (tokens.length === 0) {
+    await ledger.recordOutcomes(outcomes, now);
+    return;
+  }
+  // One transaction: a token report (an outbox row) commits with its outcome.
   await ledger.transaction(async (tx) => {
-    await ledger.recordOutcomes(
-      dispatched.map((d) => d.outcome),
-      now,
-      tx,
-    );
-    await pushTokens.recordUnregisteredTokens(
-      dispatched.flatMap((d) =>
-        d.unregisteredTokens.map((token) => ({
-          token,
-          customerId: customerOf(d.outcome.messageId),
-          provider: d.outcome.provider ?? 'unknown',
-          messageId: d.outcome.messageId,
-        })),
-      ),
-      now,
-      tx,
-    );
+    await ledger.recordOutcomes(outcomes, now, tx);
+    await pushTokens.recordUnregisteredTokens(tokens, now, tx);
   });
 }

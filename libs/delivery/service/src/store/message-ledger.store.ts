@@ -193,34 +193,54 @@ export class MessageLedgerStore {
   }
 
   /**
-   * Records outcomes and their status events: one statement for the messages, one for the
-   * outbox (a message requeued for a retry publishes nothing), one for dead letters.
+   * Records outcomes with their status events and dead letters in one statement, whatever the
+   * chunk holds (sent, failed, retried, withheld): the messages' update, and from the rows it
+   * updated the outbox rows (a message requeued for a retry publishes nothing) and the dead
+   * letters. One round trip for a chunk instead of three; with no `tx` it is a transaction of
+   * its own, so the outcome, its status event and its dead letter still commit together.
    */
   async recordOutcomes(outcomes: readonly MessageOutcome[], now: Date, tx?: EntityManager): Promise<void> {
     if (outcomes.length === 0) return;
-    const executor = tx ?? this.db;
     // Only a queued message takes an outcome: one already failed as outcome_unknown by the
     // stale-handover sweep keeps that status, and publishes nothing more.
-    const updated = await queryRows<{ message_id: string }>(
-      executor,
-      `UPDATE delivery.messages m
-          SET status = t.status, reason = t.reason, recipient = coalesce(t.recipient, m.recipient),
-              subject = coalesce(t.subject, m.subject), body = coalesce(t.body, m.body),
-              provider = coalesce(t.provider, m.provider), provider_message_id = coalesce(t.provider_message_id, m.provider_message_id),
-              sent_at = coalesce(t.sent_at, m.sent_at), updated_at = $10,
-              attempts = coalesce(t.attempts, m.attempts),
-              next_attempt_at = t.retry_at,
-              -- A provider that refused with a retryable error did not take the message: safe to call again.
-              handed_over_at = CASE WHEN t.retry_at IS NULL THEN m.handed_over_at END,
-              pending_outbound = CASE WHEN t.retry_at IS NULL THEN NULL ELSE t.pending END,
-              pending_request = CASE WHEN t.retry_at IS NULL THEN NULL ELSE coalesce(t.pending_request, m.pending_request) END,
-              last_error = coalesce(t.last_error, m.last_error)
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::jsonb[])
-              AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at,
-                   attempts, retry_at, pending, last_error, pending_request)
-        WHERE m.message_id = t.message_id AND m.status = 'queued'
-        RETURNING m.message_id`,
+    await runSql(
+      tx ?? this.db,
+      `WITH t AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                              $9::timestamptz[], $11::int[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::jsonb[],
+                              $16::jsonb[], $17::boolean[], $18::text[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[])
+                AS t(message_id, status, reason, recipient, subject, body, provider, provider_message_id, sent_at,
+                     attempts, retry_at, pending, last_error, pending_request,
+                     event, dead, dead_customer_id, dead_channel, dead_provider, dead_outbound, dead_request)),
+       updated AS (
+         UPDATE delivery.messages m
+            SET status = t.status, reason = t.reason, recipient = coalesce(t.recipient, m.recipient),
+                subject = coalesce(t.subject, m.subject), body = coalesce(t.body, m.body),
+                provider = coalesce(t.provider, m.provider), provider_message_id = coalesce(t.provider_message_id, m.provider_message_id),
+                sent_at = coalesce(t.sent_at, m.sent_at), updated_at = $10,
+                attempts = coalesce(t.attempts, m.attempts),
+                next_attempt_at = t.retry_at,
+                -- A provider that refused with a retryable error did not take the message: safe to call again.
+                handed_over_at = CASE WHEN t.retry_at IS NULL THEN m.handed_over_at END,
+                pending_outbound = CASE WHEN t.retry_at IS NULL THEN NULL ELSE t.pending END,
+                pending_request = CASE WHEN t.retry_at IS NULL THEN NULL ELSE coalesce(t.pending_request, m.pending_request) END,
+                last_error = coalesce(t.last_error, m.last_error)
+           FROM t
+          WHERE m.message_id = t.message_id AND m.status = 'queued'
+          RETURNING m.message_id),
+       recorded AS (SELECT t.* FROM t WHERE t.message_id IN (SELECT message_id FROM updated)),
+       status_events AS (
+         INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
+         SELECT message_id || ':' || status, message_id, event, $10 FROM recorded WHERE status <> 'queued'
+         ON CONFLICT (event_id) DO NOTHING),
+       dead_letters AS (
+         INSERT INTO delivery.dead_letters
+           (message_id, customer_id, channel, provider, attempts, last_error, outbound, request, reason, created_at)
+         SELECT message_id, dead_customer_id, dead_channel, dead_provider, coalesce(attempts, 0),
+                coalesce(last_error, reason, 'unknown'), dead_outbound, dead_request, coalesce(reason, 'retries_exhausted'), $10
+           FROM recorded WHERE dead
+         ON CONFLICT (message_id) DO NOTHING)
+       SELECT count(*) FROM updated`,
       [
         outcomes.map((o) => o.messageId),
         outcomes.map((o) => o.status),
@@ -237,46 +257,14 @@ export class MessageLedgerStore {
         outcomes.map((o) => (o.pendingOutbound ? JSON.stringify(o.pendingOutbound) : null)),
         outcomes.map((o) => o.lastError ?? null),
         outcomes.map((o) => (o.pendingRequest ? JSON.stringify(o.pendingRequest) : null)),
+        outcomes.map((o) => JSON.stringify(o.event)),
+        outcomes.map((o) => o.deadLetter !== undefined),
+        outcomes.map((o) => o.deadLetter?.customerId ?? null),
+        outcomes.map((o) => o.deadLetter?.channel ?? null),
+        outcomes.map((o) => o.deadLetter?.provider ?? null),
+        outcomes.map((o) => (o.deadLetter ? JSON.stringify(o.deadLetter.outbound) : null)),
+        outcomes.map((o) => (o.deadLetter?.request ? JSON.stringify(o.deadLetter.request) : null)),
       ],
     );
-    const recorded = new Set(updated.map((r) => r.message_id));
-    const published = outcomes.filter((o) => o.status !== 'queued' && recorded.has(o.messageId));
-    if (published.length > 0)
-      await runSql(
-        executor,
-        `INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
-         SELECT e, m, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(e, m, p)
-         ON CONFLICT (event_id) DO NOTHING`,
-        [
-          published.map((o) => `${o.messageId}:${o.status}`),
-          published.map((o) => o.messageId),
-          published.map((o) => JSON.stringify(o.event)),
-          now,
-        ],
-      );
-    const dead = outcomes.flatMap((o) =>
-      o.deadLetter && recorded.has(o.messageId) ? [{ ...o.deadLetter, outcome: o }] : [],
-    );
-    if (dead.length > 0)
-      await runSql(
-        executor,
-        `INSERT INTO delivery.dead_letters
-           (message_id, customer_id, channel, provider, attempts, last_error, outbound, request, reason, created_at)
-         SELECT *, $10::timestamptz
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[])
-         ON CONFLICT (message_id) DO NOTHING`,
-        [
-          dead.map((d) => d.outcome.messageId),
-          dead.map((d) => d.customerId),
-          dead.map((d) => d.channel),
-          dead.map((d) => d.provider),
-          dead.map((d) => d.outcome.attempts ?? 0),
-          dead.map((d) => d.outcome.lastError ?? d.outcome.reason ?? 'unknown'),
-          dead.map((d) => JSON.stringify(d.outbound)),
-          dead.map((d) => (d.request ? JSON.stringify(d.request) : null)),
-          dead.map((d) => d.outcome.reason ?? 'retries_exhausted'),
-          now,
-        ],
-      );
   }
 }

@@ -38,7 +38,7 @@ export class EnterJourneysUsecase {
     for (const milestone of reached) {
       const enteredAt = entryTimeOf(new Date(milestone.reachedAt), now);
       for (const journey of journeys.filter((j) => j.trigger === milestone.milestoneKey)) {
-        const version = journeyVersion(journey);
+        const version = versionOf(journey);
         versions.set(`${journey.key}@${version}`, { key: journey.key, version, definition: journey });
         candidates.push({
           definition: journey,
@@ -60,12 +60,12 @@ export class EnterJourneysUsecase {
     }
     if (candidates.length === 0) return;
 
-    await this.instances.transaction(async (tx) => {
+    const versionsSaved = await this.instances.transaction(async (tx) => {
       // Once, in one order, for every segment: events being committed for these customers right
       // now are either in the reads of the kept events below or see these instances (see
       // TrackCustomerEventsUsecase), and the policies decide one batch at a time per customer.
       await this.ledger.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
-      await this.versions.saveVersions(tx, [...versions.values()], now);
+      const saved = await this.versions.saveVersions(tx, [...versions.values()], now);
       // Usually one segment; a journey and customer twice in one batch (a re-armed milestone, a
       // redelivery) is entered after the first has run, so re-entry sees what the first left.
       const segments = arrivalSegments(
@@ -73,7 +73,9 @@ export class EnterJourneysUsecase {
         (c) => `${c.definition.key}\u0000${c.record.state.customerId}`,
       );
       for (const segment of segments) await this.enterSegment(tx, segment, now);
+      return saved;
     });
+    versionsSaved();
     // Instances created now, and any a crash left with unpublished sends.
     const instanceIds = candidates.map((c) => c.record.state.instanceId);
     await this.runner.publishEntries(instanceIds);
@@ -101,4 +103,19 @@ export class EnterJourneysUsecase {
     await this.instances.updateInstances(tx, states, now);
     await this.outboxes.insertOutbox(tx, outbox, now);
   }
+}
+
+/**
+ * Each definition's version, hashed once: a program is replaced whole (ProgramStore.replace),
+ * never changed in place, so a definition object keeps its version. Hashing it (canonical JSON,
+ * SHA-256) for every milestone of every batch cost about 8 µs per order-path event.
+ */
+const definitionVersions = new WeakMap<JourneyDefinition, string>();
+function versionOf(journey: JourneyDefinition): string {
+  let version = definitionVersions.get(journey);
+  if (version === undefined) {
+    version = journeyVersion(journey);
+    definitionVersions.set(journey, version);
+  }
+  return version;
 }
