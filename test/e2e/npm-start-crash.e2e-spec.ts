@@ -6,7 +6,7 @@ import { findFreePort } from '@mmp/persistence';
 import { HANDOVER_CHUNK } from '@mmp/delivery-service';
 import { eventually } from '../support';
 import { api, orderPathEvents } from './order-events';
-import { waitUntilReady, type ServiceProcess } from './service-processes';
+import { npmStartEnvironment, waitUntilReady, type ServiceProcess } from './service-processes';
 
 const ROOT = join(__dirname, '..', '..');
 const CUSTOMERS = 3000;
@@ -56,17 +56,9 @@ describe('npm start killed with SIGKILL during a stream of events', () => {
 
   /** `npm start` as the README runs it: no DATABASE_URL, no KAFKA_BROKERS, the development key. */
   async function start(): Promise<ServiceProcess> {
-    const {
-      NODE_OPTIONS: _jest,
-      DATABASE_URL: _database,
-      KAFKA_BROKERS: _kafka,
-      NODE_ENV: _nodeEnv,
-      API_KEYS: _keys,
-      ...inherited
-    } = process.env;
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/platform/src/main.ts'], {
       cwd: ROOT,
-      env: { ...inherited, PORT: String(port), EMBEDDED_PG_DIR: dataDir },
+      env: npmStartEnvironment(port, dataDir),
       // Its own process group, so that one kill takes the platform and its Postgres at once.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { findFreePort } from '@mmp/persistence';
 import { eventually } from '../support';
 import { api, orderPathEvents } from './order-events';
-import { waitUntilReady, type ServiceProcess } from './service-processes';
+import { npmStartEnvironment, waitUntilReady, type ServiceProcess } from './service-processes';
 
 const ROOT = join(__dirname, '..', '..');
 const KEY = 'dev-key';
@@ -36,19 +36,11 @@ describe('npm start stopped with SIGTERM', () => {
 
   /** `npm start` as the README runs it, in its own process group so that afterAll can clean up. */
   async function npmStart(): Promise<ServiceProcess> {
-    const {
-      NODE_OPTIONS: _jest,
-      DATABASE_URL: _database,
-      KAFKA_BROKERS: _kafka,
-      NODE_ENV: _nodeEnv,
-      API_KEYS: _keys,
-      ...inherited
-    } = process.env;
     const npm = process.env.npm_execpath;
     const [command, args] = npm ? [process.execPath, [npm, 'start']] : ['npm', ['start']];
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...inherited, PORT: String(port), EMBEDDED_PG_DIR: dataDir },
+      env: npmStartEnvironment(port, dataDir),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

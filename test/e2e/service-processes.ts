@@ -68,3 +68,20 @@ export async function stopServiceProcess(service: ServiceProcess): Promise<void>
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * The environment `npm start` runs with as the README gives it: this process's, without what the
+ * tests set (no DATABASE_URL, no KAFKA_BROKERS, no API_KEYS: the development key), on the given
+ * port and embedded data directory.
+ */
+export function npmStartEnvironment(port: number, dataDir: string): NodeJS.ProcessEnv {
+  const {
+    NODE_OPTIONS: _jest,
+    DATABASE_URL: _database,
+    KAFKA_BROKERS: _kafka,
+    NODE_ENV: _nodeEnv,
+    API_KEYS: _keys,
+    ...inherited
+  } = process.env;
+  return { ...inherited, PORT: String(port), EMBEDDED_PG_DIR: dataDir };
+}
