@@ -147,12 +147,15 @@ async function insertWaits(
      VALUES ('bench_timer', $1, $2::jsonb, $3) ON CONFLICT DO NOTHING`,
     [version, JSON.stringify(journey), now],
   );
-  // One statement: the due ones wake within the hour, the rest from 30 days on.
+  // One statement: the due ones wake within the hour, the rest from 30 days on. Their entries
+  // are marked published, as they would be long before a million waits piled up: left pending,
+  // the entry sweep published them 500 a second through the latency phase, which then measured
+  // that backlog rather than journeys.
   await runSql(
     db,
     `INSERT INTO journeys.instances
        (instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
-        grp, status, step_index, wake_at, wait_reason, entered_at, updated_at)
+        grp, status, step_index, wake_at, wait_reason, entered_at, updated_at, entry_published_at)
      SELECT 'bench-' || g, 'bench_timer', $1, $2 || g, 'occ-' || g,
             '{"key":"bench_timer_moment","occurrence":"1"}'::jsonb,
             jsonb_build_object('customerId', $2 || g, 'traits', jsonb_build_object('email', $2 || g || '@example.com'),
@@ -160,7 +163,7 @@ async function insertWaits(
             'treatment', 'waiting', 0,
             CASE WHEN g <= $3 THEN $4::timestamptz - (g % 3600) * interval '1 second'
                  ELSE $5::timestamptz + g * interval '1 second' END,
-            'wait', $6, $6
+            'wait', $6, $6, $6
        FROM generate_series(1, $7::int) AS g`,
     [
       version,
