@@ -79,8 +79,16 @@ export class EnterJourneysUsecase {
       }
       return left;
     });
-    await this.runner.publishEntries(pending.entries);
-    await this.runner.publish(pending.messages);
+    // Side by side: two topics, whose consumers never relied on one reaching them before the
+    // other, so the message requests need not wait for the entries' produce and mark. Each is
+    // marked after its own publish, so a failure or crash leaves only what was not published
+    // unmarked, for the redelivery; both settle before a failure is thrown to retry the batch.
+    const published = await Promise.allSettled([
+      this.runner.publishEntries(pending.entries),
+      this.runner.publish(pending.messages),
+    ]);
+    const failed = published.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
