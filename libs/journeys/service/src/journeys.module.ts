@@ -14,6 +14,7 @@ import { JourneyMapQuery } from './store/journey-map.query';
 import { JourneyVersionStore } from './store/journey-version.store';
 import { JourneysBacklogQuery } from './store/journeys-backlog.query';
 import { OutboxStore } from './store/outbox.store';
+import { RunStore } from './store/run.store';
 import { SendLedgerStore } from './store/send-ledger.store';
 import { EnterJourneysUsecase } from './usecases/enter-journeys/enter-journeys.usecase';
 import { FireDueTimersUsecase } from './usecases/fire-due-timers/fire-due-timers.usecase';
@@ -38,6 +39,7 @@ import { RecordSendOutcomesUsecase } from './usecases/record-send-outcomes/recor
     JourneyVersionStore,
     JourneysBacklogQuery,
     OutboxStore,
+    RunStore,
     SendLedgerStore,
     JourneyMapQuery,
     JourneyRunner,

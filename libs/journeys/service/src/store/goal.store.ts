@@ -4,7 +4,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import type { KeptEvent } from './customer-event.store';
 
-/** Goals reached (`goal_reached_at` of `journeys.instances`): from new events, and from history at entry. */
+/**
+ * Goals reached (`goal_reached_at` of `journeys.instances`) from new events; an instance's goal from
+ * the events journeys held before it entered is set by its insert (InstanceStore.insertInstances).
+ */
 @Injectable()
 export class GoalStore {
   constructor(@InjectServiceDatabase('journeys') private readonly db: DataSource) {}
@@ -39,25 +42,6 @@ export class GoalStore {
         events.map((e) => e.type),
         events.map((e) => e.occurredAt),
       ],
-    );
-  }
-
-  /**
-   * Marks the goal of just-entered instances from the events journeys already holds: a goal
-   * event that reached journeys before the milestone it follows counts all the same.
-   */
-  async recordGoalsFromHistory(tx: EntityManager, instanceIds: readonly string[]): Promise<void> {
-    if (instanceIds.length === 0) return;
-    await runSql(
-      tx,
-      `UPDATE journeys.instances i
-          SET goal_reached_at = (
-                SELECT min(e.occurred_at) FROM journeys.customer_events e
-                 WHERE e.customer_id = i.customer_id AND e.event_type = i.goal_event
-                   AND e.occurred_at >= i.entered_at AND e.occurred_at <= i.goal_ends_at
-                   AND e.event_id IS DISTINCT FROM i.cause_event_id)
-        WHERE i.instance_id = ANY($1::text[]) AND i.goal_event IS NOT NULL AND i.goal_reached_at IS NULL`,
-      [instanceIds],
     );
   }
 }

@@ -1,9 +1,15 @@
 import type { CustomerProfileSnapshot, MessageRequestedV1 } from '@mmp/contracts';
-import type { Group, HeldSend, InstanceState, InstanceStatus, WaitReason } from '@mmp/journeys-domain';
+import type { Group, InstanceState, InstanceStatus, WaitReason } from '@mmp/journeys-domain';
 import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
 import type { JourneyDefinition } from '@mmp/program';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import {
+  policyStateOfRows,
+  policyStateSql,
+  type PolicyState,
+  type PolicyStateRow,
+} from './send-ledger.store';
 
 /** What an instance needs besides its state: the version it runs on and what it renders with. */
 export interface InstanceRecord {
@@ -18,6 +24,12 @@ export interface InstanceRecord {
 }
 
 export type MilestoneContext = MessageRequestedV1['milestone'];
+
+/** What insertInstances() created (each with when its customer first did each event type since entry) and read. */
+export interface EnteredInstances {
+  created: Map<string, Map<string, Date>>;
+  policy: PolicyState;
+}
 
 /** A live instance loaded with the definition it runs on. */
 export interface LiveInstance extends InstanceRecord {
@@ -83,24 +95,50 @@ export class InstanceStore {
     return withTransaction(this.db, work);
   }
 
-  /** Inserts new instances; returns the ids actually created (re-entry while live is ignored). */
+  /**
+   * Inserts new instances (re-entry while live is ignored) with their goals reached from the
+   * events journeys already holds (one that came before its milestone counts all the same), and
+   * returns, for each created one, what its customer did since entry, together with the policy
+   * state of `policyOf.customers` when given: one statement for what an entry reads and
+   * writes before deciding. The caller holds the customers' lock, taken in an earlier statement,
+   * so what this reads is what was committed before it (see TrackCustomerEventsUsecase).
+   */
   async insertInstances(
     tx: EntityManager,
     records: readonly InstanceRecord[],
     now: Date,
-  ): Promise<Set<string>> {
-    if (records.length === 0) return new Set();
-    const rows = await queryRows<{ instance_id: string }>(
+    policyOf: { customers: readonly string[]; since: Date } = { customers: [], since: now },
+  ): Promise<EnteredInstances> {
+    if (records.length === 0) return { created: new Map(), policy: { ledger: new Map(), held: new Map() } };
+    const rows = await queryRows<
+      PolicyStateRow | { kind: 'created'; instance_id: string; events: Record<string, string> | null }
+    >(
       tx,
-      `INSERT INTO journeys.instances
-         (instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
-          grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, cause_event_id, updated_at)
-       SELECT t.*, $16::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
-                     $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-                     $13::text[], $14::timestamptz[], $15::text[]) AS t
-       ON CONFLICT DO NOTHING
-       RETURNING instance_id`,
+      `WITH created AS (
+         INSERT INTO journeys.instances
+           (instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
+            grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, cause_event_id,
+            goal_reached_at, updated_at)
+         SELECT t.*,
+                (SELECT min(e.occurred_at) FROM journeys.customer_events e
+                  WHERE e.customer_id = t.customer_id AND e.event_type = t.goal_event
+                    AND e.occurred_at >= t.entered_at AND e.occurred_at <= t.goal_ends_at
+                    AND e.event_id IS DISTINCT FROM t.cause_event_id),
+                $16::timestamptz
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
+                       $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::timestamptz[],
+                       $13::text[], $14::timestamptz[], $15::text[])
+                AS t(instance_id, journey_key, journey_version, customer_id, occurrence_id, milestone, profile,
+                     grp, status, step_index, wake_at, entered_at, goal_event, goal_ends_at, cause_event_id)
+         ON CONFLICT DO NOTHING
+         RETURNING instance_id, customer_id, entered_at, cause_event_id)
+       SELECT 'created' AS kind, i.instance_id, i.customer_id, NULL::text AS journey_key, NULL::int AS priority,
+              NULL::text AS channel, i.entered_at AS at, NULL::text AS local_day, NULL::boolean AS pending,
+              ${EVENTS_SINCE_ENTRY} AS events
+         FROM created i
+       UNION ALL
+       SELECT p.*, NULL::jsonb FROM (${policyStateSql('$17', '$18')}) AS p
+       ORDER BY kind, at`,
       [
         records.map((r) => r.state.instanceId),
         records.map((r) => r.state.journeyKey),
@@ -118,9 +156,17 @@ export class InstanceStore {
         records.map((r) => r.goal?.endsAt ?? null),
         records.map((r) => r.causeEventId),
         now,
+        policyOf.customers,
+        policyOf.since,
       ],
     );
-    return new Set(rows.map((row) => row.instance_id));
+    const created = new Map<string, Map<string, Date>>();
+    const policy: PolicyStateRow[] = [];
+    for (const row of rows) {
+      if (row.kind === 'created') created.set(row.instance_id, eventTimesOf(row.events));
+      else policy.push(row);
+    }
+    return { created, policy: policyStateOfRows(policy) };
   }
 
   async updateInstances(tx: EntityManager, states: readonly InstanceState[], now: Date): Promise<void> {
@@ -191,26 +237,6 @@ export class InstanceStore {
     return rows.map((row) => ({ ...toLive(row), eventsSinceEntry: eventTimesOf(row.events) }));
   }
 
-  /** The send steps of these customers held for delivery's outcome of an earlier send, per customer. */
-  async heldSendsOf(tx: EntityManager, customerIds: readonly string[]): Promise<Map<string, HeldSend[]>> {
-    const held = new Map<string, HeldSend[]>();
-    if (customerIds.length === 0) return held;
-    const rows = await queryRows<{ customer_id: string; instance_id: string; held_at: Date }>(
-      tx,
-      `SELECT customer_id, instance_id, held_at
-         FROM journeys.instances
-        WHERE customer_id = ANY($1::text[]) AND status = 'waiting' AND wait_reason = 'outcome'`,
-      [customerIds],
-    );
-    for (const row of rows) {
-      held.set(row.customer_id, [
-        ...(held.get(row.customer_id) ?? []),
-        { instanceId: row.instance_id, heldAt: row.held_at },
-      ]);
-    }
-    return held;
-  }
-
   /** Live instances of these customers (but those `excluding`), locked, for applying their new events. */
   async lockLiveInstances(
     tx: EntityManager,
@@ -230,21 +256,6 @@ export class InstanceStore {
       [customerIds, excluding],
     );
     return rows.map(toLive);
-  }
-
-  /** What the customers of these (just entered) instances did since each entry, events that came early included. */
-  async eventsSinceEntryOf(
-    tx: EntityManager,
-    instanceIds: readonly string[],
-  ): Promise<Map<string, Map<string, Date>>> {
-    if (instanceIds.length === 0) return new Map();
-    const rows = await queryRows<{ instance_id: string; events: Record<string, string> | null }>(
-      tx,
-      `SELECT i.instance_id, ${EVENTS_SINCE_ENTRY} AS events
-         FROM journeys.instances i WHERE i.instance_id = ANY($1::text[])`,
-      [instanceIds],
-    );
-    return new Map(rows.map((row) => [row.instance_id, eventTimesOf(row.events)]));
   }
 
   async updateProfiles(

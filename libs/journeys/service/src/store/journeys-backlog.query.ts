@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 
 /**
  * The journeys service's backlogs, read when /metrics is scraped, one statement per gauge: waits
- * due by the platform clock and not woken (`instances_due_idx`), and the oldest pending row of
+ * due by the platform clock and not woken (`instances_due_order_idx`), and the oldest pending row of
  * the message-request outbox and of the entry outbox (their partial indexes).
  */
 @Injectable()

@@ -4,12 +4,11 @@ import {
   InjectServiceDatabase,
   markOutboxPublished,
   pendingOutboxRows,
-  queryRows,
   type OutboxSelection,
   type OutboxTable,
 } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 export interface OutboxMessage {
   messageId: string;
@@ -46,34 +45,6 @@ const ENTRY_OUTBOX: OutboxTable = {
 export class OutboxStore {
   constructor(@InjectServiceDatabase('journeys') private readonly db: DataSource) {}
 
-  /** Adds messages to the outbox; returns those actually added (a message already there is left alone). */
-  async insertOutbox(
-    tx: EntityManager,
-    messages: readonly OutboxMessage[],
-    now: Date,
-  ): Promise<OutboxMessage[]> {
-    if (messages.length === 0) return [];
-    const rows = await queryRows<{ message_id: string }>(
-      tx,
-      `INSERT INTO journeys.outbox (message_id, instance_id, payload, created_at)
-       SELECT m, i, p, $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(m, i, p)
-       ON CONFLICT (message_id) DO NOTHING
-       RETURNING message_id`,
-      [
-        messages.map((m) => m.messageId),
-        messages.map((m) => m.instanceId),
-        messages.map((m) => JSON.stringify(m.payload)),
-        now,
-      ],
-    );
-    const added = new Set(rows.map((row) => row.message_id));
-    return messages.filter((m) => added.has(m.messageId));
-  }
-
-  async pendingOutbox(instanceIds: readonly string[]): Promise<OutboxMessage[]> {
-    return this.unpublishedMessages({ ids: instanceIds });
-  }
-
   /** Outbox messages still unpublished that were written before `before`, oldest first. */
   async staleOutbox(before: Date, limit: number): Promise<OutboxMessage[]> {
     return this.unpublishedMessages({ writtenBefore: before, limit });
@@ -81,11 +52,6 @@ export class OutboxStore {
 
   async markPublished(messageIds: readonly string[], now: Date): Promise<void> {
     await markOutboxPublished(this.db, MESSAGE_OUTBOX, [messageIds], now);
-  }
-
-  /** Entries of these instances not yet on journeys.entries.v1: new ones, and any a crash left behind. */
-  async pendingEntries(instanceIds: readonly string[]): Promise<JourneyEntryV1[]> {
-    return this.unpublishedEntries({ ids: instanceIds });
   }
 
   /** Entries still unpublished long after their commit: stranded by a crash with no redelivery to come. */
@@ -111,38 +77,43 @@ export class OutboxStore {
   }
 
   private async unpublishedEntries(selection: OutboxSelection): Promise<JourneyEntryV1[]> {
-    const rows = await pendingOutboxRows<{
-      instance_id: string;
-      journey_key: string;
-      journey_version: string;
-      customer_id: string;
-      milestone_key: string;
-      grp: Group;
-      entered_at: Date;
-      goal_event: string | null;
-      goal_ends_at: Date | null;
-      cause_event_id: string | null;
-    }>(
-      this.db,
-      ENTRY_OUTBOX,
-      `instance_id, journey_key, journey_version, customer_id, milestone ->> 'key' AS milestone_key,
-       grp, entered_at, goal_event, goal_ends_at, cause_event_id`,
-      selection,
-    );
-    return rows.map((row) => ({
-      schemaVersion: 1,
-      instanceId: row.instance_id,
-      journeyKey: row.journey_key,
-      journeyVersion: row.journey_version,
-      customerId: row.customer_id,
-      milestoneKey: row.milestone_key,
-      group: row.grp,
-      enteredAt: row.entered_at.toISOString(),
-      causeEventId: row.cause_event_id,
-      goal:
-        row.goal_event && row.goal_ends_at
-          ? { event: row.goal_event, windowEndsAt: row.goal_ends_at.toISOString() }
-          : null,
-    }));
+    const rows = await pendingOutboxRows<EntryRow>(this.db, ENTRY_OUTBOX, ENTRY_COLUMNS, selection);
+    return rows.map(toEntry);
   }
+}
+
+/** An instance row as its journeys.entries.v1 entry reads it (ENTRY_COLUMNS). */
+export interface EntryRow {
+  instance_id: string;
+  journey_key: string;
+  journey_version: string;
+  customer_id: string;
+  milestone_key: string;
+  grp: Group;
+  entered_at: Date;
+  goal_event: string | null;
+  goal_ends_at: Date | null;
+  cause_event_id: string | null;
+}
+
+/** The columns of `journeys.instances` an entry is made of, as EntryRow names them. */
+export const ENTRY_COLUMNS = `instance_id, journey_key, journey_version, customer_id, milestone ->> 'key' AS milestone_key,
+       grp, entered_at, goal_event, goal_ends_at, cause_event_id`;
+
+export function toEntry(row: EntryRow): JourneyEntryV1 {
+  return {
+    schemaVersion: 1,
+    instanceId: row.instance_id,
+    journeyKey: row.journey_key,
+    journeyVersion: row.journey_version,
+    customerId: row.customer_id,
+    milestoneKey: row.milestone_key,
+    group: row.grp,
+    enteredAt: row.entered_at.toISOString(),
+    causeEventId: row.cause_event_id,
+    goal:
+      row.goal_event && row.goal_ends_at
+        ? { event: row.goal_event, windowEndsAt: row.goal_ends_at.toISOString() }
+        : null,
+  };
 }

@@ -1,11 +1,80 @@
 import type { Channel } from '@mmp/contracts';
-import type { LedgerEntry, SentMessage } from '@mmp/journeys-domain';
+import type { HeldSend, LedgerEntry, SentMessage } from '@mmp/journeys-domain';
 import { InjectServiceDatabase, queryRows, runSql } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** A send that went out, as the ledger keeps it. */
 export type LedgerRecord = SentMessage;
+
+/** A customer's sends the policies count (`ledger`) and their sends held for an outcome (`held`), per customer. */
+export interface PolicyState {
+  ledger: Map<string, LedgerEntry[]>;
+  held: Map<string, HeldSend[]>;
+}
+
+/** A row of policyStateSql(): a send the policies count, or a send step held for an outcome. */
+export type PolicyStateRow =
+  | {
+      kind: 'sent';
+      customer_id: string;
+      journey_key: string;
+      priority: number;
+      channel: Channel;
+      /** When it was sent. */
+      at: Date;
+      local_day: string;
+      pending: boolean;
+    }
+  | {
+      kind: 'held';
+      instance_id: string;
+      customer_id: string;
+      /** When it is decided (`held_at`). */
+      at: Date;
+    };
+
+/**
+ * The select of a customer's policy state, `customers` and `since` being parameter references,
+ * for a statement to add to what else it reads (an entry reads it with its insert): the sends
+ * (ledger_customer_idx) and the held steps (instances_held_idx) of those customers.
+ */
+export function policyStateSql(customers: string, since: string): string {
+  return `SELECT 'sent' AS kind, NULL::text AS instance_id, customer_id, journey_key, priority, channel,
+                 sent_at AS at, local_day::text AS local_day, outcome_at IS NULL AS pending
+            FROM journeys.send_ledger
+           WHERE customer_id = ANY(${customers}::text[]) AND sent_at > ${since} AND voided_at IS NULL
+          UNION ALL
+          SELECT 'held', instance_id, customer_id, NULL, NULL, NULL, held_at, NULL, NULL
+            FROM journeys.instances
+           WHERE customer_id = ANY(${customers}::text[]) AND status = 'waiting' AND wait_reason = 'outcome'`;
+}
+
+/** The policy state in rows of policyStateSql(), sends in the order given (by `sent_at`). */
+export function policyStateOfRows(rows: readonly PolicyStateRow[]): PolicyState {
+  const ledger = new Map<string, LedgerEntry[]>();
+  const held = new Map<string, HeldSend[]>();
+  for (const row of rows) {
+    if (row.kind === 'held') {
+      held.set(row.customer_id, [
+        ...(held.get(row.customer_id) ?? []),
+        { instanceId: row.instance_id, heldAt: row.at },
+      ]);
+    } else {
+      const entries = ledger.get(row.customer_id) ?? [];
+      entries.push({
+        journeyKey: row.journey_key,
+        priority: row.priority,
+        channel: row.channel,
+        sentAt: row.at,
+        localDay: row.local_day,
+        pending: row.pending,
+      });
+      ledger.set(row.customer_id, entries);
+    }
+  }
+  return { ledger, held };
+}
 
 /**
  * The sends ledger (`journeys.send_ledger`): every send that went out, for frequency caps and
@@ -32,63 +101,17 @@ export class SendLedgerStore {
     );
   }
 
-  /** The sends of these customers since `since` that were not voided, per customer, each pending until delivery reported on it. */
-  async ledgerOf(
-    tx: EntityManager,
-    customerIds: readonly string[],
-    since: Date,
-  ): Promise<Map<string, LedgerEntry[]>> {
-    const ledger = new Map<string, LedgerEntry[]>();
-    if (customerIds.length === 0) return ledger;
-    const rows = await queryRows<{
-      customer_id: string;
-      journey_key: string;
-      priority: number;
-      channel: Channel;
-      sent_at: Date;
-      local_day: string;
-      pending: boolean;
-    }>(
-      tx,
-      `SELECT customer_id, journey_key, priority, channel, sent_at, local_day::text AS local_day,
-              outcome_at IS NULL AS pending
-         FROM journeys.send_ledger
-        WHERE customer_id = ANY($1::text[]) AND sent_at > $2 AND voided_at IS NULL
-        ORDER BY sent_at`,
-      [customerIds, since],
-    );
-    for (const row of rows) {
-      const entries = ledger.get(row.customer_id) ?? [];
-      entries.push({
-        journeyKey: row.journey_key,
-        priority: row.priority,
-        channel: row.channel,
-        sentAt: row.sent_at,
-        localDay: row.local_day,
-        pending: row.pending,
-      });
-      ledger.set(row.customer_id, entries);
-    }
-    return ledger;
-  }
-
-  async recordSends(tx: EntityManager, sends: readonly LedgerRecord[]): Promise<void> {
-    if (sends.length === 0) return;
-    await runSql(
-      tx,
-      `INSERT INTO journeys.send_ledger (message_id, customer_id, journey_key, priority, channel, sent_at, local_day)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::date[])
-       ON CONFLICT (message_id) DO NOTHING`,
-      [
-        sends.map((s) => s.messageId),
-        sends.map((s) => s.customerId),
-        sends.map((s) => s.journeyKey),
-        sends.map((s) => s.priority),
-        sends.map((s) => s.channel),
-        sends.map((s) => s.sentAt),
-        sends.map((s) => s.localDay),
-      ],
-    );
+  /**
+   * What the send policies decide these customers' sends on, in one statement: their sends
+   * since `since` that were not voided, and their send steps held for an outcome.
+   */
+  async policyStateOf(tx: EntityManager, customerIds: readonly string[], since: Date): Promise<PolicyState> {
+    if (customerIds.length === 0) return { ledger: new Map(), held: new Map() };
+    const rows = await queryRows<PolicyStateRow>(tx, `${policyStateSql('$1', '$2')} ORDER BY kind, at`, [
+      customerIds,
+      since,
+    ]);
+    return policyStateOfRows(rows);
   }
 
   /**

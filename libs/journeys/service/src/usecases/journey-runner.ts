@@ -9,13 +9,19 @@ import {
   type JourneyEntryV1,
   type MessageRequestedV1,
 } from '@mmp/contracts';
-import { ledgerLookbackMs, runInstances, type InstanceState, type SendEffect } from '@mmp/journeys-domain';
+import {
+  ledgerLookbackMs,
+  runInstances,
+  type InstanceState,
+  type SendEffect,
+  type SentMessage,
+} from '@mmp/journeys-domain';
 import { parseDuration, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { InstanceStore, type InstanceRecord } from '../store/instance.store';
+import type { InstanceRecord } from '../store/instance.store';
 import { OutboxStore, type OutboxMessage } from '../store/outbox.store';
-import { SendLedgerStore } from '../store/send-ledger.store';
+import { SendLedgerStore, type PolicyState } from '../store/send-ledger.store';
 
 /** One instance to run: the definition it entered on, its record, and when the customer first did each event type since. */
 export interface RunItem {
@@ -35,7 +41,6 @@ export class JourneyRunner {
 
   constructor(
     private readonly ledger: SendLedgerStore,
-    private readonly instances: InstanceStore,
     private readonly outboxes: OutboxStore,
     private readonly program: ProgramStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -51,26 +56,47 @@ export class JourneyRunner {
   }
 
   /**
-   * Runs a batch inside `tx`, in the order given: locks its customers, reads their recent sends,
-   * decides every send against the policies at its decision time (later sends of the batch see
-   * the earlier ones, as if each had come alone), and records the sends that go out in the
-   * ledger. The caller writes the states and the outbox in the same transaction.
+   * Runs a batch inside `tx`, in the order given: locks its customers, reads their recent sends
+   * and held steps in one statement, and decides (see `decide`). The caller writes the sends,
+   * the states and the outbox in the same transaction (RunStore.recordRun).
    */
   async runAll(
     tx: EntityManager,
     items: readonly RunItem[],
     now: Date,
-  ): Promise<{ states: InstanceState[]; outbox: OutboxMessage[] }> {
-    const program = this.program.current();
-    const customers = [
+  ): Promise<{ states: InstanceState[]; outbox: OutboxMessage[]; sent: SentMessage[] }> {
+    const customers = this.customersOf(items);
+    await this.ledger.lockCustomers(tx, customers);
+    return this.decide(items, await this.ledger.policyStateOf(tx, customers, this.ledgerSince(now)), now);
+  }
+
+  /** The customers whose ledger a batch's sends are decided on: treatment only (holdouts send nothing). */
+  customersOf(items: readonly RunItem[]): string[] {
+    return [
       ...new Set(
         items.filter((i) => i.record.state.group === 'treatment').map((i) => i.record.state.customerId),
       ),
     ];
-    await this.ledger.lockCustomers(tx, customers);
-    const since = new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps) - this.graceMs());
-    const ledger = await this.ledger.ledgerOf(tx, customers, since);
-    const held = await this.instances.heldSendsOf(tx, customers);
+  }
+
+  /** How far back the ledger counts: the longest frequency cap, and the grace period. */
+  ledgerSince(now: Date): Date {
+    const program = this.program.current();
+    return new Date(now.getTime() - ledgerLookbackMs(program.policies.frequencyCaps) - this.graceMs());
+  }
+
+  /**
+   * Decides a batch, in the order given, on its customers' policy state read under their lock:
+   * every send against the policies at its decision time (later sends of the batch see the
+   * earlier ones, as if each had come alone). Returns the new states, the messages, and the
+   * sends that go out, for the ledger.
+   */
+  decide(
+    items: readonly RunItem[],
+    { ledger, held }: PolicyState,
+    now: Date,
+  ): { states: InstanceState[]; outbox: OutboxMessage[]; sent: SentMessage[] } {
+    const program = this.program.current();
     const records = new Map(items.map((item) => [item.record.state.instanceId, item]));
     const { states, effects, sent } = runInstances(
       items.map(({ definition, record, eventsSinceEntry }) => ({
@@ -107,18 +133,12 @@ export class JourneyRunner {
         payload: toMessageRequested(effect, template.channel, item.definition, item.record, now),
       });
     }
-    await this.ledger.recordSends(tx, sent);
-    return { states, outbox };
+    return { states, outbox, sent };
   }
 
   /** How late a step is still decided at its own due time: the program's `milestoneGracePeriod`. */
   private graceMs(): number {
     return parseDuration(this.program.current().policies.milestoneGracePeriod);
-  }
-
-  /** Publishes what the outbox holds for these instances (new sends, and any left by a crash). */
-  async publishPending(instanceIds: readonly string[]): Promise<void> {
-    await this.publish(await this.outboxes.pendingOutbox(instanceIds));
   }
 
   /**
@@ -131,19 +151,15 @@ export class JourneyRunner {
     const stale = await this.outboxes.staleOutbox(before, limit);
     await this.publish(stale);
     const staleEntries = await this.outboxes.staleEntries(before, limit);
-    await this.publishEntryRecords(staleEntries);
+    await this.publishEntries(staleEntries);
     return stale.length + staleEntries.length;
   }
 
   /**
-   * Publishes the entries of these instances not yet on journeys.entries.v1: analytics counts
-   * entrants (treatment and holdout alike) and attributes goals from them.
+   * Publishes entries just committed (and any a crash left) to journeys.entries.v1, then marks
+   * them: analytics counts entrants (treatment and holdout alike) and attributes goals from them.
    */
-  async publishEntries(instanceIds: readonly string[]): Promise<void> {
-    await this.publishEntryRecords(await this.outboxes.pendingEntries(instanceIds));
-  }
-
-  private async publishEntryRecords(entries: readonly JourneyEntryV1[]): Promise<void> {
+  async publishEntries(entries: readonly JourneyEntryV1[]): Promise<void> {
     if (entries.length === 0) return;
     await this.bus.publish(
       JourneyEntriesTopic,

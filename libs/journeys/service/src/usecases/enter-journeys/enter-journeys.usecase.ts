@@ -4,10 +4,9 @@ import { arrivalSegments, enterJourney, entryTimeOf, goalWindowOf } from '@mmp/j
 import { journeyVersion, ProgramStore, type JourneyDefinition } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { GoalStore } from '../../store/goal.store';
 import { InstanceStore } from '../../store/instance.store';
 import { JourneyVersionStore } from '../../store/journey-version.store';
-import { OutboxStore } from '../../store/outbox.store';
+import { RunStore, type RunPending } from '../../store/run.store';
 import { SendLedgerStore } from '../../store/send-ledger.store';
 import { JourneyRunner, type RunItem } from '../journey-runner';
 
@@ -22,9 +21,8 @@ export class EnterJourneysUsecase {
   constructor(
     private readonly instances: InstanceStore,
     private readonly ledger: SendLedgerStore,
-    private readonly goals: GoalStore,
     private readonly versions: JourneyVersionStore,
-    private readonly outboxes: OutboxStore,
+    private readonly runs: RunStore,
     private readonly runner: JourneyRunner,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -59,11 +57,12 @@ export class EnterJourneysUsecase {
       }
     }
     if (candidates.length === 0) return;
-
-    const versionsSaved = await this.instances.transaction(async (tx) => {
+    const instanceIds = candidates.map((c) => c.record.state.instanceId);
+    const { pending, versionsSaved } = await this.instances.transaction(async (tx) => {
       // Once, in one order, for every segment: events being committed for these customers right
       // now are either in the reads of the kept events below or see these instances (see
       // TrackCustomerEventsUsecase), and the policies decide one batch at a time per customer.
+      // A statement of its own: the reads that follow take their snapshot once it is held.
       await this.ledger.lockCustomers(tx, [...new Set(candidates.map((c) => c.record.state.customerId))]);
       const saved = await this.versions.saveVersions(tx, [...versions.values()], now);
       // Usually one segment; a journey and customer twice in one batch (a re-armed milestone, a
@@ -72,36 +71,52 @@ export class EnterJourneysUsecase {
         candidates,
         (c) => `${c.definition.key}\u0000${c.record.state.customerId}`,
       );
-      for (const segment of segments) await this.enterSegment(tx, segment, now);
-      return saved;
+      let left: RunPending = { added: [], entries: [], messages: [] };
+      for (const [index, segment] of segments.entries()) {
+        // The last segment's writes read back what is left to publish: instances created now,
+        // and any a crash left with an unpublished entry or send.
+        left = await this.enterSegment(tx, segment, now, index === segments.length - 1 ? instanceIds : []);
+      }
+      return { pending: left, versionsSaved: saved };
     });
     versionsSaved();
-    // Instances created now, and any a crash left with unpublished sends.
-    const instanceIds = candidates.map((c) => c.record.state.instanceId);
-    await this.runner.publishEntries(instanceIds);
-    await this.runner.publishPending(instanceIds);
+    // Side by side: two topics, whose consumers never relied on one reaching them before the
+    // other, so the message requests need not wait for the entries' produce and mark. Each is
+    // marked after its own publish, so a failure or crash leaves only what was not published
+    // unmarked, for the redelivery; both settle before a failure is thrown to retry the batch.
+    const published = await Promise.allSettled([
+      this.runner.publishEntries(pending.entries),
+      this.runner.publish(pending.messages),
+    ]);
+    const failed = published.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  private async enterSegment(tx: EntityManager, segment: readonly RunItem[], now: Date): Promise<void> {
-    const created = await this.instances.insertInstances(
+  /**
+   * Enters a segment in two statements: the insert, which reads back what the created instances
+   * need to be decided (their customers' events since entry, ledger and held sends), and the
+   * writes of their run (RunStore.recordRun).
+   */
+  private async enterSegment(
+    tx: EntityManager,
+    segment: readonly RunItem[],
+    now: Date,
+    pendingOf: readonly string[],
+  ): Promise<RunPending> {
+    const { created, policy } = await this.instances.insertInstances(
       tx,
       segment.map((c) => c.record),
       now,
+      { customers: this.runner.customersOf(segment), since: this.runner.ledgerSince(now) },
     );
-    if (created.size === 0) return;
-    const ids = [...created];
-    await this.goals.recordGoalsFromHistory(tx, ids);
-    const history = await this.instances.eventsSinceEntryOf(tx, ids);
     // In arrival order, whatever the priorities: a batch decides collisions as single arrivals would.
-    const started = segment
-      .filter((c) => created.has(c.record.state.instanceId))
-      .map((c) => ({
-        ...c,
-        eventsSinceEntry: history.get(c.record.state.instanceId) ?? new Map<string, Date>(),
-      }));
-    const { states, outbox } = await this.runner.runAll(tx, started, now);
-    await this.instances.updateInstances(tx, states, now);
-    await this.outboxes.insertOutbox(tx, outbox, now);
+    const started = segment.flatMap((c) => {
+      const eventsSinceEntry = created.get(c.record.state.instanceId);
+      return eventsSinceEntry ? [{ ...c, eventsSinceEntry }] : [];
+    });
+    const { states, outbox, sent } =
+      started.length > 0 ? this.runner.decide(started, policy, now) : { states: [], outbox: [], sent: [] };
+    return this.runs.recordRun(tx, { sends: sent, states, outbox, pendingOf }, now);
   }
 }
 

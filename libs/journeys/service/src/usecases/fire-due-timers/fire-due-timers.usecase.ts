@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CustomerEventStore } from '../../store/customer-event.store';
 import { InstanceStore, type LoadedInstance } from '../../store/instance.store';
-import { OutboxStore } from '../../store/outbox.store';
+import { RunStore } from '../../store/run.store';
 import { JourneyRunner } from '../journey-runner';
 
 export const DUE_TIMERS_PER_CLAIM = 500;
@@ -25,7 +25,7 @@ export class FireDueTimersUsecase {
   constructor(
     private readonly instances: InstanceStore,
     private readonly customerEvents: CustomerEventStore,
-    private readonly outboxes: OutboxStore,
+    private readonly runs: RunStore,
     private readonly runner: JourneyRunner,
     private readonly program: ProgramStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -49,7 +49,7 @@ export class FireDueTimersUsecase {
     const fired = await this.instances.transaction(async (tx) => {
       const due = await claim(tx, now);
       if (due.length === 0) return { count: 0, outbox: [] };
-      const { states, outbox } = await this.runner.runAll(
+      const { states, outbox, sent } = await this.runner.runAll(
         tx,
         due.map((instance) => ({
           definition: instance.definition,
@@ -58,8 +58,8 @@ export class FireDueTimersUsecase {
         })),
         now,
       );
-      await this.instances.updateInstances(tx, states, now);
-      return { count: states.length, outbox: await this.outboxes.insertOutbox(tx, outbox, now) };
+      const { added } = await this.runs.recordRun(tx, { sends: sent, states, outbox, pendingOf: [] }, now);
+      return { count: states.length, outbox: added };
     });
     // Published from memory once committed; a crash before this is repaired by publishStale.
     await this.runner.publish(fired.outbox);
