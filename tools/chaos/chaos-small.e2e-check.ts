@@ -6,7 +6,7 @@ import { formatReport, runChaos, type ChaosReport } from './src';
  * milestones, journeys and delivery) in batches of every size over HTTP and Kafka while three
  * processes are SIGKILLed and restarted, and into the whole platform in one process with
  * batches of one and no faults. Email, SMS and push go through the real SDKs to loopback fakes.
- * Part of `npm test` (6 to 13 minutes on a 2-core machine); `npm run chaos` is the full run.
+ * Run apart from `npm test` (it still finds differences); `npm run chaos` is the full run.
  */
 describe('the chaos run', () => {
   let report: ChaosReport;
