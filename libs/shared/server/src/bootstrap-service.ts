@@ -23,14 +23,7 @@ export interface ServiceBootstrapOptions {
    * service alone, all six for the one-process platform. They must not import PlatformCoreModule.
    */
   services: ReadonlyArray<Type<unknown> | DynamicModule>;
-  /**
-   * Steps run in order once the application has closed, after every shutdown hook: the embedded
-   * Postgres's stop, which must outlive the connections and workers that use it.
-   */
-  afterClose?: readonly (() => Promise<void>)[];
 }
-
-const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** The root of a service process; its imports come from bootstrapService. */
 @Module({})
@@ -64,7 +57,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     app.use(app.get(HttpMetrics).middleware());
     app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
     app.connectMicroservice({ strategy: new BusServer(bus) });
-    closeOnSignals(app, options.afterClose ?? []);
+    app.enableShutdownHooks();
     await app.startAllMicroservices();
     await app.listen(config.port, '0.0.0.0');
   } catch (error) {
@@ -79,32 +72,4 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     );
   }
   return app;
-}
-
-/**
- * SIGINT and SIGTERM close the application, then run `afterClose`, then end the process by the
- * same signal. Nest's own `enableShutdownHooks` has no step after its last hook, so the embedded
- * Postgres stopped there while other hooks still used it. `app.close()` runs the same steps.
- */
-function closeOnSignals(app: INestApplication, afterClose: readonly (() => Promise<void>)[]): void {
-  const closeApp = app.close.bind(app);
-  let closing: Promise<void> | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    void app.close().then(
-      () => process.kill(process.pid, signal),
-      (error: unknown) => {
-        console.error(`shutdown after ${signal} failed:`, error);
-        process.exit(1);
-      },
-    );
-  };
-  for (const signal of SHUTDOWN_SIGNALS) process.once(signal, onSignal);
-  app.close = () => {
-    closing ??= (async () => {
-      for (const signal of SHUTDOWN_SIGNALS) process.removeListener(signal, onSignal);
-      await closeApp();
-      for (const step of afterClose) await step();
-    })();
-    return closing;
-  };
 }

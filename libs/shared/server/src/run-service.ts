@@ -4,11 +4,41 @@ import { AppConfig, type Environment } from '@mmp/config';
 import { firstUnsearchableFolder, startEmbeddedPostgres } from '@mmp/persistence';
 import { loadProgramFromDir, ProgramStore } from '@mmp/program';
 import { startTelemetry } from '@mmp/telemetry';
-import { Logger, type INestApplication, type Type } from '@nestjs/common';
+import {
+  Global,
+  Logger,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { bootstrapService } from './bootstrap-service';
 import { ProgramModule } from './program.module';
+
+const CLEANUP = Symbol('ProcessCleanup');
+
+/** Runs cleanup after Nest closed everything else (databases, consumers): embedded Postgres last. */
+class ProcessCleanup implements OnApplicationShutdown {
+  constructor(private readonly steps: readonly (() => Promise<void>)[]) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const step of this.steps) await step();
+  }
+}
+
+@Global()
+@Module({})
+class ProcessCleanupModule {
+  static forRoot(steps: readonly (() => Promise<void>)[]): DynamicModule {
+    return {
+      module: ProcessCleanupModule,
+      providers: [{ provide: CLEANUP, useValue: new ProcessCleanup(steps) }],
+    };
+  }
+}
 
 export interface ServiceProcessOptions {
   /** `platform` for all six services in one process, else the service's name. */
@@ -83,7 +113,10 @@ export async function startServices(options: {
     config: options.config,
     bus: options.bus,
     clock,
-    services: [ProgramModule.forRoot(options.program), ...options.services],
-    afterClose: options.cleanup,
+    services: [
+      ProgramModule.forRoot(options.program),
+      ProcessCleanupModule.forRoot(options.cleanup ?? []),
+      ...options.services,
+    ],
   });
 }
