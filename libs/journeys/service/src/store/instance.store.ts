@@ -179,16 +179,7 @@ export class InstanceStore {
          FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
               AS t(instance_id, status, step_index, wake_at, wait_reason, held_at, exit_reason)
         WHERE i.instance_id = t.instance_id`,
-      [
-        states.map((s) => s.instanceId),
-        states.map((s) => s.status),
-        states.map((s) => s.stepIndex),
-        states.map((s) => s.wakeAt),
-        states.map((s) => s.waitReason),
-        states.map((s) => s.heldAt ?? null),
-        states.map((s) => s.exitReason),
-        now,
-      ],
+      [...instanceStateColumns(states), now],
     );
   }
 
@@ -300,4 +291,21 @@ function toLive(row: Omit<InstanceRow, 'events'>): LiveInstance {
 
 function eventTimesOf(events: Record<string, string> | null): Map<string, Date> {
   return new Map(Object.entries(events ?? {}).map(([type, at]) => [type, new Date(at)]));
+}
+
+/**
+ * An UPDATE's `unnest` arrays of instance states, in the order both writers of states name
+ * them (updateInstances, RunStore.recordRun): instance_id, status, step_index, wake_at,
+ * wait_reason, held_at, exit_reason.
+ */
+export function instanceStateColumns(states: readonly InstanceState[]): unknown[][] {
+  return [
+    states.map((s) => s.instanceId),
+    states.map((s) => s.status),
+    states.map((s) => s.stepIndex),
+    states.map((s) => s.wakeAt),
+    states.map((s) => s.waitReason),
+    states.map((s) => s.heldAt ?? null),
+    states.map((s) => s.exitReason),
+  ];
 }

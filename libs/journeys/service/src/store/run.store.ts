@@ -3,6 +3,7 @@ import type { InstanceState } from '@mmp/journeys-domain';
 import { queryRows } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { instanceStateColumns } from './instance.store';
 import { ENTRY_COLUMNS, toEntry, type EntryRow, type OutboxMessage } from './outbox.store';
 import type { LedgerRecord } from './send-ledger.store';
 
@@ -85,13 +86,7 @@ export class RunStore {
         sends.map((s) => s.channel),
         sends.map((s) => s.sentAt),
         sends.map((s) => s.localDay),
-        states.map((s) => s.instanceId),
-        states.map((s) => s.status),
-        states.map((s) => s.stepIndex),
-        states.map((s) => s.wakeAt),
-        states.map((s) => s.waitReason),
-        states.map((s) => s.heldAt ?? null),
-        states.map((s) => s.exitReason),
+        ...instanceStateColumns(states),
         outbox.map((m) => m.messageId),
         outbox.map((m) => m.instanceId),
         outbox.map((m) => JSON.stringify(m.payload)),
