@@ -1,5 +1,5 @@
 import { RetailEventV1, validate } from '@mmp/contracts';
-import { plainValue, SourceMapper, type SourceRecordPosition } from '@mmp/ingestion-domain';
+import { MAPPED_FIELDS, plainValue, SourceMapper, type SourceRecordPosition } from '@mmp/ingestion-domain';
 import jsonata from 'jsonata';
 import { isDeepStrictEqual } from 'node:util';
 import { loadavg } from 'node:os';
@@ -41,24 +41,14 @@ function records(count: number): unknown[] {
   return out.slice(0, count);
 }
 
-const FIELDS = [
-  'eventId',
-  'type',
-  'occurredAt',
-  'customerId',
-  'anonymousId',
-  'traits',
-  'properties',
-] as const;
-
 /** The names of a path of plain names, as the mapper before this change detected them. */
 function plainPath(source: string): string[] | undefined {
   return /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(source.trim()) ? source.trim().split('.') : undefined;
 }
 
 /** The mapper before the compiled expressions (commit a90a1ea's SourceMapper.map), for comparison. */
-function previousMapper(mapping: Partial<Record<(typeof FIELDS)[number], string>>) {
-  const compiled = FIELDS.flatMap((field) => {
+function previousMapper(mapping: Partial<Record<(typeof MAPPED_FIELDS)[number], string>>) {
+  const compiled = MAPPED_FIELDS.flatMap((field) => {
     const source = mapping[field];
     if (source === undefined) return [];
     return [

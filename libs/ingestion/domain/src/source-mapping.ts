@@ -29,7 +29,8 @@ export interface SourceRecordPosition {
 
 export type SourceRecordMapping = { ok: true; event: RetailEventV1 } | { ok: false; reason: string };
 
-const FIELDS = [
+/** The event fields a source mapping may set, in the order they are mapped. */
+export const MAPPED_FIELDS = [
   'eventId',
   'type',
   'occurredAt',
@@ -38,7 +39,7 @@ const FIELDS = [
   'traits',
   'properties',
 ] as const;
-type Field = (typeof FIELDS)[number];
+type Field = (typeof MAPPED_FIELDS)[number];
 
 /** The event id of a record whose mapping names none: a replay of the record is a duplicate. */
 export const derivedEventId = (position: SourceRecordPosition): string =>
@@ -93,7 +94,7 @@ export class SourceMapper {
   ) {
     const options = { timeout: limits.timeoutMs, stack: limits.stackDepth };
     const compileOptions = { variables: POSITION_VARIABLES, stackDepth: limits.stackDepth };
-    this.expressions = FIELDS.flatMap((field): CompiledField[] => {
+    this.expressions = MAPPED_FIELDS.flatMap((field): CompiledField[] => {
       const source = mapping[field];
       if (source === undefined) return [];
       const expression = jsonata(source, options);
@@ -130,7 +131,7 @@ export class SourceMapper {
     const result = validate(RetailEventV1, candidate);
     if (result.ok) return { ok: true, event: result.value };
     const reasons = result.issues.map((issue) => {
-      const field = FIELDS.find(
+      const field = MAPPED_FIELDS.find(
         (f) => issue.path === f || issue.path.startsWith(`${f}.`) || issue.path.startsWith(`${f}[`),
       );
       const origin = field && this.mapping[field] !== undefined ? ` (from mapping.${field})` : '';
