@@ -173,8 +173,9 @@ describe('ingestion, against real Postgres', () => {
         status: 202,
         body: { accepted: 0, duplicates: 2, rejected: [] },
       });
+      // Each with the profile right after it, as the failed publish would have sent them.
       expect(ingestion.published('c-pub').map((e) => [e.eventId, e.profile.attributes.eventCounts])).toEqual([
-        ['pub-1', { 'product.viewed': 1, 'order.placed': 1 }],
+        ['pub-1', { 'product.viewed': 1 }],
         ['pub-2', { 'product.viewed': 1, 'order.placed': 1 }],
       ]);
     });
@@ -1022,6 +1023,72 @@ describe('ingestion, against real Postgres', () => {
                 }).replaceAll(way.prefix, ''),
               );
             expect(seen(batched, rejected.batched)).toEqual(seen(single, rejected.single));
+          },
+        ),
+        { numRuns: 15 },
+      );
+    });
+
+    it('publishes the same events with the same profiles when publishing failed after the commit and the batch came again, visitors and links included (property)', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          identityHistoryArbitrary,
+          fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+          async (history, sizes, failures) => {
+            run += 1;
+            const ids = (way: string) => {
+              const prefix = `pr${run}-${way}-`;
+              const events = history.map((spec, index) => identityEvent(spec, index, prefix));
+              const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
+                id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
+              );
+              return { prefix, events, profiles };
+            };
+            const redelivered = ids('r');
+            const single = ids('s');
+            // A failed batch comes again as a redelivery does: with the next batch behind it.
+            const batches = cut(redelivered.events, sizes);
+            const rejectedIds: string[] = [];
+            for (let index = 0; index < batches.length; index += 1) {
+              let batch = batches[index] ?? [];
+              if (failures[index % failures.length]) {
+                await ingestion.bus.stop();
+                let failed;
+                try {
+                  failed = await post({ batch });
+                } finally {
+                  await ingestion.bus.start();
+                }
+                // A batch with nothing to publish (all refused) answers without the bus.
+                expect(failed.status === 503 || failed.body.accepted === 0).toBe(true);
+                const next = batches[index + 1];
+                if (failed.status === 503 && next) {
+                  batch = [...batch, ...next];
+                  index += 1;
+                }
+              }
+              const posted = await post({ batch });
+              expect(posted.status).toBe(202);
+              rejectedIds.push(...posted.body.rejected.map((r: { eventId: string }) => r.eventId));
+            }
+            const singleRejected: string[] = [];
+            for (const event of single.events) {
+              const posted = await post({ batch: [event] });
+              singleRejected.push(...posted.body.rejected.map((r: { eventId: string }) => r.eventId));
+            }
+            const seen = (way: typeof single, rejected: string[]): unknown =>
+              JSON.parse(
+                JSON.stringify({
+                  // A refusal is answered again on the retry: each refused event once.
+                  rejected: [...new Set(rejected)],
+                  published: way.profiles.map((id) =>
+                    ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
+                  ),
+                }).replaceAll(way.prefix, ''),
+              );
+            expect(seen(redelivered, rejectedIds)).toEqual(seen(single, singleRejected));
           },
         ),
         { numRuns: 15 },

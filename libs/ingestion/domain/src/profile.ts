@@ -1,4 +1,4 @@
-import type { CustomerProfileSnapshot } from '@mmp/contracts';
+import type { CustomerEventV1, CustomerProfileSnapshot } from '@mmp/contracts';
 import type { CanonicalEvent } from './canonical-event';
 import { formatMoney, parseMoney } from './money';
 import { applyPushToken, applyTraits, mergeTraitStates, type TraitState } from './traits';
@@ -133,6 +133,22 @@ export interface AppliedEvent {
   event: CanonicalEvent;
   /** The profile right after this event: the state before the batch and the batch's events up to it. */
   snapshot: CustomerProfileSnapshot;
+}
+
+/** What goes out on customer.events.v1 for an applied event. */
+export function toCustomerEvent({ event, snapshot }: AppliedEvent): CustomerEventV1 {
+  return {
+    schemaVersion: 1,
+    eventId: event.eventId,
+    type: event.type,
+    occurredAt: event.occurredAt.toISOString(),
+    receivedAt: event.receivedAt.toISOString(),
+    customerId: event.customerId,
+    anonymousId: event.anonymousId,
+    properties: event.properties,
+    triggerable: event.triggerable,
+    profile: snapshot,
+  };
 }
 
 /**

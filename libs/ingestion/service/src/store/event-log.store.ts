@@ -1,4 +1,5 @@
-import { byOccurrence, type CanonicalEvent } from '@mmp/ingestion-domain';
+import type { CustomerEventV1 } from '@mmp/contracts';
+import type { CanonicalEvent } from '@mmp/ingestion-domain';
 import { InjectServiceDatabase, queryRows, runSql } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -12,6 +13,12 @@ interface StoredEventRow {
   received_at: Date;
   triggerable: boolean;
   properties: Record<string, unknown>;
+}
+
+/** A stored event whose publication did not complete, with its message if its batch held it. */
+export interface UnpublishedEvent {
+  event: CanonicalEvent;
+  held: CustomerEventV1 | null;
 }
 
 /**
@@ -45,9 +52,12 @@ export class EventLogStore {
               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::boolean[], $8::jsonb[])
               ON CONFLICT (event_id) DO NOTHING
               RETURNING event_id),
+            -- In arrival order: a republish must go out in the order the first publish would have.
             pending AS (
               INSERT INTO ingestion.unpublished_batches (event_ids, created_at)
-              SELECT array_agg(event_id), $9 FROM inserted HAVING count(*) > 0
+              SELECT array_agg(i.event_id ORDER BY a.position), $9
+                FROM inserted i JOIN unnest($1::text[]) WITH ORDINALITY AS a(event_id, position) USING (event_id)
+              HAVING count(*) > 0
               RETURNING batch_id),
             -- Two events for one order: the one that happened first is the order, whichever
             -- arrived first (ties by eventId, in code point order like byOccurrence).
@@ -95,21 +105,42 @@ export class EventLogStore {
     );
   }
 
-  /** Of these known events, those whose earlier publication did not complete, in the order they happened. */
-  async unpublishedAmong(tx: EntityManager, eventIds: readonly string[]): Promise<CanonicalEvent[]> {
+  /**
+   * Keeps with the batch's unpublished row the messages its stored state cannot rebuild (see
+   * `unpublishedAmong`), for a republish after a crash between commit and publish.
+   */
+  async holdMessages(
+    tx: EntityManager,
+    batchId: string,
+    messages: readonly CustomerEventV1[],
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    await runSql(
+      tx,
+      `UPDATE ingestion.unpublished_batches SET held_messages = $2::json WHERE batch_id = $1::bigint`,
+      [batchId, JSON.stringify(Object.fromEntries(messages.map((message) => [message.eventId, message])))],
+    );
+  }
+
+  /**
+   * Of these known events, those whose earlier publication did not complete, in the order they
+   * arrived, each with its message if the batch held it (null: rebuild it from the event and
+   * the profile as stored).
+   */
+  async unpublishedAmong(tx: EntityManager, eventIds: readonly string[]): Promise<UnpublishedEvent[]> {
     if (eventIds.length === 0) return [];
-    const rows = await queryRows<StoredEventRow>(
+    const rows = await queryRows<StoredEventRow & { held: CustomerEventV1 | null }>(
       tx,
       `SELECT e.event_id, e.customer_id, e.anonymous_id, e.type, e.occurred_at, e.received_at,
-              e.triggerable, e.properties
-         FROM ingestion.events e
-         JOIN (SELECT DISTINCT unnest(event_ids) AS event_id FROM ingestion.unpublished_batches) u
-        USING (event_id)
-        WHERE e.event_id = ANY($1::text[])`,
+              e.triggerable, e.properties, b.held_messages -> e.event_id AS held
+         FROM ingestion.unpublished_batches b
+        CROSS JOIN LATERAL unnest(b.event_ids) WITH ORDINALITY AS u(event_id, position)
+         JOIN ingestion.events e ON e.event_id = u.event_id
+        WHERE b.event_ids && $1::text[] AND u.event_id = ANY($1::text[])
+        ORDER BY b.batch_id, u.position`,
       [eventIds],
     );
-    // Their arrival order is not kept: published in the order they happened.
-    return rows.map(toCanonical).sort(byOccurrence);
+    return rows.map((row) => ({ event: toCanonical(row), held: row.held }));
   }
 
   /**

@@ -11,7 +11,9 @@ import {
   type KnownCurrencies,
   type MergedHistory,
   rejectForeignCurrencies,
+  toCustomerEvent,
 } from '@mmp/ingestion-domain';
+import type { CustomerEventV1 } from '@mmp/contracts';
 import { Injectable, Logger } from '@nestjs/common';
 
 import { EventLogStore } from '../../store/event-log.store';
@@ -29,8 +31,8 @@ export interface EventRejection {
 export interface IngestResult {
   /** Events seen for the first time, each with the profile right after it. */
   applied: AppliedEvent[];
-  /** Events stored earlier whose publication never completed: publish them again. */
-  unpublished: AppliedEvent[];
+  /** Events stored earlier whose publication never completed, as they first went out: publish them again. */
+  unpublished: CustomerEventV1[];
   /** eventIds that were already known (or repeated within the batch). */
   duplicates: string[];
   /** Valid events refused by a rule on the customer's state (a foreign currency, an erased customer); nothing was stored. */
@@ -112,21 +114,23 @@ export class IngestBatch {
         tx,
         known.map((e) => e.eventId),
       );
-      const leftoverIds = new Set(leftovers.map((e) => e.eventId));
+      const leftoverIds = new Set(leftovers.map((leftover) => leftover.event.eventId));
       duplicates.push(...known.filter((e) => !leftoverIds.has(e.eventId)).map((e) => e.eventId));
       if (fresh.length === 0 && leftovers.length === 0 && links.length === 0) {
         return { applied: [], unpublished: [], duplicates, rejected, batchId };
       }
 
-      // Leftovers were applied when they were stored: they go out with the profile as stored.
-      const unpublished = leftovers.map((event) => {
+      // Leftovers were applied when they were stored: they go out as their batch held them, or
+      // (each customer's last of its batch) with the profile as saved after it.
+      const unpublished = leftovers.map(({ event, held }) => {
+        if (held) return held;
         const stored = locked.get(event.customerId);
-        return {
+        return toCustomerEvent({
           event,
           snapshot: stored
             ? snapshotOf(stored, aggregatesOf(stored.book))
             : snapshotOf(emptyProfile(event.customerId), noOrders),
-        };
+        });
       });
 
       const mergedProfiles = await this.identities.mergeAnonymousHistories(tx, links, now);
@@ -173,10 +177,23 @@ export class IngestBatch {
         changed.map((customerId) => fold(customerId, mergesByCustomer.get(customerId))),
         now,
       );
+      if (batchId !== null) await this.events.holdMessages(tx, batchId, unrebuildable(applied, changed));
 
       return { applied, unpublished, duplicates, rejected, batchId };
     });
   }
+}
+
+/**
+ * The applied events whose message a republish could not rebuild from what is stored: all but
+ * each saved customer's last one, which carries the profile exactly as saved. (A merged-away
+ * visitor's profile is not saved, and its events have moved to its customer: all are kept.)
+ */
+function unrebuildable(applied: readonly AppliedEvent[], saved: readonly string[]): CustomerEventV1[] {
+  const lastOfCustomer = new Map<string, AppliedEvent>();
+  for (const item of applied) lastOfCustomer.set(item.event.customerId, item);
+  const rebuildable = new Set(saved.map((customerId) => lastOfCustomer.get(customerId)));
+  return applied.filter((item) => !rebuildable.has(item)).map(toCustomerEvent);
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

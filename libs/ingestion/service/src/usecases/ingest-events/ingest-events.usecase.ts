@@ -1,6 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
-import { CustomerEventsTopic, type CustomerEventV1, type RetailEventV1 } from '@mmp/contracts';
-import { isTriggerable, toCanonicalEvent, type AppliedEvent } from '@mmp/ingestion-domain';
+import { CustomerEventsTopic, type RetailEventV1 } from '@mmp/contracts';
+import { isTriggerable, toCanonicalEvent, toCustomerEvent } from '@mmp/ingestion-domain';
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
@@ -36,15 +36,15 @@ export class IngestEventsUsecase {
     );
     const result = await this.batches.ingest(canonical, receivedAt);
     // Leftovers of an earlier batch arrived before this one's events.
-    const toPublish = [...result.unpublished, ...result.applied];
+    const toPublish = [...result.unpublished, ...result.applied.map(toCustomerEvent)];
     if (toPublish.length > 0) {
       await this.bus.publish(
         CustomerEventsTopic,
-        toPublish.map((applied) => ({ key: applied.event.customerId, value: toCustomerEvent(applied) })),
+        toPublish.map((message) => ({ key: message.customerId, value: message })),
       );
       await this.events.markPublished(
         result.batchId,
-        result.unpublished.map((leftover) => leftover.event.eventId),
+        result.unpublished.map((leftover) => leftover.eventId),
       );
     }
     return {
@@ -53,19 +53,4 @@ export class IngestEventsUsecase {
       rejected: result.rejected,
     };
   }
-}
-
-function toCustomerEvent({ event, snapshot }: AppliedEvent): CustomerEventV1 {
-  return {
-    schemaVersion: 1,
-    eventId: event.eventId,
-    type: event.type,
-    occurredAt: event.occurredAt.toISOString(),
-    receivedAt: event.receivedAt.toISOString(),
-    customerId: event.customerId,
-    anonymousId: event.anonymousId,
-    properties: event.properties,
-    triggerable: event.triggerable,
-    profile: snapshot,
-  };
 }
