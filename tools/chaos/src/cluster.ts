@@ -15,7 +15,7 @@ import { ProviderFakes } from './fakes';
 import type { ConsentChange, EventSequence } from './history';
 import { forEachLimited } from './http';
 import { GROUP_EVICTION_MS, ServiceProcess } from './processes';
-import { kafkaProgress, waitUntilQuiet } from './quiescence';
+import { kafkaProgress, waitUntilQuiet, type KafkaProgress } from './quiescence';
 import { SeededRandom } from './random';
 import type { RunSettings } from './settings';
 
@@ -37,6 +37,16 @@ const CLOCK_ORDER = ['ingestion', 'consent', 'analytics', 'delivery', 'journeys'
 const HTTP_LANES = 3;
 const HTTP_BATCH_SIZES = [1, 3, 10, 50, 200, 500, 1000];
 const KAFKA_CHUNK_SIZES = [1, 10, 100, 500];
+/**
+ * The most records a consumer group may be behind on one partition before posting pauses. The
+ * mock keeps about 5 MB a partition, some 3,000 records that carry a profile: a group whose
+ * instance was killed reads nothing for the 30 s its session takes to expire, and at full
+ * speed the records it had not read were deleted before it came back (a void run). A real
+ * cluster keeps days; the pause stands in for that, not for anything the services must do.
+ */
+const RETENTION_HEADROOM = 1500;
+/** How long a lag reading answers for the posts after it. */
+const LAG_READING_MS = 1000;
 
 /**
  * The chaos cluster: nine service processes on the Kafka protocol and one Postgres, events
@@ -70,6 +80,9 @@ export class ClusterDeployment implements Deployment {
   private readonly log: string[] = [];
   private readonly killer: Promise<void>;
   private failure: unknown;
+  private lagReading: { at: number; progress: Promise<KafkaProgress> } | undefined;
+  /** Posters waiting in withinRetention, and since when the first of them has. */
+  private paused = { posters: 0, since: 0 };
 
   private constructor(
     readonly fakes: ProviderFakes,
@@ -146,12 +159,15 @@ export class ClusterDeployment implements Deployment {
     const lanes = http.map(async (laneSequences) => {
       const laneRandom = new SeededRandom(random.int(1, 1 << 30));
       const stream = interleave(laneRandom, laneSequences).map((item) => item.event);
-      for (const batch of chunk(laneRandom, stream, HTTP_BATCH_SIZES))
+      for (const batch of chunk(laneRandom, stream, HTTP_BATCH_SIZES)) {
+        await this.withinRetention();
         await postBatch(ingestion, batch, this.rejections);
+      }
     });
     const produced = (async () => {
       const stream = interleave(random, kafka);
       for (const records of chunk(random, stream, KAFKA_CHUNK_SIZES)) {
+        await this.withinRetention();
         await this.producer.send({
           topic: RetailEventsTopic.name,
           acks: -1,
@@ -223,6 +239,38 @@ export class ClusterDeployment implements Deployment {
         continue;
       }
       return;
+    }
+  }
+
+  /** Waits while a consumer group is too far behind on a partition to stay within the mock's retention. */
+  private async withinRetention(): Promise<void> {
+    let waiting = false;
+    for (;;) {
+      const reading = this.lagReading;
+      if (!reading || Date.now() - reading.at > LAG_READING_MS) {
+        this.lagReading = { at: Date.now(), progress: kafkaProgress(this.admin) };
+      }
+      let worst: KafkaProgress['worst'] | undefined;
+      try {
+        worst = (await this.lagReading?.progress)?.worst;
+      } catch {
+        worst = undefined; // A broker hiccup: read again.
+      }
+      if (worst && worst.lag <= RETENTION_HEADROOM) break;
+      if (!waiting) {
+        waiting = true;
+        if (this.paused.posters++ === 0) {
+          this.paused.since = Date.now();
+          const behind = worst
+            ? `${worst.group} is ${worst.lag} records behind on ${worst.topic} partition ${worst.partition}`
+            : 'the lag could not be read';
+          this.onLog(`posting paused: ${behind}`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (waiting && --this.paused.posters === 0) {
+      this.onLog(`posting resumed after ${((Date.now() - this.paused.since) / 1000).toFixed(1)} s`);
     }
   }
 

@@ -31,9 +31,15 @@ export interface Progress {
   fingerprint: string;
 }
 
+/** Over Kafka, also the partition a group is furthest behind on. */
+export interface KafkaProgress extends Progress {
+  worst: { group: string; topic: string; partition: number; lag: number };
+}
+
 /** Lag of every service consumer group over the Kafka protocol (committed offsets against the ends). */
-export async function kafkaProgress(admin: Admin): Promise<Progress> {
+export async function kafkaProgress(admin: Admin): Promise<KafkaProgress> {
   let lag = 0;
+  let worst: KafkaProgress['worst'] = { group: '', topic: '', partition: 0, lag: 0 };
   const parts: string[] = [];
   for (const { topic, groups } of CONSUMER_GROUPS) {
     const ends = await admin.fetchTopicOffsets(topic);
@@ -47,12 +53,14 @@ export async function kafkaProgress(admin: Admin): Promise<Progress> {
       for (const end of ends) {
         const offset = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
         const from = Number(offset) < 0 ? Number(end.low) : Number(offset);
-        lag += Math.max(0, Number(end.high) - from);
+        const behind = Math.max(0, Number(end.high) - from);
+        lag += behind;
+        if (behind > worst.lag) worst = { group, topic, partition: end.partition, lag: behind };
         parts.push(`${group}:${offset}`);
       }
     }
   }
-  return { lag, fingerprint: parts.join('|') };
+  return { lag, worst, fingerprint: parts.join('|') };
 }
 
 /**
