@@ -104,6 +104,20 @@ describe('ingestion, against real Postgres', () => {
 
   const post = (body: unknown) => ingestion.call('/v1/events', { method: 'POST', body });
   const profileOf = (customerId: string) => ingestion.call(`/v1/customers/${customerId}`);
+  /**
+   * What one way of sending a history gave: the events refused (each once: a retried batch is
+   * answered again) and, per profile, what went out, with the way's id prefix dropped (compared
+   * as objects: jsonb keeps its own key order).
+   */
+  const seen = (way: IdentityWay, rejected: readonly string[]): unknown =>
+    JSON.parse(
+      JSON.stringify({
+        rejected: [...new Set(rejected)],
+        published: way.profiles.map((id) =>
+          ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
+        ),
+      }).replaceAll(way.prefix, ''),
+    );
 
   describe('duplicates', () => {
     it('counts an event once when it is repeated in one batch, in a later batch, and after a restart', async () => {
@@ -989,16 +1003,8 @@ describe('ingestion, against real Postgres', () => {
           async (history, sizes) => {
             run += 1;
             // The same history twice, under two sets of ids: once in batches, once event by event.
-            const ids = (way: string) => {
-              const prefix = `pi${run}-${way}-`;
-              const events = history.map((spec, index) => identityEvent(spec, index, prefix));
-              const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
-                id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
-              );
-              return { prefix, events, profiles };
-            };
-            const batched = ids('b');
-            const single = ids('s');
+            const batched = identityWay(history, `pi${run}-b-`);
+            const single = identityWay(history, `pi${run}-s-`);
             const rejectedOf = async (batches: unknown[][]) => {
               const ids: string[] = [];
               for (const batch of batches) {
@@ -1012,16 +1018,6 @@ describe('ingestion, against real Postgres', () => {
               batched: await rejectedOf(cut(batched.events, sizes)),
               single: await rejectedOf(single.events.map((event) => [event])),
             };
-            // With the ids' prefix dropped (compared as objects: jsonb keeps its own key order).
-            const seen = (way: typeof batched, rejectedIds: string[]): unknown =>
-              JSON.parse(
-                JSON.stringify({
-                  rejected: rejectedIds,
-                  published: way.profiles.map((id) =>
-                    ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
-                  ),
-                }).replaceAll(way.prefix, ''),
-              );
             expect(seen(batched, rejected.batched)).toEqual(seen(single, rejected.single));
           },
         ),
@@ -1038,16 +1034,8 @@ describe('ingestion, against real Postgres', () => {
           fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
           async (history, sizes, failures) => {
             run += 1;
-            const ids = (way: string) => {
-              const prefix = `pr${run}-${way}-`;
-              const events = history.map((spec, index) => identityEvent(spec, index, prefix));
-              const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
-                id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
-              );
-              return { prefix, events, profiles };
-            };
-            const redelivered = ids('r');
-            const single = ids('s');
+            const redelivered = identityWay(history, `pr${run}-r-`);
+            const single = identityWay(history, `pr${run}-s-`);
             // A failed batch comes again as a redelivery does: with the next batch behind it.
             const batches = cut(redelivered.events, sizes);
             const rejectedIds: string[] = [];
@@ -1078,16 +1066,6 @@ describe('ingestion, against real Postgres', () => {
               const posted = await post({ batch: [event] });
               singleRejected.push(...posted.body.rejected.map((r: { eventId: string }) => r.eventId));
             }
-            const seen = (way: typeof single, rejected: string[]): unknown =>
-              JSON.parse(
-                JSON.stringify({
-                  // A refusal is answered again on the retry: each refused event once.
-                  rejected: [...new Set(rejected)],
-                  published: way.profiles.map((id) =>
-                    ingestion.published(id).map((e) => [e.eventId, e.customerId, e.profile]),
-                  ),
-                }).replaceAll(way.prefix, ''),
-              );
             expect(seen(redelivered, rejectedIds)).toEqual(seen(single, singleRejected));
           },
         ),
@@ -1285,6 +1263,21 @@ function shuffle<T>(items: T[], seed: number): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
+}
+
+/** A history of identityHistoryArbitrary under ids of its own: its events, and its two customers' and two visitors' profile ids. */
+interface IdentityWay {
+  prefix: string;
+  events: ReturnType<typeof identityEvent>[];
+  profiles: string[];
+}
+
+function identityWay(history: Parameters<typeof identityEvent>[0][], prefix: string): IdentityWay {
+  const events = history.map((spec, index) => identityEvent(spec, index, prefix));
+  const profiles = ['c-0', 'c-1', 'anon:v-0', 'anon:v-1'].map((id) =>
+    id.startsWith('anon:') ? `anon:${prefix}${id.slice(5)}` : `${prefix}${id}`,
+  );
+  return { prefix, events, profiles };
 }
 
 function cut<T>(items: readonly T[], sizes: readonly number[]): T[][] {
