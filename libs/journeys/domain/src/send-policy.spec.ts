@@ -1,5 +1,12 @@
 import type { FrequencyCap, QuietHours } from '@mmp/program';
-import { decideSend, ledgerLookbackMs, localDayOf, type LedgerEntry, type SendDecision } from './send-policy';
+import {
+  decideSend,
+  ledgerLookbackMs,
+  localDayOf,
+  neverReached,
+  type LedgerEntry,
+  type SendDecision,
+} from './send-policy';
 
 const ZONE = 'America/New_York';
 const quietHours: QuietHours = { start: '21:00', end: '08:00', channels: ['sms', 'push'] };
@@ -193,5 +200,18 @@ describe('decideSend', () => {
   it('reaches back the longest cap, and at least a local day from any zone', () => {
     expect(ledgerLookbackMs([])).toBe(26 * 3_600_000);
     expect(ledgerLookbackMs([{ channel: 'sms', max: 1, per: '7d' }])).toBe(7 * 86_400_000);
+  });
+});
+
+describe('neverReached', () => {
+  it('voids suppressed and failed sends, but keeps counting one whose outcome is unknown', () => {
+    expect(neverReached('suppressed', 'consent')).toBe(true);
+    expect(neverReached('failed', 'missing_address')).toBe(true);
+    expect(neverReached('failed', 'retries_exhausted')).toBe(true);
+    // A crash between the provider call and its record: it may have gone out.
+    expect(neverReached('failed', 'outcome_unknown')).toBe(false);
+    for (const status of ['queued', 'sent', 'delivered', 'opened', 'clicked', 'bounced'] as const) {
+      expect(neverReached(status, null)).toBe(false);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { Channel } from '@mmp/contracts';
+import type { Channel, MessageStatus } from '@mmp/contracts';
 import { parseDuration, parseTimeOfDay, type FrequencyCap, type QuietHours } from '@mmp/program';
 import { DateTime } from 'luxon';
 
@@ -17,8 +17,9 @@ import { DateTime } from 'luxon';
  *    rolling window `(now - per, now]` are counted; at `max` or more the send is suppressed
  *    (`frequency_cap`). Steps of the same journey count against each other like any message.
  *
- * Only messages that were actually sent count: suppressed ones never enter the ledger, and
- * those delivery later suppressed or failed (consent, no address...) are voided from it.
+ * Only messages that may have reached the customer count: suppressed ones never enter the
+ * ledger, and those delivery later suppressed or failed (consent, no address...) are voided
+ * from it (`neverReached`), but for a failure whose outcome is unknown.
  *
  * 4. Outcomes first (`decideSendOnOutcomes`): a send whose decision depends on an earlier send
  *    delivery has not reported on yet (counting it suppresses, not counting it sends, or the
@@ -61,6 +62,18 @@ export type SendDecision =
 
 /** `hold`: the decision waits for delivery's outcome of earlier sends (see decideSendOnOutcomes). */
 export type SendDecisionOnOutcomes = SendDecision | { kind: 'hold' };
+
+/**
+ * Whether delivery's report on a send means it never reached the customer, so that it stops
+ * counting for caps and collisions: suppressed, or failed. Not a failure whose outcome is
+ * unknown (a crash between the provider call and its record): the call may have been made, and
+ * a message too many is worse than one too few. Counting it also keeps the decision the same as
+ * where no crash happened, when the call had gone out.
+ */
+export function neverReached(status: MessageStatus, reason: string | null): boolean {
+  if (status === 'suppressed') return true;
+  return status === 'failed' && reason !== 'outcome_unknown';
+}
 
 /**
  * Decides a send as `decideSend` does, unless the outcome of a pending entry (one delivery has

@@ -1,5 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import type { MessageEventV1 } from '@mmp/contracts';
+import { neverReached } from '@mmp/journeys-domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { SendLedgerStore } from '../../store/send-ledger.store';
 import { FireDueTimersUsecase } from '../fire-due-timers/fire-due-timers.usecase';
@@ -7,8 +8,8 @@ import { FireDueTimersUsecase } from '../fire-due-timers/fire-due-timers.usecase
 /**
  * messages.events.v1 in: delivery's report on each send. Any status ends the send's pending
  * state in the ledger, and the customer's sends held for it are decided at once; a message
- * delivery suppressed (consent, no address...) or failed never reached the customer, so it also
- * stops counting for frequency caps and same-day collisions.
+ * that never reached the customer (`neverReached`: suppressed, failed but for an unknown
+ * outcome) also stops counting for frequency caps and same-day collisions.
  */
 @Injectable()
 export class RecordSendOutcomesUsecase {
@@ -22,7 +23,7 @@ export class RecordSendOutcomesUsecase {
     const reported = await this.ledger.recordOutcomes(
       events.map((e) => ({
         messageId: e.messageId,
-        unsent: e.status === 'suppressed' || e.status === 'failed',
+        unsent: neverReached(e.status, e.reason),
       })),
       this.clock.now(),
     );
