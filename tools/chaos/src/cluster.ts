@@ -8,6 +8,7 @@ import {
   interleave,
   postBatch,
   type Deployment,
+  type Faults,
   type Rejections,
   type ServiceName,
 } from './deployment';
@@ -75,6 +76,7 @@ export class ClusterDeployment implements Deployment {
   private lastFaultAt = 0;
   private clockNow: Date | undefined;
   private kills = 0;
+  private readonly killsByApp: Record<string, number> = {};
   private survived = 0;
   /** Restarts of processes whose consumer gave up on its own (not killed by the run). */
   private readonly log: string[] = [];
@@ -274,8 +276,13 @@ export class ClusterDeployment implements Deployment {
     }
   }
 
-  faults(): { kills: number; survived: number; log: string[] } {
-    return { kills: this.kills, survived: this.survived, log: [...this.log] };
+  faults(): Faults {
+    return {
+      kills: this.kills,
+      killsByApp: { ...this.killsByApp },
+      survived: this.survived,
+      log: [...this.log],
+    };
   }
 
   /** Restarts `process`; the killer waits meanwhile, and `settle` awaits it (and its failure). */
@@ -317,6 +324,7 @@ export class ClusterDeployment implements Deployment {
       if (!this.acting && !(this.stageKind === 'events' && this.stageKills === 0)) continue;
       const victim = this.random.pick(this.processes.filter((p) => p.running));
       this.kills += 1;
+      this.killsByApp[victim.app] = (this.killsByApp[victim.app] ?? 0) + 1;
       this.stageKills += 1;
       this.lastFaultAt = Date.now();
       await victim.kill();

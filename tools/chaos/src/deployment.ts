@@ -6,6 +6,14 @@ import type { SeededRandom } from './random';
 export type ServiceName = 'ingestion' | 'milestones' | 'delivery' | 'consent';
 
 /** The platform the history is replayed into: the one-process oracle or the chaos cluster. */
+/** The faults a deployment went through: kills (in all and by service), restarts survived, and what happened. */
+export interface Faults {
+  kills: number;
+  killsByApp: Record<string, number>;
+  survived: number;
+  log: string[];
+}
+
 export interface Deployment {
   readonly name: string;
   readonly fakes: ProviderFakes;
@@ -22,7 +30,7 @@ export interface Deployment {
   /** Stops injecting faults and waits for the last restart: the outcome is read on a whole deployment. */
   endFaults(): Promise<void>;
   /** Faults injected so far. */
-  faults(): { kills: number; survived: number; log: string[] };
+  faults(): Faults;
   stop(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { findFreePort } from '@mmp/persistence';
 import { moveClocks } from './clock';
-import { applyConsent, postBatch, type Deployment, type Rejections } from './deployment';
+import { applyConsent, postBatch, type Deployment, type Faults, type Rejections } from './deployment';
 import { ProviderFakes } from './fakes';
 import type { ConsentChange, EventSequence } from './history';
 import { forEachLimited } from './http';
@@ -71,8 +71,8 @@ export class OracleDeployment implements Deployment {
     );
   }
 
-  faults(): { kills: number; survived: number; log: string[] } {
-    return { kills: 0, survived: 0, log: [] };
+  faults(): Faults {
+    return { kills: 0, killsByApp: {}, survived: 0, log: [] };
   }
 
   async stop(): Promise<void> {

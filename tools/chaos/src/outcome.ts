@@ -94,6 +94,13 @@ export interface Comparison {
   milestoneDifferences: number;
   /** Messages recorded `failed: outcome_unknown` (a crash after the provider call) whose call was made once. */
   outcomeUnknown: number;
+  /**
+   * Messages the oracle sent that the chaos run recorded `failed: outcome_unknown` with no provider
+   * call: handed over as delivery was killed, before the call. Delivery cannot tell them from
+   * those whose call went out (no provider takes an idempotency key), so it never resends them:
+   * at most once, never twice. Counted apart from `missing`, and bounded by the run.
+   */
+  lostAtHandover: number;
   messages: { chaos: number; oracle: number };
   occurrences: { chaos: number; oracle: number };
   /** The first differences, named. */
@@ -162,6 +169,7 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
 
   // Decisions, message by message.
   let missing = 0;
+  let lostAtHandover = 0;
   let mismatchedDecisions = 0;
   const ids = new Set([...chaos.messages.keys(), ...oracle.messages.keys()]);
   for (const messageId of [...ids].sort()) {
@@ -170,9 +178,14 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     const expectedDecision = expected?.decision ?? 'none';
     const gotDecision = effective.get(messageId) ?? 'none';
     if (expectedDecision === gotDecision) continue;
+    const about = expected ?? got;
+    if (expectedDecision === 'sent' && gotDecision === 'failed:outcome_unknown') {
+      lostAtHandover += 1;
+      tally('lost at hand-over');
+      continue;
+    }
     mismatchedDecisions += 1;
     if (expectedDecision === 'sent') missing += 1;
-    const about = expected ?? got;
     tally(`${about?.journeyKey}/${about?.stepId}`);
     name(
       `message ${messageId} (${about?.customerId}, ${about?.journeyKey}/${about?.stepId}, ${about?.channel}): oracle ${expectedDecision}, chaos ${gotDecision}`,
@@ -205,6 +218,7 @@ export function compareOutcomes(history: History, chaos: Outcome, oracle: Outcom
     mismatchedDecisions,
     milestoneDifferences,
     outcomeUnknown,
+    lostAtHandover,
     messages: { chaos: chaos.messages.size, oracle: oracle.messages.size },
     occurrences: { chaos: occurrencesIn(chaos), oracle: occurrencesIn(oracle) },
     differences,

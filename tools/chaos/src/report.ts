@@ -14,6 +14,7 @@ export function formatReport(report: ChaosReport): string {
     `milestones reached:   chaos ${report.occurrences.chaos}, oracle ${report.occurrences.oracle}`,
     `duplicates sent:      ${report.duplicatesSent}`,
     `missing:              ${report.missing}`,
+    `lost at hand-over:    ${report.lostAtHandover} of at most ${report.handoverBound} (handed over as delivery was killed, no provider call: recorded failed, never resent)`,
     `unwanted:             ${report.unwanted.chaos} (oracle ${report.unwanted.oracle})`,
     `mismatched decisions: ${report.mismatchedDecisions}`,
     `milestone diffs:      ${report.milestoneDifferences}`,

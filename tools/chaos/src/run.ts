@@ -1,3 +1,4 @@
+import { HANDOVER_CHUNK } from '@mmp/delivery-service';
 import { createTestDatabase, type TestDatabase } from '@mmp/test-harness';
 import { ClusterDeployment } from './cluster';
 import type { Deployment, Rejections } from './deployment';
@@ -36,13 +37,15 @@ export interface ChaosReport extends Comparison {
   clockMoves: number;
   stages: number;
   kills: number;
+  /** At most what delivery had handed over at its kills (HANDOVER_CHUNK each) may be lost at hand-over. */
+  handoverBound: number;
   killsSurvived: number;
   killLog: string[];
   rejected: { chaos: Rejections; oracle: Rejections };
   wallTimeMs: { total: number; chaos: number; oracle: number };
   /** Records a consumer found deleted unread by the mock's retention: a run with any is void. */
   offsetsLostToRetention: number;
-  /** No duplicate, nothing missing or unwanted, every decision and occurrence the oracle's. */
+  /** No duplicate, nothing missing (beyond the hand-over bound) or unwanted, every decision and occurrence the oracle's. */
   ok: boolean;
 }
 
@@ -103,6 +106,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       lostToRetention === 0 &&
       comparison.duplicatesSent === 0 &&
       comparison.missing === 0 &&
+      comparison.lostAtHandover <= HANDOVER_CHUNK * (faults.killsByApp['delivery'] ?? 0) &&
       comparison.unwanted.chaos === 0 &&
       comparison.mismatchedDecisions === 0 &&
       comparison.milestoneDifferences === 0 &&
@@ -118,6 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clockMoves: history.clockMoves,
       stages: history.stages.length,
       kills: faults.kills,
+      handoverBound: HANDOVER_CHUNK * (faults.killsByApp['delivery'] ?? 0),
       killsSurvived: faults.survived,
       killLog: faults.log,
       rejected: { chaos: chaos.rejections, oracle: oracle.rejections },
