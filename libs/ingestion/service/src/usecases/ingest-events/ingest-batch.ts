@@ -29,8 +29,8 @@ export interface EventRejection {
 }
 
 export interface IngestResult {
-  /** Events seen for the first time, each with the profile right after it. */
-  applied: AppliedEvent[];
+  /** Events seen for the first time, each with the profile right after it, as they go out. */
+  applied: CustomerEventV1[];
   /** Events stored earlier whose publication never completed, as they first went out: publish them again. */
   unpublished: CustomerEventV1[];
   /** eventIds that were already known (or repeated within the batch). */
@@ -177,9 +177,10 @@ export class IngestBatch {
         changed.map((customerId) => fold(customerId, mergesByCustomer.get(customerId))),
         now,
       );
-      if (batchId !== null) await this.events.holdMessages(tx, batchId, unrebuildable(applied, changed));
+      const messages = applied.map(toCustomerEvent);
+      if (batchId !== null) await this.events.holdMessages(tx, batchId, unrebuildable(messages, changed));
 
-      return { applied, unpublished, duplicates, rejected, batchId };
+      return { applied: messages, unpublished, duplicates, rejected, batchId };
     });
   }
 }
@@ -189,11 +190,11 @@ export class IngestBatch {
  * each saved customer's last one, which carries the profile exactly as saved. (A merged-away
  * visitor's profile is not saved, and its events have moved to its customer: all are kept.)
  */
-function unrebuildable(applied: readonly AppliedEvent[], saved: readonly string[]): CustomerEventV1[] {
-  const lastOfCustomer = new Map<string, AppliedEvent>();
-  for (const item of applied) lastOfCustomer.set(item.event.customerId, item);
+function unrebuildable(applied: readonly CustomerEventV1[], saved: readonly string[]): CustomerEventV1[] {
+  const lastOfCustomer = new Map<string, CustomerEventV1>();
+  for (const message of applied) lastOfCustomer.set(message.customerId, message);
   const rebuildable = new Set(saved.map((customerId) => lastOfCustomer.get(customerId)));
-  return applied.filter((item) => !rebuildable.has(item)).map(toCustomerEvent);
+  return applied.filter((message) => !rebuildable.has(message));
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

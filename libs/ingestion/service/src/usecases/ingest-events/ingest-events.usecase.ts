@@ -1,6 +1,6 @@
 import { CLOCK, type Clock } from '@mmp/clock';
 import { CustomerEventsTopic, type RetailEventV1 } from '@mmp/contracts';
-import { isTriggerable, toCanonicalEvent, toCustomerEvent } from '@mmp/ingestion-domain';
+import { isTriggerable, toCanonicalEvent } from '@mmp/ingestion-domain';
 import { MESSAGE_BUS, type MessageBus } from '@mmp/bus';
 import { ProgramStore } from '@mmp/program';
 import { Inject, Injectable } from '@nestjs/common';
@@ -36,7 +36,7 @@ export class IngestEventsUsecase {
     );
     const result = await this.batches.ingest(canonical, receivedAt);
     // Leftovers of an earlier batch arrived before this one's events.
-    const toPublish = [...result.unpublished, ...result.applied.map(toCustomerEvent)];
+    const toPublish = [...result.unpublished, ...result.applied];
     if (toPublish.length > 0) {
       await this.bus.publish(
         CustomerEventsTopic,
