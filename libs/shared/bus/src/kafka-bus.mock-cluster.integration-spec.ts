@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTopic } from '@mmp/contracts';
 import { eventually, startKafkaMock, type KafkaMock } from '@mmp/test-harness';
 import { Logger, type LoggerService } from '@nestjs/common';
@@ -269,6 +270,59 @@ describe('a consumer kafkajs gives up on', () => {
     ]);
   }, 90_000);
 });
+
+describe('a partition whose handler is slower than its producer', () => {
+  // The mock answers a fetch with one produced batch per partition: consumed one fetch per call,
+  // a slow handler got one produce call's records a call and fell further behind at every call.
+  it('gets what was fetched while it worked in its next call, each record once and in order, and commits to the end', async () => {
+    const topic = newTopic('slow-handler');
+    const groupId = `slow-${randomUUID()}`;
+    const calls: number[][] = [];
+    const bus = new KafkaBus({
+      brokers: mock.brokers,
+      clientId: 'slow-handler',
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+    bus.subscribe({
+      topic,
+      groupId,
+      handler: async (batch) => {
+        calls.push(batch.map((m) => m.value.n));
+        await sleep(150);
+      },
+    });
+    await bus.start();
+    try {
+      // One record per produce call, every 10 ms, all on one key (one partition).
+      for (let n = 0; n < 60; n += 1) {
+        await bus.publish(topic, [{ key: 'one-customer', value: { n } }]);
+        await sleep(10);
+      }
+      await eventually(() => expect(calls.flat()).toHaveLength(60), { timeoutMs: 20_000 });
+
+      expect(calls.flat()).toEqual(Array.from({ length: 60 }, (_, n) => n));
+      // About 1.5 s of produce calls through 150 ms calls: a handful of calls, not 60.
+      expect(calls.length).toBeLessThan(20);
+      expect(Math.max(...calls.map((c) => c.length))).toBeGreaterThan(3);
+      await eventually(
+        async () => expect(await committedOffsetOf(`${groupId}.${topic.name}`, topic.name)).toBe(60),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+    } finally {
+      await bus.stop();
+    }
+  });
+});
+
+/** The offset the group committed on the topic's one partition with a commit. */
+async function committedOffsetOf(kafkaGroupId: string, topicName: string): Promise<number> {
+  const [topic] = await withAdmin((admin) =>
+    admin.fetchOffsets({ groupId: kafkaGroupId, topics: [topicName] }),
+  );
+  return Math.max(-1, ...(topic?.partitions ?? []).map((p) => Number(p.offset)));
+}
 
 async function withAdmin<T>(use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
   const admin = new Kafka({

@@ -17,7 +17,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk, type PartitionConsumer } from './consume-policy';
+import { processChunk } from './consume-policy';
+import { FetchPipeline, type HandledOffset } from './fetch-pipeline';
 import {
   chooseIdempotence,
   producerConfig,
@@ -53,9 +54,9 @@ export interface KafkaBusOptions {
   retry?: Partial<RetryPolicy>;
   /**
    * How long the group waits for a silent consumer before giving its partitions to another (30 s
-   * unless told). kafkajs heartbeats between batches only, so a handler call must stay well
-   * below it. The librdkafka mock also holds a group this long after a member leaves, so specs
-   * that restart consumers lower it.
+   * unless told). kafkajs heartbeats from its fetch loop, which goes on while handlers run (see
+   * FetchPipeline). The librdkafka mock also holds a group this long after a member leaves, so
+   * specs that restart consumers lower it.
    */
   sessionTimeoutMs?: number;
   /**
@@ -79,9 +80,11 @@ type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * The MessageBus on Kafka (kafkajs): one shared producer (acks from all in-sync replicas,
- * idempotent unless the cluster cannot), one consumer per subscription consuming whole fetched
- * batches, committing after each handled chunk. Avoids what the stock Nest Kafka transport does
- * (one message at a time, and a partition stalled by a throwing handler: nestjs/nest #12703, #9455).
+ * idempotent unless the cluster cannot), one consumer per subscription whose fetches go on while
+ * the handler works: a partition's batches fetched meanwhile are handled together in its next
+ * call, and offsets are committed through what was handled (FetchPipeline). Avoids what the
+ * stock Nest Kafka transport does (one message at a time, and a partition stalled by a throwing
+ * handler: nestjs/nest #12703, #9455).
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -521,6 +524,7 @@ class KafkaSubscription<T> implements SubscriptionHandle {
   /** Consumers started since the group was last joined, for the pause before the next one. */
   private failedStarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private pipeline: FetchPipeline | undefined;
 
   constructor(
     private readonly subscription: Subscription<T>,
@@ -543,6 +547,8 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     });
     this.consumer = consumer;
     this.crashed = false;
+    const pipeline = this.pipelineFor(consumer, signal, concurrency);
+    this.pipeline = pipeline;
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart) return;
       this.crashed = true;
@@ -552,6 +558,8 @@ class KafkaSubscription<T> implements SubscriptionHandle {
       this.restartLater(consumer, signal);
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      // kafkajs fetches again from the committed offsets: what was queued would be handled twice.
+      pipeline.reset();
       this.failedStarts = 0;
       this.committedRead = this.readCommitted(logger);
     });
@@ -562,18 +570,21 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     await consumer.subscribe({ topics: [this.topicName], fromBeginning: true });
     await consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
-      // With offsets resolved only after handling, a threshold of one commits after every chunk.
-      autoCommitThreshold: 1,
+      // The pipeline commits through what was handled; kafkajs's resolved offsets only say where to fetch.
+      autoCommit: false,
       partitionsConsumedConcurrently: concurrency,
-      eachBatch: (payload) => this.eachBatch(payload, signal),
+      eachBatch: (payload) => this.eachBatch(payload, pipeline),
     });
   }
 
   async stop(): Promise<void> {
     const consumer = this.consumer;
+    const pipeline = this.pipeline;
     this.consumer = undefined;
+    this.pipeline = undefined;
     clearTimeout(this.restartTimer);
+    // The running calls end (the bus's signal is aborted) and their commits go out before the consumer leaves.
+    await pipeline?.close();
     await consumer?.disconnect();
   }
 
@@ -594,6 +605,7 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     this.restartTimer = setTimeout(() => {
       void (async () => {
         if (this.consumer !== crashed || signal.aborted) return;
+        await this.pipeline?.close();
         await crashed.disconnect().catch(() => undefined);
         if (this.consumer !== crashed || signal.aborted) return;
         try {
@@ -649,37 +661,71 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     }
   }
 
-  private async eachBatch(payload: EachBatchPayload, signal: AbortSignal): Promise<void> {
-    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
+  /** The consume policy behind a pipeline of this consumer's fetches: commits go through this consumer. */
+  private pipelineFor(consumer: Consumer, signal: AbortSignal, concurrency: number): FetchPipeline {
     const { retry, metrics, logger } = this.bus.context();
-    const consumer: PartitionConsumer<T> = {
-      topic: this.subscription.topic,
-      groupId: this.subscription.groupId,
-      handler: this.subscription.handler,
-      retry,
-      metrics,
-      logger,
-      signal,
-      isActive: () => !signal.aborted && isRunning() && !isStale(),
-      heartbeat,
-      sendToDlq: (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
-    };
     const maxBatchSize = this.subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    return new FetchPipeline({
+      concurrency,
+      maxBatchSize,
+      maxQueuedPerPartition: 2 * maxBatchSize,
+      handle: (records, isCurrent) =>
+        processChunk(records, {
+          topic: this.subscription.topic,
+          groupId: this.subscription.groupId,
+          handler: this.subscription.handler,
+          retry,
+          metrics,
+          logger,
+          signal,
+          isActive: () => !signal.aborted && isCurrent(),
+          // kafkajs heartbeats from its fetch loop, which goes on while the handler runs.
+          heartbeat: async () => undefined,
+          sendToDlq: (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
+        }),
+      commit: async (offsets: readonly HandledOffset[]) => {
+        await consumer.commitOffsets(
+          offsets.map(({ partition, offset }) => ({
+            topic: this.topicName,
+            partition,
+            offset: offset.toString(),
+          })),
+        );
+        for (const { partition, offset } of offsets) {
+          if (offset > (this.committed.get(partition) ?? -1n)) this.committed.set(partition, offset);
+        }
+      },
+      onFailure: (what, error) =>
+        logger.warn(
+          what === 'commit'
+            ? `${subscriptionKey(this.subscription)}: cannot commit handled offsets (they are read again after the next rebalance or restart): ${describeError(error)}`
+            : `${subscriptionKey(this.subscription)}: a handler call threw past the consume policy: ${describeError(error)}`,
+        ),
+    });
+  }
 
-    for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
-      if (!consumer.isActive()) return;
-      const chunk = batch.messages
-        .slice(start, start + maxBatchSize)
-        .map((message) => toConsumedRecord(batch.topic, batch.partition, message));
-      const last = chunk[chunk.length - 1];
-      if (!last || (await processChunk(chunk, consumer)) === 'interrupted') return;
-      resolveOffset(last.offset);
-      await commitOffsetsIfNecessary();
-      this.committed.set(batch.partition, BigInt(last.offset) + 1n);
+  /**
+   * Hands the fetched batch to the pipeline and returns, so kafkajs fetches on while it is handled;
+   * waits (heartbeating) only while the partition already has as much queued as the pipeline holds.
+   */
+  private async eachBatch(payload: EachBatchPayload, pipeline: FetchPipeline): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last || !isRunning() || isStale()) return;
+    pipeline.offer(
+      batch.partition,
+      batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
+    );
+    resolveOffset(last.offset);
+    while (!(await pipeline.waitForRoom(batch.partition, ROOM_HEARTBEAT_MS))) {
+      if (!isRunning() || isStale()) return;
       await heartbeat();
     }
   }
 }
+
+/** How often a fetch waiting for the pipeline to take its batch keeps the group membership alive. */
+const ROOM_HEARTBEAT_MS = 1000;
 
 export function kafkaGroupId(subscription: { topic: { name: string }; groupId: string }): string {
   return `${subscription.groupId}.${subscription.topic.name}`;
