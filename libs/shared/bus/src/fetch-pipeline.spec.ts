@@ -166,6 +166,28 @@ describe('FetchPipeline', () => {
     expect(commits.flat().map((c) => c.offset)).toEqual([3n, 5n]);
   });
 
+  it('commits what it handled when a partition comes back from an older commit with nothing new', async () => {
+    const { pipeline, calls, commits, failures } = harness({
+      concurrency: 1,
+      commit: async (offsets) => {
+        // The first commit is refused (a rebalance), so the group's offset stays at 0.
+        if (failures.length === 0) throw new Error('REBALANCE_IN_PROGRESS');
+        commits.push([...offsets]);
+      },
+    });
+    pipeline.offer(0, batch(0, 0, 3));
+    calls[0]?.finish();
+    await settle();
+    expect(commits).toEqual([]);
+
+    // The partition is ours again after a rebalance: kafkajs fetches it from offset 0.
+    pipeline.reset();
+    pipeline.offer(0, batch(0, 0, 3));
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(commits).toEqual([[{ partition: 0, offset: 3n }]]);
+  });
+
   it('queues again, first, the records of a call interrupted while its partitions were still held', async () => {
     const { pipeline, calls, commits } = harness({ concurrency: 1 });
     pipeline.offer(0, batch(0, 0, 2));

@@ -70,6 +70,10 @@ export class FetchPipeline {
     if (this.closed) return;
     const from = this.handledTo.get(partition) ?? -1n;
     const fresh = records.filter((record) => BigInt(record.offset) >= from);
+    // Fetched again from an older commit (this consumer's commit failed in a rebalance, and the
+    // partition came back): the group's offset moves on to what was handled here, or it would
+    // stay behind, and report lag, until the partition gets a record never handled.
+    if (fresh.length < records.length) this.committer.add([{ partition, offset: from }]);
     if (fresh.length === 0) return;
     const queue = this.queued.get(partition);
     if (queue) queue.push(...fresh);

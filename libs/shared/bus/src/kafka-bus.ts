@@ -719,7 +719,12 @@ class KafkaSubscription<T> implements SubscriptionHandle {
     resolveOffset(last.offset);
     while (!(await pipeline.waitForRoom(batch.partition, ROOM_HEARTBEAT_MS))) {
       if (!isRunning() || isStale()) return;
-      await heartbeat();
+      try {
+        await heartbeat();
+      } catch {
+        // The group is rebalancing: kafkajs rejoins once this fetch's batches return.
+        return;
+      }
     }
   }
 }
