@@ -5,7 +5,7 @@ import { linkFromHeaders, SpanKind, withSpan, type Link } from '@mmp/telemetry';
 import { Logger } from '@nestjs/common';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { BusMetrics } from './bus-metrics';
-import type { BatchHandler, IncomingMessage, RetryPolicy } from './message-bus';
+import type { BatchHandler, IncomingMessage, RetryPolicy, Subscription } from './message-bus';
 import { decodeRecord, toDeadLetter, type ConsumedRecord, type DeadLetter } from './record-codec';
 import { backoffAfter } from './retry-policy';
 
@@ -25,10 +25,28 @@ export interface PartitionConsumer<T> {
   readonly signal: AbortSignal;
   /** False once the bus stops or a rebalance took the partition away: stop without committing. */
   isActive(): boolean;
-  /** Keeps group membership alive during long retries; may throw when the group is rebalancing. */
-  heartbeat(): Promise<void>;
   /** Writes to the topic's DLQ; rejects when the broker cannot take them. */
   sendToDlq(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** A subscription's PartitionConsumer on a bus: what differs between the buses is passed in. */
+export function partitionConsumerOf<T>(
+  subscription: Subscription<T>,
+  bus: Pick<ConsumerContext, 'retry' | 'metrics' | 'logger' | 'signal'>,
+  isActive: () => boolean,
+  sendToDlq: (letters: readonly DeadLetter[]) => Promise<void>,
+): PartitionConsumer<T> {
+  return {
+    topic: subscription.topic,
+    groupId: subscription.groupId,
+    handler: subscription.handler,
+    retry: bus.retry,
+    metrics: bus.metrics,
+    logger: bus.logger,
+    signal: bus.signal,
+    isActive,
+    sendToDlq,
+  };
 }
 
 /**
@@ -206,14 +224,12 @@ async function deadLetter<T>(
   }
 }
 
-/** Waits, unless the bus stops meanwhile; then keeps the group membership alive. */
+/** Waits, unless the bus stops meanwhile; false if the partition is no longer this consumer's to handle. */
 async function pause<T>(ms: number, consumer: PartitionConsumer<T>): Promise<boolean> {
   try {
     await sleep(ms, undefined, { signal: consumer.signal });
   } catch {
     return false;
   }
-  if (!consumer.isActive()) return false;
-  await consumer.heartbeat();
-  return true;
+  return consumer.isActive();
 }

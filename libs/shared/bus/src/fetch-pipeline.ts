@@ -90,11 +90,16 @@ export class FetchPipeline {
   async waitForRoom(partition: number, ms: number): Promise<boolean> {
     if (this.hasRoom(partition)) return true;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(wake, ms);
-      function wake(): void {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
-      }
+      };
+      // A waiter that timed out leaves the list: a fetch held for long would otherwise add one a second.
+      const timer = setTimeout(() => {
+        const index = this.roomWaiters.indexOf(wake);
+        if (index >= 0) this.roomWaiters.splice(index, 1);
+        resolve();
+      }, ms);
       this.roomWaiters.push(wake);
     });
     return this.hasRoom(partition);
@@ -160,44 +165,23 @@ export class FetchPipeline {
       outcome = 'interrupted';
       await new Promise((resolve) => setTimeout(resolve, this.options.pauseAfterThrowMs ?? 1000));
     }
-    if (outcome === 'completed') {
-      const handled = lastOffsets(call.records);
-      for (const { partition, offset } of handled) {
-        if (offset > (this.handledTo.get(partition) ?? -1n)) this.handledTo.set(partition, offset);
-      }
-      this.committer.add(handled);
+    const { partition, records } = call;
+    const last = records[records.length - 1];
+    if (outcome === 'completed' && last) {
+      // Records come in offset order, and a partition is in one call at a time: the last is the highest.
+      const next = BigInt(last.offset) + 1n;
+      this.handledTo.set(partition, next);
+      this.committer.add([{ partition, offset: next }]);
     } else if (isCurrent()) {
-      // Not handled, yet the partitions are still ours: kafkajs will not fetch these again.
-      this.requeue(call.records);
+      // Not handled, yet the partition is still ours: kafkajs will not fetch these again.
+      this.queued.set(partition, [...records, ...(this.queued.get(partition) ?? [])]);
     }
-    this.held.delete(call.partition);
-  }
-
-  private requeue(records: readonly ConsumedRecord[]): void {
-    const byPartition = new Map<number, ConsumedRecord[]>();
-    for (const record of records) {
-      const list = byPartition.get(record.partition) ?? [];
-      list.push(record);
-      byPartition.set(record.partition, list);
-    }
-    for (const [partition, list] of byPartition) {
-      this.queued.set(partition, [...list, ...(this.queued.get(partition) ?? [])]);
-    }
+    this.held.delete(partition);
   }
 
   private wakeRoomWaiters(): void {
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
-}
-
-/** One past the last record of each partition in a call. */
-function lastOffsets(records: readonly ConsumedRecord[]): HandledOffset[] {
-  const last = new Map<number, bigint>();
-  for (const record of records) {
-    const next = BigInt(record.offset) + 1n;
-    if (next > (last.get(record.partition) ?? -1n)) last.set(record.partition, next);
-  }
-  return [...last].map(([partition, offset]) => ({ partition, offset }));
 }
 
 /**

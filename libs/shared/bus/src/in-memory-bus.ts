@@ -3,7 +3,7 @@ import type { Topic } from '@mmp/contracts';
 import { AppError, describeError } from '@mmp/errors';
 import { Logger } from '@nestjs/common';
 import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
+import { partitionConsumerOf, processChunk, type ConsumerContext } from './consume-policy';
 import type {
   ConsumerLag,
   IncomingMessage,
@@ -442,19 +442,11 @@ class InMemoryGroup<T> implements GroupHandle {
 
   private async consume(partition: number): Promise<void> {
     const log = this.bus.partitionsOf(this.topicName)[partition] ?? new PartitionLog();
-    const { retry, metrics, logger, signal, running } = this.bus.consumerContext();
-    const consumer: PartitionConsumer<T> = {
-      topic: this.subscription.topic,
-      groupId: this.subscription.groupId,
-      handler: this.subscription.handler,
-      retry,
-      metrics,
-      logger,
-      signal,
-      isActive: running,
-      heartbeat: async () => undefined,
-      sendToDlq: async (letters) => this.bus.appendDeadLetters(this.subscription.topic.dlq, letters),
-    };
+    const context = this.bus.consumerContext();
+    const { retry, logger, signal, running } = context;
+    const consumer = partitionConsumerOf(this.subscription, context, running, async (letters) =>
+      this.bus.appendDeadLetters(this.subscription.topic.dlq, letters),
+    );
     const maxBatchSize = this.subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
 
     while (running()) {

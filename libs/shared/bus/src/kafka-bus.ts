@@ -17,7 +17,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk } from './consume-policy';
+import { partitionConsumerOf, processChunk } from './consume-policy';
 import { FetchPipeline, type HandledOffset } from './fetch-pipeline';
 import {
   chooseIdempotence,
@@ -670,19 +670,16 @@ class KafkaSubscription<T> implements SubscriptionHandle {
       maxBatchSize,
       maxQueuedPerPartition: 2 * maxBatchSize,
       handle: (records, isCurrent) =>
-        processChunk(records, {
-          topic: this.subscription.topic,
-          groupId: this.subscription.groupId,
-          handler: this.subscription.handler,
-          retry,
-          metrics,
-          logger,
-          signal,
-          isActive: () => !signal.aborted && isCurrent(),
-          // kafkajs heartbeats from its fetch loop, which goes on while the handler runs.
-          heartbeat: async () => undefined,
-          sendToDlq: (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
-        }),
+        processChunk(
+          records,
+          partitionConsumerOf(
+            this.subscription,
+            { retry, metrics, logger, signal },
+            // No heartbeat during retries: kafkajs heartbeats from its fetch loop, which goes on meanwhile.
+            () => !signal.aborted && isCurrent(),
+            (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
+          ),
+        ),
       commit: async (offsets: readonly HandledOffset[]) => {
         await consumer.commitOffsets(
           offsets.map(({ partition, offset }) => ({

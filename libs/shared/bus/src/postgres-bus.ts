@@ -8,7 +8,7 @@ import { Client, type Notification } from 'pg';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { addConsumerLagSource, busMetrics, type BusMetrics } from './bus-metrics';
-import { processChunk, type ConsumerContext, type PartitionConsumer } from './consume-policy';
+import { partitionConsumerOf, processChunk, type ConsumerContext } from './consume-policy';
 import { partitionOf } from './in-memory-bus';
 import type {
   ConsumerLag,
@@ -631,19 +631,11 @@ class PostgresGroup<T> implements GroupHandle {
   }
 
   private async consume(partition: number): Promise<void> {
-    const { retry, metrics, logger, signal, running } = this.bus.context();
-    const consumer: PartitionConsumer<T> = {
-      topic: this.subscription.topic,
-      groupId: this.groupId,
-      handler: this.subscription.handler,
-      retry,
-      metrics,
-      logger,
-      signal,
-      isActive: running,
-      heartbeat: async () => undefined,
-      sendToDlq: (letters) => this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
-    };
+    const context = this.bus.context();
+    const { retry, logger, signal, running } = context;
+    const consumer = partitionConsumerOf(this.subscription, context, running, (letters) =>
+      this.bus.sendDeadLetters(this.subscription.topic.dlq, letters),
+    );
     const maxBatchSize = this.subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     try {
       while (running()) {
