@@ -277,6 +277,32 @@ describe('delivery through the real SDKs and their loopback fakes', () => {
     expect(eventsOf(req.messageId)).toEqual(['sent']);
   });
 
+  it("publishes a first send's status on its request's redelivery when the publish failed, sending nothing twice", async () => {
+    const sent = request('sms');
+    const suppressed = request('sms', { suppressedReason: 'frequency_cap' });
+    const before = twilio.calls.length;
+    const publish = bus.publish.bind(bus);
+    const spy = jest.spyOn(bus, 'publish').mockImplementation(async (topic, messages) => {
+      if (topic.name === MessagesEventsTopic.name) throw new Error('broker down');
+      return publish(topic, messages);
+    });
+    await expect(send.execute([sent, suppressed])).rejects.toThrow('broker down');
+    spy.mockRestore();
+    expect(eventsOf(sent.messageId)).toEqual([]);
+    expect(eventsOf(suppressed.messageId)).toEqual([]);
+
+    // The bus redelivers the batch: both were recorded, so their statuses are read back and published.
+    await send.execute([sent, suppressed]);
+    expect(eventsOf(sent.messageId)).toEqual(['sent']);
+    expect(eventsOf(suppressed.messageId)).toEqual(['suppressed/frequency_cap']);
+    expect(twilio.calls.length - before).toBe(1);
+    const { rows } = await db.query(
+      'SELECT message_id FROM delivery.status_outbox WHERE message_id = ANY($1) AND published_at IS NULL',
+      [[sent.messageId, suppressed.messageId]],
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('never resends a message killed between the provider call and its record: outcome_unknown', async () => {
     const req = request('email');
     const store = app.get(MessageLedgerStore);

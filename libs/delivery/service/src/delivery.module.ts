@@ -22,6 +22,7 @@ import { OutboxStore } from './store/outbox.store';
 import { PushTokenStore } from './store/push-token.store';
 import { ReceiptStore } from './store/receipt.store';
 import { RetryQueueStore } from './store/retry-queue.store';
+import { SendDecisionQuery } from './store/send-decision.query';
 import { SnapshotStore } from './store/snapshot.store';
 import { PreviewTemplateUsecase } from './usecases/preview-template/preview-template.usecase';
 import { ReceiveWebhookUsecase } from './usecases/receive-webhook/receive-webhook.usecase';
@@ -49,6 +50,7 @@ import { SendMessagesUsecase } from './usecases/send-messages/send-messages.usec
     PushTokenStore,
     ReceiptStore,
     RetryQueueStore,
+    SendDecisionQuery,
     SnapshotStore,
     ChannelRegistry,
     MessageComposer,

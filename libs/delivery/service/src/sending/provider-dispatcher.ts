@@ -4,7 +4,12 @@ import type { Channel, MessageEventV1, MessageRequestedV1, MessageStatus } from 
 import { nextRetry, TokenBucket } from '@mmp/delivery-domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { ChannelRegistry } from '../channels/channel-registry';
-import type { MessageLedgerStore, MessageOutcome, MessageRef } from '../store/message-ledger.store';
+import type {
+  MessageLedgerStore,
+  MessageOutcome,
+  MessageRef,
+  RecordedOutcomes,
+} from '../store/message-ledger.store';
 import type { PushTokenStore } from '../store/push-token.store';
 import { DELIVERY_TIMING, type DeliveryTiming } from './delivery-timing';
 import { countHandover } from './provider-handovers.metric';
@@ -182,13 +187,16 @@ export async function mapWithConcurrency<T, R>(
   return results;
 }
 
-/** Records what providers answered for a batch: outcomes, and the push tokens they said are gone. */
+/**
+ * Records what providers answered for a batch: outcomes, and the push tokens they said are gone.
+ * Answers what the outcomes wrote to the outboxes, and the messages whose token reports it wrote.
+ */
 export async function recordDispatched(
   { ledger, pushTokens }: { ledger: MessageLedgerStore; pushTokens: PushTokenStore },
   dispatched: readonly Dispatched[],
   customerOf: (messageId: string) => string,
   now: Date,
-): Promise<void> {
+): Promise<RecordedOutcomes & { tokenReports: Set<string> }> {
   const outcomes = dispatched.map((d) => d.outcome);
   const tokens = dispatched.flatMap((d) =>
     d.unregisteredTokens.map((token) => ({
@@ -200,13 +208,12 @@ export async function recordDispatched(
   );
   // The outcomes are one statement, which commits their status events and dead letters with
   // them: a chunk whose providers reported no token needs no transaction around it.
-  if (tokens.length === 0) {
-    await ledger.recordOutcomes(outcomes, now);
-    return;
-  }
+  if (tokens.length === 0)
+    return { ...(await ledger.recordOutcomes(outcomes, now)), tokenReports: new Set() };
   // One transaction: a token report (an outbox row) commits with its outcome.
-  await ledger.transaction(async (tx) => {
-    await ledger.recordOutcomes(outcomes, now, tx);
+  return ledger.transaction(async (tx) => {
+    const recorded = await ledger.recordOutcomes(outcomes, now, tx);
     await pushTokens.recordUnregisteredTokens(tokens, now, tx);
+    return { ...recorded, tokenReports: new Set(tokens.map((t) => t.messageId)) };
   });
 }

@@ -40,6 +40,17 @@ export class StatusPublisher {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /**
+   * After a batch of first sends: the status events its statements wrote (and answered) go out
+   * as they are, without reading them back. The outboxes are read only for `reread`: messages an
+   * earlier attempt may have left rows of (a redelivered request) and those whose send wrote a
+   * token report or a dead letter; their status events written now are among what is read.
+   */
+  async publishWritten(written: readonly PendingStatusEvent[], reread: ReadonlySet<string>): Promise<void> {
+    await this.publishPending([...reread]);
+    await this.publishStatusEvents(written.filter((e) => !reread.has(e.payload.messageId)));
+  }
+
   async publishPending(messageIds: readonly string[]): Promise<void> {
     await this.publishStatusEvents(await this.outboxes.pendingStatusEvents({ ids: messageIds }));
     await this.publishUnregisteredTokens(await this.outboxes.pendingUnregisteredTokens({ ids: messageIds }));

@@ -1,8 +1,6 @@
-import type { Channel } from '@mmp/contracts';
-import type { ConsentState } from '@mmp/delivery-domain';
-import { InjectServiceDatabase, queryRows, runSql } from '@mmp/persistence';
+import { InjectServiceDatabase, runSql } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 /** A change of delivery's consent view: channel consent, or (with an address) the suppression list. */
 export interface ConsentViewChange {
@@ -20,22 +18,12 @@ export const suppressionKey = (channel: string, address: string): string => `${c
 /**
  * Delivery's view of consent, kept from consent's events: channel consent per customer
  * (`delivery.consent_view`), the suppression list per address (`delivery.suppressed_addresses`)
- * and the erased customers (`delivery.erased_customers`, written by ErasureStore). Sends and the
- * handover read it; it never reads back from consent.
+ * and the erased customers (`delivery.erased_customers`, written by ErasureStore). Sends read it
+ * (SendDecisionQuery, and the ledger's handover); it never reads back from consent.
  */
 @Injectable()
 export class ConsentViewStore {
   constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {}
-
-  async consentOf(tx: EntityManager, customerIds: readonly string[]): Promise<Map<string, ConsentState>> {
-    if (customerIds.length === 0) return new Map();
-    const rows = await queryRows<{ customer_id: string; channel: string; status: 'opted_in' | 'opted_out' }>(
-      tx,
-      `SELECT customer_id, channel, status FROM delivery.consent_view WHERE customer_id = ANY($1::text[])`,
-      [customerIds],
-    );
-    return new Map(rows.map((r) => [`${r.customer_id}/${r.channel}`, r.status]));
-  }
 
   /**
    * Keeps the latest consent per customer and channel, and the latest suppression-list status
@@ -82,32 +70,5 @@ export class ConsentViewStore {
         consent.map((c) => c.changedAt),
       ],
     );
-  }
-
-  /** Which of these customers were erased. */
-  async erasedAmong(tx: EntityManager, customerIds: readonly string[]): Promise<Set<string>> {
-    if (customerIds.length === 0) return new Set();
-    const rows = await queryRows<{ customer_id: string }>(
-      tx,
-      `SELECT customer_id FROM delivery.erased_customers WHERE customer_id = ANY($1::text[])`,
-      [customerIds],
-    );
-    return new Set(rows.map((r) => r.customer_id));
-  }
-
-  /** Which of these addresses (in suppressionAddress() form) are on the suppression list now. */
-  async suppressedAmong(
-    tx: EntityManager,
-    candidates: readonly { channel: Channel; address: string }[],
-  ): Promise<Set<string>> {
-    if (candidates.length === 0) return new Set();
-    const rows = await queryRows<{ channel: string; address: string }>(
-      tx,
-      `SELECT s.channel, s.address FROM delivery.suppressed_addresses s
-         JOIN unnest($1::text[], $2::text[]) AS c(channel, address) USING (channel, address)
-        WHERE s.status = 'opted_out'`,
-      [candidates.map((c) => c.channel), candidates.map((c) => c.address)],
-    );
-    return new Set(rows.map((r) => suppressionKey(r.channel, r.address)));
   }
 }

@@ -1,6 +1,6 @@
 import type { OutboundMessage } from '@mmp/channel-sdk';
 import type { Channel, MessageEventV1, MessageRequestedV1, MessageStatus } from '@mmp/contracts';
-import { InjectServiceDatabase, queryRows, runSql, withTransaction } from '@mmp/persistence';
+import { InjectServiceDatabase, queryRows, withTransaction } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -83,6 +83,16 @@ export interface MessageOutcome {
 export interface ClaimResult {
   sendable: Set<string>;
   outcomeUnknown: Set<string>;
+  /** Recorded by this claim: messages no earlier attempt wrote anything for. */
+  fresh: Set<string>;
+}
+
+/** What recording outcomes wrote to the outboxes, so the caller can publish without reading it back. */
+export interface RecordedOutcomes {
+  /** The status events written, each the outcome's `event`. */
+  statusEvents: { eventId: string; payload: MessageEventV1 }[];
+  /** Messages whose dead letter was written. */
+  deadLetters: Set<string>;
 }
 
 /**
@@ -126,7 +136,8 @@ export class MessageLedgerStore {
         now,
       ],
     );
-    const sendable = new Set(inserted.map((r) => r.message_id));
+    const fresh = new Set(inserted.map((r) => r.message_id));
+    const sendable = new Set(fresh);
     const known = messages.map((m) => m.messageId).filter((id) => !sendable.has(id));
     const outcomeUnknown = new Set<string>();
     if (known.length > 0) {
@@ -142,7 +153,7 @@ export class MessageLedgerStore {
       );
       for (const row of queued) (row.handed_over ? outcomeUnknown : sendable).add(row.message_id);
     }
-    return { sendable, outcomeUnknown };
+    return { sendable, outcomeUnknown, fresh };
   }
 
   /**
@@ -197,13 +208,20 @@ export class MessageLedgerStore {
    * chunk holds (sent, failed, retried, withheld): the messages' update, and from the rows it
    * updated the outbox rows (a message requeued for a retry publishes nothing) and the dead
    * letters. One round trip for a chunk instead of three; with no `tx` it is a transaction of
-   * its own, so the outcome, its status event and its dead letter still commit together.
+   * its own, so the outcome, its status event and its dead letter still commit together. It
+   * answers what it wrote (an outcome another writer recorded first writes nothing), so the
+   * status events can be published after the commit without reading them back.
    */
-  async recordOutcomes(outcomes: readonly MessageOutcome[], now: Date, tx?: EntityManager): Promise<void> {
-    if (outcomes.length === 0) return;
+  async recordOutcomes(
+    outcomes: readonly MessageOutcome[],
+    now: Date,
+    tx?: EntityManager,
+  ): Promise<RecordedOutcomes> {
+    const recorded: RecordedOutcomes = { statusEvents: [], deadLetters: new Set() };
+    if (outcomes.length === 0) return recorded;
     // Only a queued message takes an outcome: one already failed as outcome_unknown by the
     // stale-handover sweep keeps that status, and publishes nothing more.
-    await runSql(
+    const rows = await queryRows<{ kind: 'status' | 'dead'; message_id: string; event_id: string | null }>(
       tx ?? this.db,
       `WITH t AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -232,15 +250,19 @@ export class MessageLedgerStore {
        status_events AS (
          INSERT INTO delivery.status_outbox (event_id, message_id, payload, created_at)
          SELECT message_id || ':' || status, message_id, event, $10 FROM recorded WHERE status <> 'queued'
-         ON CONFLICT (event_id) DO NOTHING),
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING message_id, event_id),
        dead_letters AS (
          INSERT INTO delivery.dead_letters
            (message_id, customer_id, channel, provider, attempts, last_error, outbound, request, reason, created_at)
          SELECT message_id, dead_customer_id, dead_channel, dead_provider, coalesce(attempts, 0),
                 coalesce(last_error, reason, 'unknown'), dead_outbound, dead_request, coalesce(reason, 'retries_exhausted'), $10
            FROM recorded WHERE dead
-         ON CONFLICT (message_id) DO NOTHING)
-       SELECT count(*) FROM updated`,
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING message_id)
+       SELECT 'status' AS kind, message_id, event_id FROM status_events
+       UNION ALL
+       SELECT 'dead', message_id, NULL FROM dead_letters`,
       [
         outcomes.map((o) => o.messageId),
         outcomes.map((o) => o.status),
@@ -266,5 +288,13 @@ export class MessageLedgerStore {
         outcomes.map((o) => (o.deadLetter?.request ? JSON.stringify(o.deadLetter.request) : null)),
       ],
     );
+    const byMessage = new Map(outcomes.map((o) => [o.messageId, o]));
+    for (const row of rows) {
+      const outcome = byMessage.get(row.message_id);
+      if (row.kind === 'dead') recorded.deadLetters.add(row.message_id);
+      else if (outcome && row.event_id)
+        recorded.statusEvents.push({ eventId: row.event_id, payload: outcome.event });
+    }
+    return recorded;
   }
 }

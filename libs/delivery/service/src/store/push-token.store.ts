@@ -1,35 +1,15 @@
-import { InjectServiceDatabase, queryRows, runSql } from '@mmp/persistence';
+import { InjectServiceDatabase, runSql } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The push tokens providers reported unregistered (`delivery.unregistered_push_tokens`): sends
- * skip them, a later registration forgets them. Each row is also the outbox of its
+ * skip them (SendDecisionQuery reads them), a later registration forgets them. Each row is also the outbox of its
  * `push.token.unregistered` event, which OutboxStore publishes.
  */
 @Injectable()
 export class PushTokenStore {
   constructor(@InjectServiceDatabase('delivery') private readonly db: DataSource) {}
-
-  /** Push tokens a provider reported unregistered, per customer. */
-  async unregisteredTokensOf(
-    tx: EntityManager,
-    customerIds: readonly string[],
-  ): Promise<Map<string, Set<string>>> {
-    const result = new Map<string, Set<string>>();
-    if (customerIds.length === 0) return result;
-    const rows = await queryRows<{ customer_id: string; token: string }>(
-      tx,
-      `SELECT customer_id, token FROM delivery.unregistered_push_tokens WHERE customer_id = ANY($1::text[])`,
-      [customerIds],
-    );
-    for (const row of rows) {
-      const tokens = result.get(row.customer_id) ?? new Set<string>();
-      tokens.add(row.token);
-      result.set(row.customer_id, tokens);
-    }
-    return result;
-  }
 
   /**
    * A token registered after a provider reported it unregistered (the app got it back) is

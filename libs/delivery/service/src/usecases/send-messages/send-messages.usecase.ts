@@ -12,9 +12,15 @@ import {
   recordDispatched,
 } from '../../sending/provider-dispatcher';
 import { StatusPublisher } from '../../sending/status-publisher';
-import { ConsentViewStore, suppressionKey } from '../../store/consent-view.store';
-import { MessageLedgerStore, type MessageOutcome } from '../../store/message-ledger.store';
+import { suppressionKey } from '../../store/consent-view.store';
+import {
+  MessageLedgerStore,
+  type MessageOutcome,
+  type RecordedOutcomes,
+} from '../../store/message-ledger.store';
+import type { PendingStatusEvent } from '../../store/outbox.store';
 import { PushTokenStore } from '../../store/push-token.store';
+import { SendDecisionQuery } from '../../store/send-decision.query';
 import { SnapshotStore } from '../../store/snapshot.store';
 
 /** Provider calls in flight at once per batch: enough to hide latency; the rate limit does the rest. */
@@ -42,7 +48,7 @@ export class SendMessagesUsecase {
 
   constructor(
     private readonly ledger: MessageLedgerStore,
-    private readonly consentView: ConsentViewStore,
+    private readonly decisionView: SendDecisionQuery,
     private readonly pushTokens: PushTokenStore,
     private readonly snapshots: SnapshotStore,
     private readonly composer: MessageComposer,
@@ -55,12 +61,14 @@ export class SendMessagesUsecase {
   async execute(requests: readonly MessageRequestedV1[]): Promise<void> {
     const now = this.clock.now();
     const customerIds = [...new Set(requests.map((r) => r.customerId))];
-    const ready = await this.ledger.transaction(async (tx) => {
+    const written = new WrittenOutboxes();
+    const { ready, fresh } = await this.ledger.transaction(async (tx) => {
       const claim = await this.ledger.claim(tx, requests.map(toNewMessage), now);
-      const consent = await this.consentView.consentOf(tx, customerIds);
-      const unregistered = await this.pushTokens.unregisteredTokensOf(tx, customerIds);
-      const suppressed = await this.consentView.suppressedAmong(tx, listableAddresses(requests));
-      const erased = await this.consentView.erasedAmong(tx, customerIds);
+      const { consent, unregisteredTokens, suppressed, erased } = await this.decisionView.viewOf(
+        tx,
+        customerIds,
+        listableAddresses(requests),
+      );
       await this.snapshots.saveSnapshots(
         tx,
         requests.map((r) => r.customer),
@@ -82,7 +90,7 @@ export class SendMessagesUsecase {
           const decision = this.decide(
             request,
             consent.get(`${request.customerId}/${request.channel}`),
-            unregistered.get(request.customerId),
+            unregisteredTokens.get(request.customerId),
             suppressed,
             now,
           );
@@ -90,8 +98,8 @@ export class SendMessagesUsecase {
           else decided.push(decision);
         }
       }
-      await this.ledger.recordOutcomes(decided, now, tx);
-      return toSend;
+      written.add(await this.ledger.recordOutcomes(decided, now, tx));
+      return { ready: toSend, fresh: claim.fresh };
     });
 
     // Handed over a chunk at a time, each sent before the next is handed over: a crash can only
@@ -101,9 +109,12 @@ export class SendMessagesUsecase {
     // has more than one chunk with the providers.
     for (let start = 0; start < ready.length; start += HANDOVER_CHUNK) {
       const chunk = ready.slice(start, start + HANDOVER_CHUNK);
-      await this.inTurn(() => this.handOverAndSend(chunk));
+      await this.inTurn(() => this.handOverAndSend(chunk, written));
     }
-    await this.publisher.publishPending(requests.map((r) => r.messageId));
+    // A message this batch claimed first has no rows but those just written; one met before may.
+    const reread = new Set(requests.map((r) => r.messageId).filter((id) => !fresh.has(id)));
+    for (const id of written.rereadIds) reread.add(id);
+    await this.publisher.publishWritten(written.statusEvents, reread);
   }
 
   /** Runs `work` after every chunk handed over before it has been sent and recorded. */
@@ -113,7 +124,7 @@ export class SendMessagesUsecase {
     return turn;
   }
 
-  private async handOverAndSend(ready: readonly ReadyToSend[]): Promise<void> {
+  private async handOverAndSend(ready: readonly ReadyToSend[], written: WrittenOutboxes): Promise<void> {
     // Consent may have changed since the decisions: the handover checks it again, atomically.
     const gate = await this.ledger.handOver(
       ready.map((r) => ({
@@ -126,18 +137,20 @@ export class SendMessagesUsecase {
       const reason = gate.withheld.get(r.request.messageId);
       return reason ? [messageOutcome(r.request, 'suppressed', reason, this.clock.now())] : [];
     });
-    await this.ledger.recordOutcomes(withheld, this.clock.now());
+    written.add(await this.ledger.recordOutcomes(withheld, this.clock.now()));
     const handedOver = ready.filter((r) => gate.handedOver.has(r.request.messageId));
     if (handedOver.length === 0) return;
     const dispatched = await mapWithConcurrency(handedOver, SEND_CONCURRENCY, (item) =>
       this.dispatcher.dispatch(item.request, item.outbound, 0, item.request),
     );
     const customers = new Map(handedOver.map((r) => [r.request.messageId, r.request.customerId]));
-    await recordDispatched(
-      { ledger: this.ledger, pushTokens: this.pushTokens },
-      dispatched,
-      (id) => customers.get(id) ?? '',
-      this.clock.now(),
+    written.add(
+      await recordDispatched(
+        { ledger: this.ledger, pushTokens: this.pushTokens },
+        dispatched,
+        (id) => customers.get(id) ?? '',
+        this.clock.now(),
+      ),
     );
   }
 
@@ -181,6 +194,19 @@ export class SendMessagesUsecase {
         to: recipient,
       });
     return { request, outbound: this.composer.outbound(input, to, composed) };
+  }
+}
+
+/** What a batch's statements wrote to the outboxes, gathered for its publish. */
+class WrittenOutboxes {
+  readonly statusEvents: PendingStatusEvent[] = [];
+  /** Messages with a dead letter or token report written: those outboxes are read back for them. */
+  readonly rereadIds = new Set<string>();
+
+  add(recorded: RecordedOutcomes & { tokenReports?: ReadonlySet<string> }): void {
+    this.statusEvents.push(...recorded.statusEvents);
+    for (const id of recorded.deadLetters) this.rereadIds.add(id);
+    for (const id of recorded.tokenReports ?? []) this.rereadIds.add(id);
   }
 }
 
