@@ -730,7 +730,7 @@ describe('consent, unsubscribe, keywords and the suppression list', () => {
         message('msg_handover_erased_racing', 'c-handover-erased-racing'),
         message('msg_handover_fine', 'c-handover-fine'),
       ];
-      const claimed = await store.transaction((tx) => store.claim(tx, messages, now));
+      const claimed = await store.transaction((tx) => store.claim(tx, messages, [], now));
       expect(claimed.sendable.size).toBe(5);
       // Between the decisions and the provider calls, consent changes reach delivery's view.
       await consentView.applyConsentChanges([

@@ -38,7 +38,7 @@ describe('delivery message ledger', () => {
     variant: 'treatment',
   });
   const claim = (messageId: string) =>
-    ledger.transaction((tx) => ledger.claim(tx, [message(messageId)], now));
+    ledger.transaction((tx) => ledger.claim(tx, [message(messageId)], [], now));
   const handOver = (messageId: string) =>
     ledger.handOver([{ messageId, recipient: `${messageId}@example.com` }], now);
 

@@ -21,7 +21,6 @@ import {
 import type { PendingStatusEvent } from '../../store/outbox.store';
 import { PushTokenStore } from '../../store/push-token.store';
 import { SendDecisionQuery } from '../../store/send-decision.query';
-import { SnapshotStore } from '../../store/snapshot.store';
 
 /** Provider calls in flight at once per batch: enough to hide latency; the rate limit does the rest. */
 export const SEND_CONCURRENCY = 16;
@@ -50,7 +49,6 @@ export class SendMessagesUsecase {
     private readonly ledger: MessageLedgerStore,
     private readonly decisionView: SendDecisionQuery,
     private readonly pushTokens: PushTokenStore,
-    private readonly snapshots: SnapshotStore,
     private readonly composer: MessageComposer,
     private readonly dispatcher: ProviderDispatcher,
     private readonly publisher: StatusPublisher,
@@ -63,16 +61,16 @@ export class SendMessagesUsecase {
     const customerIds = [...new Set(requests.map((r) => r.customerId))];
     const written = new WrittenOutboxes();
     const { ready, fresh } = await this.ledger.transaction(async (tx) => {
-      const claim = await this.ledger.claim(tx, requests.map(toNewMessage), now);
+      const claim = await this.ledger.claim(
+        tx,
+        requests.map(toNewMessage),
+        requests.map((r) => r.customer),
+        now,
+      );
       const { consent, unregisteredTokens, suppressed, erased } = await this.decisionView.viewOf(
         tx,
         customerIds,
         listableAddresses(requests),
-      );
-      await this.snapshots.saveSnapshots(
-        tx,
-        requests.map((r) => r.customer),
-        now,
       );
       const decided: MessageOutcome[] = [];
       const toSend: ReadyToSend[] = [];

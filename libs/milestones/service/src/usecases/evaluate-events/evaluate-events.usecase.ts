@@ -42,6 +42,12 @@ export class EvaluateEventsUsecase {
     const now = this.clock.now();
     const { milestones, policies } = this.program.current();
     const timed = milestones.filter(isTimedMilestone);
+    // Read beside the transaction's first statements rather than after them: coverage changes
+    // only when a milestone joins the program, and a read inside the transaction would not be
+    // safer (it sees commits up to its statement, as this one does up to its own). On a pooled
+    // connection of its own, asked for before the transaction takes one.
+    const coverage = this.schedule.coverage();
+    coverage.catch(() => undefined); // awaited below; a transaction that fails first throws its own error
 
     const messages = await withTransaction(this.schedule.db, async (tx) => {
       // An event applied before is skipped: its profile is older than the snapshot, so applying
@@ -58,7 +64,7 @@ export class EvaluateEventsUsecase {
       const snapshots = await this.customerView.lockSnapshots(tx, customerIds);
       const slots = await this.schedule.lockSlots(tx, customerIds);
       const states = await this.customerView.states(tx, customerIds);
-      const appliesFrom = appliesFromOf(timed, await this.schedule.coverage(tx), now);
+      const appliesFrom = appliesFromOf(timed, await coverage, now);
       const reached: OccurrenceToRecord[] = [];
       const changedStates: { customerId: string; milestoneKey: string; state: MilestoneState }[] = [];
       const nextSnapshots: CustomerSnapshot[] = [];
