@@ -106,23 +106,6 @@ export class EventLogStore {
   }
 
   /**
-   * Keeps with the batch's unpublished row the messages its stored state cannot rebuild (see
-   * `unpublishedAmong`), for a republish after a crash between commit and publish.
-   */
-  async holdMessages(
-    tx: EntityManager,
-    batchId: string,
-    messages: readonly CustomerEventV1[],
-  ): Promise<void> {
-    if (messages.length === 0) return;
-    await runSql(
-      tx,
-      `UPDATE ingestion.unpublished_batches SET held_messages = $2::json WHERE batch_id = $1::bigint`,
-      [batchId, JSON.stringify(Object.fromEntries(messages.map((message) => [message.eventId, message])))],
-    );
-  }
-
-  /**
    * Of these known events, those whose earlier publication did not complete, in the order they
    * arrived, each with its message if the batch held it (null: rebuild it from the event and
    * the profile as stored).

@@ -1,4 +1,4 @@
-import type { CustomerProfileSnapshot } from '@mmp/contracts';
+import type { CustomerEventV1, CustomerProfileSnapshot } from '@mmp/contracts';
 import {
   noOrders,
   snapshotOf,
@@ -98,11 +98,29 @@ export class ProfileStore {
     );
   }
 
-  async saveProfiles(tx: EntityManager, profiles: readonly ProfileState[], now: Date): Promise<void> {
-    if (profiles.length === 0) return;
+  /**
+   * Saves the batch's profiles and, in the same statement, keeps with the batch's unpublished row
+   * (`unpublished_batches`, EventLogStore's) the messages its stored state cannot rebuild, for a
+   * republish after a crash between commit and publish (see EventLogStore.unpublishedAmong): one
+   * round trip for both on every batch.
+   */
+  async saveProfiles(
+    tx: EntityManager,
+    profiles: readonly ProfileState[],
+    now: Date,
+    held: { batchId: string | null; messages: readonly CustomerEventV1[] } = { batchId: null, messages: [] },
+  ): Promise<void> {
+    const heldMessages =
+      held.batchId !== null && held.messages.length > 0
+        ? JSON.stringify(Object.fromEntries(held.messages.map((message) => [message.eventId, message])))
+        : null;
+    if (profiles.length === 0 && heldMessages === null) return;
     await runSql(
       tx,
-      `UPDATE ingestion.profiles p
+      `WITH held AS (
+         UPDATE ingestion.unpublished_batches SET held_messages = $8::json
+          WHERE batch_id = $7::bigint AND $8::json IS NOT NULL)
+       UPDATE ingestion.profiles p
           SET traits = v.traits, trait_versions = v.trait_versions, event_counts = v.event_counts,
               registered_at = v.registered_at, updated_at = $6
          FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::jsonb[], $5::timestamptz[])
@@ -115,6 +133,8 @@ export class ProfileStore {
         profiles.map((p) => JSON.stringify(p.eventCounts)),
         profiles.map((p) => p.registeredAt),
         now,
+        heldMessages === null ? null : held.batchId,
+        heldMessages,
       ],
     );
   }

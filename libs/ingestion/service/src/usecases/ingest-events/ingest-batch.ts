@@ -172,13 +172,12 @@ export class IngestBatch {
       const changed = [...new Set([...freshByCustomer.keys(), ...mergesByCustomer.keys()])]
         .filter((customerId) => !mergedAway.has(customerId))
         .sort();
-      await this.profiles.saveProfiles(
-        tx,
-        changed.map((customerId) => fold(customerId, mergesByCustomer.get(customerId))),
-        now,
-      );
+      const saved = changed.map((customerId) => fold(customerId, mergesByCustomer.get(customerId)));
       const messages = applied.map(toCustomerEvent);
-      if (batchId !== null) await this.events.holdMessages(tx, batchId, unrebuildable(messages, changed));
+      await this.profiles.saveProfiles(tx, saved, now, {
+        batchId,
+        messages: unrebuildable(messages, changed),
+      });
 
       return { applied: messages, unpublished, duplicates, rejected, batchId };
     });
