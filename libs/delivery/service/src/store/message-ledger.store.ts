@@ -9,6 +9,7 @@ import type {
 import { InjectServiceDatabase, queryRows, withTransaction } from '@mmp/persistence';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { PendingStatusEvent } from './outbox.store';
 
 /** Why the handover withheld a message decided before consent changed. */
 export type WithheldReason = 'consent' | 'suppression_list' | 'customer_erased';
@@ -96,7 +97,7 @@ export interface ClaimResult {
 /** What recording outcomes wrote to the outboxes, so the caller can publish without reading it back. */
 export interface RecordedOutcomes {
   /** The status events written, each the outcome's `event`. */
-  statusEvents: { eventId: string; payload: MessageEventV1 }[];
+  statusEvents: PendingStatusEvent[];
   /** Messages whose dead letter was written. */
   deadLetters: Set<string>;
 }

@@ -4,8 +4,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The push tokens providers reported unregistered (`delivery.unregistered_push_tokens`): sends
- * skip them (SendDecisionQuery reads them), a later registration forgets them. Each row is also the outbox of its
- * `push.token.unregistered` event, which OutboxStore publishes.
+ * skip them (SendDecisionQuery reads them), a later registration forgets them. Each row is also
+ * the outbox of its `push.token.unregistered` event, which OutboxStore publishes.
  */
 @Injectable()
 export class PushTokenStore {

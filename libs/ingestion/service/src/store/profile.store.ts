@@ -108,7 +108,7 @@ export class ProfileStore {
     tx: EntityManager,
     profiles: readonly ProfileState[],
     now: Date,
-    held: { batchId: string | null; messages: readonly CustomerEventV1[] } = { batchId: null, messages: [] },
+    held: { batchId: string | null; messages: readonly CustomerEventV1[] },
   ): Promise<void> {
     const heldMessages =
       held.batchId !== null && held.messages.length > 0
@@ -118,8 +118,7 @@ export class ProfileStore {
     await runSql(
       tx,
       `WITH held AS (
-         UPDATE ingestion.unpublished_batches SET held_messages = $8::json
-          WHERE batch_id = $7::bigint AND $8::json IS NOT NULL)
+         UPDATE ingestion.unpublished_batches SET held_messages = $8::json WHERE batch_id = $7::bigint)
        UPDATE ingestion.profiles p
           SET traits = v.traits, trait_versions = v.trait_versions, event_counts = v.event_counts,
               registered_at = v.registered_at, updated_at = $6

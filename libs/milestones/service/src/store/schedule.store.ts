@@ -209,9 +209,9 @@ export class ScheduleStore {
   }
 
   /** The definitions every customer has been scheduled for, and since when, by milestone key. */
-  async coverage(executor: SqlExecutor = this.db): Promise<Map<string, Coverage>> {
+  async coverage(): Promise<Map<string, Coverage>> {
     const rows = await queryRows<{ milestone_key: string; definition: string; covered_at: Date }>(
-      executor,
+      this.db,
       `SELECT milestone_key, definition, covered_at FROM milestones.schedule_coverage`,
     );
     return new Map(

@@ -59,8 +59,7 @@ export class SendMessagesUsecase {
   async execute(requests: readonly MessageRequestedV1[]): Promise<void> {
     const now = this.clock.now();
     const customerIds = [...new Set(requests.map((r) => r.customerId))];
-    const written = new WrittenOutboxes();
-    const { ready, fresh } = await this.ledger.transaction(async (tx) => {
+    const { ready, fresh, recorded } = await this.ledger.transaction(async (tx) => {
       const claim = await this.ledger.claim(
         tx,
         requests.map(toNewMessage),
@@ -96,9 +95,12 @@ export class SendMessagesUsecase {
           else decided.push(decision);
         }
       }
-      written.add(await this.ledger.recordOutcomes(decided, now, tx));
-      return { ready: toSend, fresh: claim.fresh };
+      const recorded = await this.ledger.recordOutcomes(decided, now, tx);
+      return { ready: toSend, fresh: claim.fresh, recorded };
     });
+    // Only what committed is published: gathered from here on, after the transaction.
+    const written = new WrittenOutboxes();
+    written.add(recorded);
 
     // Handed over a chunk at a time, each sent before the next is handed over: a crash can only
     // strand (as outcome_unknown, never resent) what was with the provider at that moment, not
