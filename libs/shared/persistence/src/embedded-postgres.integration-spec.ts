@@ -90,6 +90,43 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it('keeps answering after SIGTERM until its caller stops it, when the caller takes the signals', async () => {
+    // `npm start` on SIGTERM: Nest drains its consumers, which still commit, then stops Postgres.
+    const { NODE_OPTIONS: _jestOnly, ...env } = process.env;
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        '-e',
+        `const { Client } = require('pg');
+        require(${JSON.stringify(join(__dirname, 'embedded-postgres.ts'))})
+          .startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, durable: false, stopOnSignals: false })
+          .then((pg) => {
+            process.once('SIGTERM', async () => {
+              await new Promise((resolve) => setTimeout(resolve, 500));
+              const client = new Client({ connectionString: pg.url });
+              await client.connect();
+              const { rows } = await client.query("SELECT 'answered after SIGTERM' AS note");
+              await client.end();
+              console.log(rows[0].note);
+              await pg.stop();
+              console.log('stopped');
+            });
+            console.log('ready');
+          });`,
+      ],
+      { cwd: join(__dirname, '..', '..', '..', '..'), env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const lines = createInterface({ input: child.stdout ?? process.stdin })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('ready');
+    child.kill('SIGTERM');
+    const after: string[] = [];
+    for await (const line of { [Symbol.asyncIterator]: () => lines }) after.push(String(line));
+    expect({ after, code: await exited }).toEqual({ after: ['answered after SIGTERM', 'stopped'], code: 0 });
+  }, 60_000);
+
   it('starts again with its data after its process group was killed with SIGKILL, even when the stale lock names a live process', async () => {
     // `npm start` killed as a whole: the node process and its Postgres together, mid-work. Durable
     // as `npm start` runs it: without synchronous commit, a commit acknowledged just before the

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
@@ -29,6 +30,13 @@ export interface EmbeddedPostgresOptions {
   copiesRoot?: string;
   /** Postgres's `max_connections`. Default Postgres's own (100). */
   maxConnections?: number;
+  /**
+   * True (the library's own behaviour) stops the cluster as soon as the process gets SIGINT,
+   * SIGTERM or SIGHUP. False leaves those signals to the caller, which must call stop() itself:
+   * a service that drains its consumers on SIGTERM needs its database until they are closed.
+   * Default true.
+   */
+  stopOnSignals?: boolean;
 }
 
 export interface EmbeddedPostgres {
@@ -140,7 +148,27 @@ async function loadLibrary(options: EmbeddedPostgresOptions): Promise<ClusterMod
   const loaded: unknown = await import(entry);
   if (!isClusterModule(loaded))
     throw new Error(`embedded Postgres: ${entry} does not export the cluster class`);
+  if (options.stopOnSignals === false) leaveSignalsToCaller(entry);
   return loaded.default;
+}
+
+/**
+ * The library registers async-exit-hook on import, which stops every cluster on these signals
+ * (and then exits) while the rest of the process may still be writing to it. The hook module
+ * is the one the library's own copy resolves, so the listeners removed are the ones it added;
+ * its exit and pm2 "shutdown" hooks stay.
+ */
+function leaveSignalsToCaller(entry: string): void {
+  const exitHook: unknown = createRequire(entry)('async-exit-hook');
+  const unhookEvent: unknown =
+    typeof exitHook === 'function' ? Reflect.get(exitHook, 'unhookEvent') : undefined;
+  if (!isUnhook(unhookEvent))
+    throw new Error(`embedded Postgres: the async-exit-hook beside ${entry} has no unhookEvent`);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) unhookEvent(signal);
+}
+
+function isUnhook(value: unknown): value is (event: string) => void {
+  return typeof value === 'function';
 }
 
 /**

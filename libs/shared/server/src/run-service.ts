@@ -66,7 +66,8 @@ export async function runServiceProcess(options: ServiceProcessOptions): Promise
       logger,
     );
     logger.log(`DATABASE_URL is not set: starting an embedded Postgres in ${dataDir}`);
-    const embedded = await startEmbeddedPostgres({ dataDir });
+    // Stopped by the cleanup below, after Nest closed the consumers that still write to it.
+    const embedded = await startEmbeddedPostgres({ dataDir, stopOnSignals: false });
     cleanup.unshift(() => embedded.stop());
     config = config.with({ databaseUrl: embedded.url });
   }
