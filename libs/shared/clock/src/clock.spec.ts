@@ -17,7 +17,7 @@ describe('SandboxClock', () => {
     const seen: string[] = [];
     clock.onAdvance((now) => seen.push(now.toISOString()));
 
-    expect(clock.moveTo(new Date('2027-03-01T09:00:00Z')).toISOString()).toBe('2027-03-01T09:00:00.000Z');
+    expect(clock.moveTo(new Date('2027-03-01T09:00:00Z')).now.toISOString()).toBe('2027-03-01T09:00:00.000Z');
     expect(seen).toEqual(['2027-03-01T09:00:00.000Z']);
     expect(clock.now().toISOString()).toBe('2027-03-01T09:00:00.001Z');
   });

@@ -36,8 +36,11 @@ export class SandboxClock implements Clock {
     return new Date(this.wall() + this.offsetMs);
   }
 
-  /** Moves the clock to `target`; moving it back is a conflict (SPEC section 8: 409). */
-  moveTo(target: Date): Date {
+  /**
+   * Moves the clock to `target`; moving it back is a conflict (SPEC section 8: 409). Answers the
+   * reading at the move itself, so what is announced to other processes names `target` exactly.
+   */
+  moveTo(target: Date): ClockReading {
     // The wall clock is read once: reading it again to answer could be a millisecond later, and
     // the clock would land after `target` instead of on it.
     const wall = this.wall();
@@ -53,7 +56,7 @@ export class SandboxClock implements Clock {
       );
     }
     this.offsetMs = target.getTime() - wall;
-    return this.advanced(new Date(target.getTime()));
+    return { now: this.advanced(new Date(target.getTime())), wallTime: new Date(wall) };
   }
 
   /**

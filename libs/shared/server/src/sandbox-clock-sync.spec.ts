@@ -49,6 +49,18 @@ describe('SandboxClockSync', () => {
     }
   });
 
+  it('announces the move at its own instant, even when the wall clock ticks while it is made', async () => {
+    const clock = new SandboxClock(() => wall++);
+    const sync = new SandboxClockSync(clock, bus);
+    await bus.start();
+
+    await sync.moveTo(new Date('2029-06-10T13:05:00Z'));
+
+    expect(bus.messagesOn(SandboxClockTopic.name).map((message) => message.value)).toEqual([
+      { schemaVersion: 1, now: '2029-06-10T13:05:00.000Z', wallTime: '2029-06-09T12:00:00.000Z' },
+    ]);
+  });
+
   it('keeps processes together when the move reaches one late: it lands where the mover is now', async () => {
     const mover = process_();
     await mover.sync.moveTo(new Date('2029-06-10T13:05:00Z'));

@@ -60,8 +60,8 @@ export class SandboxClockSync {
    * move to every process, this one included; resolves once the move is published.
    */
   async moveTo(target: Date): Promise<Date> {
-    const now = this.clock.moveTo(target);
-    const reading = this.clock.reading();
+    const reading = this.clock.moveTo(target);
+    const now = reading.now;
     const move: SandboxClockMovedV1 = {
       schemaVersion: 1,
       now: reading.now.toISOString(),
