@@ -19,6 +19,17 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   }
 }
 
+/** A node child (outside jest, TypeScript through swc) running `script`, its stdout piped. */
+function spawnScript(script: string, options: { detached?: boolean } = {}) {
+  const { NODE_OPTIONS: _jestOnly, ...env } = process.env;
+  return spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    cwd: join(__dirname, '..', '..', '..', '..'),
+    env,
+    detached: options.detached ?? false,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
 describe('startEmbeddedPostgres', () => {
   let dataDir: string;
   let running: EmbeddedPostgres | undefined;
@@ -92,14 +103,8 @@ describe('startEmbeddedPostgres', () => {
 
   it('keeps answering after SIGTERM until its caller stops it, when the caller takes the signals', async () => {
     // `npm start` on SIGTERM: Nest drains its consumers, which still commit, then stops Postgres.
-    const { NODE_OPTIONS: _jestOnly, ...env } = process.env;
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        '-e',
-        `const { Client } = require('pg');
+    const child = spawnScript(
+      `const { Client } = require('pg');
         require(${JSON.stringify(join(__dirname, 'embedded-postgres.ts'))})
           .startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, durable: false, stopOnSignals: false })
           .then((pg) => {
@@ -115,8 +120,6 @@ describe('startEmbeddedPostgres', () => {
             });
             console.log('ready');
           });`,
-      ],
-      { cwd: join(__dirname, '..', '..', '..', '..'), env, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const lines = createInterface({ input: child.stdout ?? process.stdin })[Symbol.asyncIterator]();
@@ -131,23 +134,11 @@ describe('startEmbeddedPostgres', () => {
     // `npm start` killed as a whole: the node process and its Postgres together, mid-work. Durable
     // as `npm start` runs it: without synchronous commit, a commit acknowledged just before the
     // kill may still be in the server's WAL buffers and lost.
-    const { NODE_OPTIONS: _jestOnly, ...env } = process.env;
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        '-e',
-        `require(${JSON.stringify(join(__dirname, 'embedded-postgres.ts'))})
+    const child = spawnScript(
+      `require(${JSON.stringify(join(__dirname, 'embedded-postgres.ts'))})
           .startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} })
           .then((pg) => console.log(pg.url));`,
-      ],
-      {
-        cwd: join(__dirname, '..', '..', '..', '..'),
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      { detached: true },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const [url] = await createInterface({ input: child.stdout ?? process.stdin })
