@@ -950,6 +950,43 @@ describe('ingestion, against real Postgres', () => {
   });
 
   describe('arrival order', () => {
+    it("takes a redelivered visitor's refund as its own again, though the order behind it in the batch linked the visitor to a customer in another currency", async () => {
+      // The property's counterexample (seed 1864760226): on the redelivery the refund's visitor
+      // is already linked, so it files under the customer whose orders are in EUR.
+      const batch = [
+        {
+          eventId: 'rr-e-0',
+          occurredAt: '2026-01-01T00:00:00.000Z',
+          type: 'order.refunded',
+          anonymousId: 'rr-v-0',
+          properties: { orderId: 'o-0', amount: '0.01', currency: 'USD' },
+        },
+        {
+          eventId: 'rr-e-1',
+          occurredAt: '2026-01-01T00:00:00.000Z',
+          type: 'order.placed',
+          customerId: 'rr-c-0',
+          anonymousId: 'rr-v-0',
+          properties: { orderId: 'o-0', total: '0.01', currency: 'EUR' },
+        },
+      ];
+      await ingestion.bus.stop();
+      let failed;
+      try {
+        failed = await post({ batch });
+      } finally {
+        await ingestion.bus.start();
+      }
+      expect(failed.status).toBe(503);
+
+      const again = await post({ batch });
+
+      expect({ status: again.status, rejected: again.body.rejected }).toEqual({ status: 202, rejected: [] });
+      expect(
+        [...ingestion.published('anon:rr-v-0'), ...ingestion.published('rr-c-0')].map((e) => e.eventId),
+      ).toEqual(['rr-e-0', 'rr-e-1']);
+    });
+
     it('gives the profile of the sorted events whatever the batches, their order and repeats, and each event the profile right after it (property)', async () => {
       let run = 0;
       await fc.assert(

@@ -106,6 +106,20 @@ export class EventLogStore {
   }
 
   /**
+   * Which of these events the idempotency record already holds: a redelivered batch's, whose
+   * effects are already in the stored state the rules read.
+   */
+  async recordedAmong(tx: EntityManager, eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await queryRows<{ event_id: string }>(
+      tx,
+      'SELECT event_id FROM ingestion.events WHERE event_id = ANY($1::text[])',
+      [eventIds],
+    );
+    return new Set(rows.map((row) => row.event_id));
+  }
+
+  /**
    * Of these known events, those whose earlier publication did not complete, in the order they
    * arrived, each with its message if the batch held it (null: rebuild it from the event and
    * the profile as stored).

@@ -79,6 +79,11 @@ export class IngestBatch {
       // (rare: a link to an erased customer, or an order naming both ids in a foreign currency);
       // only then may a visitor's profile be locked in a statement of its own.
       const refusedLinks = new Set<string>();
+      // A redelivered batch's events are already in the state the rules read (an order's
+      // currency, a link that now files a visitor's refund under the customer): they passed the
+      // rules when first stored and must not be judged against their own effects. Looked up only
+      // when a rule refuses something, which a batch seen for the first time rarely has.
+      let recorded: ReadonlySet<string> | undefined;
       const locked = new Map<string, LockedProfile>();
       let filed: ReturnType<typeof fileEvents>;
       let rules: ReturnType<typeof applyCustomerRules>;
@@ -91,7 +96,14 @@ export class IngestBatch {
           for (const [id, profile] of await this.profiles.lockProfiles(tx, unlocked.sort(), now))
             locked.set(id, profile);
         }
-        rules = applyCustomerRules(filed.resolved, locked, filed.newLinks, visitorCurrencies);
+        rules = applyCustomerRules(filed.resolved, locked, filed.newLinks, visitorCurrencies, recorded);
+        if (rules.rejected.length > 0 && recorded === undefined) {
+          recorded = await this.events.recordedAmong(
+            tx,
+            unique.map((e) => e.eventId),
+          );
+          if (recorded.size > 0) continue;
+        }
         const refusedIds = new Set(rules.rejected.map((r) => r.eventId));
         const refused = filed.newLinks.find((link) => refusedIds.has(link.eventId));
         if (!refused) break;
@@ -247,6 +259,7 @@ function applyCustomerRules(
   profiles: ReadonlyMap<string, LockedProfile>,
   links: readonly NewLink[],
   visitorCurrencies: ReadonlyMap<string, KnownCurrencies>,
+  recorded: ReadonlySet<string> = new Set(),
 ): { accepted: CanonicalEvent[]; rejected: EventRejection[] } {
   const currencies = new Map(visitorCurrencies);
   for (const [customerId, profile] of profiles) currencies.set(customerId, profile.currencies);
@@ -260,13 +273,16 @@ function applyCustomerRules(
     });
     return false;
   });
+  // Recorded events are already counted in the stored currencies: only new ones are checked.
   const currencyCheck = rejectForeignCurrencies(
-    live,
+    live.filter((event) => !recorded.has(event.eventId)),
     currencies,
     new Map(links.map((link) => [link.eventId, anonymousProfileId(link.anonymousId)])),
   );
+  const refusedIds = new Set<string>();
   for (const r of currencyCheck.rejected) {
+    refusedIds.add(r.event.eventId);
     rejected.push({ eventId: r.event.eventId, path: r.path, message: r.message });
   }
-  return { accepted: currencyCheck.accepted, rejected };
+  return { accepted: live.filter((event) => !refusedIds.has(event.eventId)), rejected };
 }
