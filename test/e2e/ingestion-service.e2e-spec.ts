@@ -103,6 +103,15 @@ describe('ingestion, against real Postgres', () => {
   });
 
   const post = (body: unknown) => ingestion.call('/v1/events', { method: 'POST', body });
+  /** A post whose publish fails after the commit: the bus is down for it, and back afterwards. */
+  const postWithBusDown = async (body: unknown) => {
+    await ingestion.bus.stop();
+    try {
+      return await post(body);
+    } finally {
+      await ingestion.bus.start();
+    }
+  };
   const profileOf = (customerId: string) => ingestion.call(`/v1/customers/${customerId}`);
   /**
    * What one way of sending a history gave: the events refused (each once: a retried batch is
@@ -970,14 +979,7 @@ describe('ingestion, against real Postgres', () => {
           properties: { orderId: 'o-0', total: '0.01', currency: 'EUR' },
         },
       ];
-      await ingestion.bus.stop();
-      let failed;
-      try {
-        failed = await post({ batch });
-      } finally {
-        await ingestion.bus.start();
-      }
-      expect(failed.status).toBe(503);
+      expect((await postWithBusDown({ batch })).status).toBe(503);
 
       const again = await post({ batch });
 
@@ -1079,13 +1081,7 @@ describe('ingestion, against real Postgres', () => {
             for (let index = 0; index < batches.length; index += 1) {
               let batch = batches[index] ?? [];
               if (failures[index % failures.length]) {
-                await ingestion.bus.stop();
-                let failed;
-                try {
-                  failed = await post({ batch });
-                } finally {
-                  await ingestion.bus.start();
-                }
+                const failed = await postWithBusDown({ batch });
                 // A batch with nothing to publish (all refused) answers without the bus.
                 expect(failed.status === 503 || failed.body.accepted === 0).toBe(true);
                 const next = batches[index + 1];
