@@ -1,4 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startKafkaMock, type KafkaMock } from './kafka-mock';
 
@@ -78,8 +81,25 @@ describe('the kcat mock cluster', () => {
   });
 
   it('gives up with the log tail when the cluster does not come up in time', async () => {
-    await expect(startKafkaMock({ startTimeoutMs: 1 })).rejects.toThrow(
-      /the kcat mock cluster did not announce bootstrap\.servers within 1 ms; last log lines:/,
+    // A kcat that logs and then never announces: a real one may come up within any timeout
+    // short enough for a test, so racing it made the test flaky under load.
+    const bin = await mkdtemp(join(tmpdir(), 'mmp-stuck-kcat-'));
+    await writeFile(
+      join(bin, 'kcat'),
+      '#!/bin/sh\necho "%7|MOCK|starting, never ready" >&2\nexec sleep 60\n',
+      {
+        mode: 0o755,
+      },
     );
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    try {
+      await expect(startKafkaMock({ startTimeoutMs: 300 })).rejects.toThrow(
+        /the kcat mock cluster did not announce bootstrap\.servers within 300 ms; last log lines:\n%7\|MOCK\|starting, never ready/,
+      );
+    } finally {
+      process.env['PATH'] = path;
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });
