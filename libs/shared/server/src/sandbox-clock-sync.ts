@@ -64,7 +64,7 @@ export class SandboxClockSync {
     const now = reading.now;
     const move: SandboxClockMovedV1 = {
       schemaVersion: 1,
-      now: reading.now.toISOString(),
+      now: now.toISOString(),
       wallTime: reading.wallTime.toISOString(),
     };
     try {
